@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises'
+import type { Logger } from 'pino'
+import { capabilities } from './capabilities.js'
+import type { Config } from './config/load-config.js'
+import { openSqliteDatabase, pingDatabase } from './db/database.js'
+import { SqlStore, type Store } from './db/store.js'
+import { buildHttpServer, type HttpServer } from './http/http-server.js'
+import { registerRoutes } from './http/route-table.js'
+import { IdentityService } from './identity/identity-service.js'
+import { type Clock, systemClock } from './lib/clock.js'
+import { silentLogger } from './observability/logger.js'
+import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
+import { SecretsService } from './secrets/secrets-service.js'
+import { StackService } from './stacks/stack-service.js'
+import { StateService } from './state/state-service.js'
+
+/** Replaceable externals (never our own code): time and logging. */
+export interface AppOverrides {
+  clock?: Clock
+  logger?: Logger
+}
+
+export interface App {
+  http: HttpServer
+  store: Store
+  identity: IdentityService
+  /** Secrets generated on first start, to be shown to the operator once (never logged). */
+  firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
+  listen(): Promise<string>
+  close(): Promise<void>
+}
+
+/** A startup failure the operator can fix; main prints the message without a stack trace. */
+export class StartupError extends Error {
+  override name = 'StartupError'
+}
+
+// Checkpoints of tens of MB are normal (protocol §1.3); the limit applies after gzip inflation.
+const BODY_LIMIT_BYTES = 512 * 1024 * 1024
+const CANARY_KEY = 'master_key_canary'
+
+/** The one composition root, used by main and by every test. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const clock = overrides.clock ?? systemClock
+  const logger = overrides.logger ?? silentLogger()
+  const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
+  const database = await openSqliteDatabase(config.db)
+  try {
+    const store = new SqlStore(database.db)
+    const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
+
+    const identity = new IdentityService({
+      store,
+      clock,
+      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+    })
+    const state = new StateService({
+      store,
+      clock,
+      config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
+    })
+    const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
+    const secrets = new SecretsService({ store, masterKey, clock })
+
+    const http = buildHttpServer({
+      logger,
+      identity,
+      leases: undefined,
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+      https: tls,
+    })
+    registerRoutes(http, {
+      identity,
+      stacks,
+      state,
+      secrets,
+      updates: store.updates,
+      capabilities,
+      ping: () => pingDatabase(database.db),
+    })
+    const adminToken = await identity.ensureAdminToken()
+
+    let closed = false
+    return {
+      http,
+      store,
+      identity,
+      firstStart: { masterKeyHex: generatedHex, adminToken },
+      async listen() {
+        return http.listen({ host: config.addr.host, port: config.addr.port })
+      },
+      async close() {
+        if (closed) return
+        closed = true
+        // Stop accepting, let in-flight requests finish, then close the database cleanly.
+        await http.close()
+        await database.close()
+      },
+    }
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}
+
+/**
+ * The master key never touches the database; an encrypted canary does, so a wrong or missing key is caught at
+ * startup instead of as undecryptable secrets later.
+ */
+async function unlockMasterKey(
+  store: Store,
+  configured: string | undefined,
+): Promise<{ masterKey: MasterKey; generatedHex: string | undefined }> {
+  const canary = await store.meta.get(CANARY_KEY)
+  if (configured) {
+    const masterKey = MasterKey.fromHex(configured)
+    if (canary && !canaryMatches(masterKey, canary)) {
+      throw new StartupError(
+        'the configured master key does not match the one this database was created with; ' +
+          'start with the original -master-key (PULUMI_BACKEND_MASTER_KEY), or secrets stored here cannot be decrypted',
+      )
+    }
+    if (!canary) await store.meta.setIfAbsent(CANARY_KEY, makeCanary(masterKey))
+    return { masterKey, generatedHex: undefined }
+  }
+  if (canary) {
+    throw new StartupError(
+      'this database is protected by a master key, but none was given; ' +
+        'start with -master-key=<64 hex chars> or set PULUMI_BACKEND_MASTER_KEY to the key printed on first start',
+    )
+  }
+  const generated = MasterKey.generate()
+  await store.meta.setIfAbsent(CANARY_KEY, makeCanary(generated.key))
+  return { masterKey: generated.key, generatedHex: generated.hex }
+}

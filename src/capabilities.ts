@@ -1,0 +1,13 @@
+import type { ApiCapability } from './apitype/user.js'
+
+/**
+ * What /api/capabilities advertises: only what this server implements (sdk/go/common/apitype/service.go).
+ * One malformed entry makes the CLI drop all of them, so each configuration is exactly the documented shape.
+ */
+export function capabilities(): ApiCapability[] {
+  return [
+    // Without this the CLI downgrades every upload to schema v3 and drops its features
+    // (backend.go :: downgradeDeploymentVersionIfNeeded); we store deployments opaquely, so v4 is safe.
+    { capability: 'deployment-schema-version', version: 1, configuration: { version: 4 } },
+  ]
+}

@@ -1,0 +1,482 @@
+/**
+ * Turns argv + environment into a validated `Config`, the way the Go server's `flag` + `ff` pair does
+ * (precedence flag > env > default, Go flag and value syntax), but collecting every problem before failing so an
+ * operator fixes a deployment in one round trip instead of one error per restart.
+ */
+import { accessSync, constants, statSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { type FlagOfKind, findOption, OPTIONS, type OptionFlag, type OptionSpec } from './option-table.js'
+
+export interface Config {
+  addr: { host: string; port: number }
+  db: string
+  masterKey: string | undefined
+  org: string
+  user: string
+  tls: { cert: string; key: string } | undefined
+  logFormat: 'json' | 'text'
+  auditLogs: boolean
+  leaseDurationMs: number
+  cacheSize: number
+  deltaCutoffBytes: number
+  historyPageSize: number
+  maxStateVersions: number
+  stackListPageSize: number
+  eventBufferSize: number
+  eventFlushIntervalMs: number
+  journaling: boolean
+  auth: { mode: 'single-tenant'; token: string | undefined }
+}
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'config'; config: Config }
+
+/** Every configuration problem at once; the message is meant to be printed as is (no stack trace), exit code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  readonly problems: string[]
+
+  constructor(problems: string[]) {
+    super(['invalid configuration:', ...problems.map((p) => `  - ${p}`)].join('\n'))
+    this.problems = problems
+  }
+}
+
+/**
+ * Parses argv (without the node/script entries) and the environment. Returns `{kind:'help'}` when -h/-help/--help
+ * is present, whatever else is wrong: someone asking for help should get it. Throws `ConfigError` otherwise.
+ */
+export function loadConfig(argv: readonly string[], env: Record<string, string | undefined>): ParsedArgs {
+  const scan = scanArgs(argv)
+  if (scan.help) return { kind: 'help' }
+
+  const r = new Reader(scan.flags, env, scan.problems)
+
+  const addr = r.listenAddress()
+  const db = r.string('db')
+  if (db === '') r.invalid('db', 'must not be empty')
+  const masterKey = r.string('master-key')
+  if (masterKey !== '' && !/^[0-9a-fA-F]{64}$/.test(masterKey)) {
+    r.invalid('master-key', `expected 64 hex characters (a 32-byte key), got ${masterKey.length} characters`)
+  }
+  const org = r.ownerName('org')
+  const user = r.ownerName('user')
+  const tls = r.tls()
+  const logFormat = r.enumValue('log-format')
+  const auditLogs = r.bool('audit-logs')
+  const leaseDurationMs = r.durationMs('lease-duration')
+  const cacheSize = r.int('cache-size')
+  const deltaCutoffBytes = r.int('delta-cutoff')
+  const historyPageSize = r.int('history-page-size')
+  const maxStateVersions = r.int('max-state-versions')
+  const stackListPageSize = r.int('stack-list-page-size')
+  const eventBufferSize = r.int('event-buffer-size')
+  const eventFlushIntervalMs = r.durationMs('event-flush-interval')
+  const journaling = r.bool('journaling')
+  const authMode = r.enumValue('auth-mode')
+  if (authMode !== 'single-tenant') {
+    r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
+  }
+  const token = r.string('single-tenant-token')
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems)
+  return {
+    kind: 'config',
+    config: {
+      addr,
+      db,
+      masterKey: masterKey === '' ? undefined : masterKey,
+      org,
+      user,
+      tls,
+      logFormat,
+      auditLogs,
+      leaseDurationMs,
+      cacheSize,
+      deltaCutoffBytes,
+      historyPageSize,
+      maxStateVersions,
+      stackListPageSize,
+      eventBufferSize,
+      eventFlushIntervalMs,
+      journaling,
+      auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// argv scanning (Go `flag` syntax)
+
+interface ArgScan {
+  flags: Map<string, string>
+  help: boolean
+  problems: string[]
+}
+
+function scanArgs(argv: readonly string[]): ArgScan {
+  const flags = new Map<string, string>()
+  const problems: string[] = []
+  let help = false
+  let previousBool: string | undefined
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    const afterBool = previousBool
+    previousBool = undefined
+
+    if (arg === '--') {
+      // Go stops flag parsing here; everything after is positional, and this server takes no positionals.
+      for (const rest of argv.slice(i + 1)) problems.push(positionalProblem(rest, undefined))
+      break
+    }
+    if (arg.length < 2 || !arg.startsWith('-')) {
+      problems.push(positionalProblem(arg, afterBool))
+      continue
+    }
+    const dashes = arg.startsWith('--') ? 2 : 1
+    const body = arg.slice(dashes)
+    if (body === '' || body.startsWith('-') || body.startsWith('=')) {
+      problems.push(`bad flag syntax: ${arg}`)
+      continue
+    }
+    const eq = body.indexOf('=')
+    const name = eq === -1 ? body : body.slice(0, eq)
+    const inline = eq === -1 ? undefined : body.slice(eq + 1)
+
+    if (name === 'help' || name === 'h') {
+      help = true
+      continue
+    }
+    const spec = findOption(name)
+    if (spec === undefined) {
+      problems.push(unknownFlagProblem(name))
+      // Assume a following non-flag word is this flag's value: reporting it as a stray argument too would be noise
+      // (and could echo a secret).
+      if (inline === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) i++
+      continue
+    }
+    if (spec.kind === 'bool') {
+      // Go: a bool flag never consumes the next argument; `-tls false` leaves "false" as a positional.
+      flags.set(name, inline ?? 'true')
+      if (inline === undefined) previousBool = name
+      continue
+    }
+    if (inline !== undefined) {
+      flags.set(name, inline)
+      continue
+    }
+    if (i + 1 >= argv.length) {
+      problems.push(`flag needs an argument: -${name}`)
+      continue
+    }
+    // Go takes the next argument verbatim, even if it starts with a dash.
+    i++
+    flags.set(name, argv[i]!)
+  }
+  return { flags, help, problems }
+}
+
+function positionalProblem(arg: string, afterBool: string | undefined): string {
+  if (afterBool !== undefined && 'value' in parseGoBool(arg)) {
+    return `unexpected argument "${arg}": a boolean flag takes its value after "=", e.g. -${afterBool}=${arg}`
+  }
+  return `unexpected argument "${arg}": this server takes no positional arguments (flags look like -name=value)`
+}
+
+function unknownFlagProblem(name: string): string {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const o of OPTIONS) {
+    const d = editDistance(name, o.flag)
+    if (d < bestDistance) {
+      best = o.flag
+      bestDistance = d
+    }
+  }
+  return best === undefined ? `unknown flag -${name}` : `unknown flag -${name} (did you mean -${best}?)`
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, substitution)
+    }
+    prev = cur
+  }
+  return prev[b.length]!
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resolution and typed reading
+
+interface Raw {
+  text: string
+  /** Where the text came from, as the operator would name it: "-addr", "PULUMI_BACKEND_ADDR", "default of -addr". */
+  from: string
+}
+
+/** Each enum flag's allowed values as a literal union, e.g. EnumValues['log-format'] = 'json' | 'text'. */
+type EnumValues = {
+  [O in Extract<(typeof OPTIONS)[number], { kind: 'enum' }> as O['flag']]: O['values'][number]
+}
+
+class Reader {
+  readonly problems: string[]
+  private readonly flags: ReadonlyMap<string, string>
+  private readonly env: Record<string, string | undefined>
+
+  constructor(
+    flags: ReadonlyMap<string, string>,
+    env: Record<string, string | undefined>,
+    problems: string[],
+  ) {
+    this.flags = flags
+    this.env = env
+    this.problems = problems
+  }
+
+  problem(message: string): void {
+    this.problems.push(message)
+  }
+
+  /** Records a problem with the option's effective value; secret values are never echoed. */
+  invalid(flag: OptionFlag, reason: string): void {
+    const spec = specOf(flag)
+    const raw = this.raw(spec)
+    const shown = spec.secret ? 'value' : `value ${JSON.stringify(raw.text)}`
+    this.problems.push(`invalid ${shown} for ${raw.from}: ${reason}`)
+  }
+
+  string(flag: FlagOfKind<'string'>): string {
+    return this.raw(specOf(flag)).text
+  }
+
+  bool(flag: FlagOfKind<'bool'>): boolean {
+    return this.parse(flag, parseGoBool)
+  }
+
+  int(flag: FlagOfKind<'int'>): number {
+    const spec = specOf(flag)
+    const value = this.parse(flag, parseGoInt)
+    if (spec.kind === 'int' && value < spec.min) this.invalid(flag, `must be at least ${spec.min}`)
+    return value
+  }
+
+  durationMs(flag: FlagOfKind<'duration'>): number {
+    const spec = specOf(flag)
+    // Truncate like Go's Duration.Milliseconds(); the minimum check below rejects what truncates to nothing.
+    const ms = Math.trunc(this.parse(flag, parseGoDuration) / 1e6)
+    if (spec.kind !== 'duration') return ms
+    if (ms < spec.minMs) this.invalid(flag, `must be at least ${spec.minMs}ms`)
+    else if (spec.maxMs !== undefined && ms > spec.maxMs)
+      this.invalid(flag, `must be at most ${spec.maxMs}ms`)
+    return ms
+  }
+
+  enumValue<F extends keyof EnumValues>(flag: F): EnumValues[F] {
+    const spec = specOf(flag)
+    const values: readonly string[] = spec.kind === 'enum' ? spec.values : []
+    const parser = (text: string): Parsed<EnumValues[F]> =>
+      values.includes(text)
+        ? { value: text as EnumValues[F] }
+        : { error: `expected one of ${values.join(', ')}` }
+    return this.parse(flag, parser)
+  }
+
+  listenAddress(): Config['addr'] {
+    const raw = this.raw(specOf('addr'))
+    // The Go server treats an empty -addr as the default (startup_config.go); keep that for drop-in compatibility.
+    const text = raw.text === '' ? specOf('addr').default : raw.text
+    const parsed = parseListenAddress(text)
+    if ('value' in parsed) return parsed.value
+    this.invalid('addr', parsed.error)
+    return { host: '0.0.0.0', port: 0 }
+  }
+
+  ownerName(flag: 'org' | 'user'): string {
+    const name = this.string(flag)
+    // Pulumi Cloud's owner-name rule; the CLI builds URLs from these names.
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]{1,38}[a-zA-Z0-9]$/.test(name)) {
+      this.invalid(
+        flag,
+        '3-40 characters: letters, digits, "-" and "_", starting and ending with a letter or digit',
+      )
+    }
+    return name
+  }
+
+  tls(): Config['tls'] {
+    if (!this.bool('tls')) return undefined
+    const cert = this.string('cert')
+    const key = this.string('key')
+    for (const [flag, path] of [
+      ['cert', cert],
+      ['key', key],
+    ] as const) {
+      if (path === '') {
+        this.problem(`-tls requires -${flag} (or ${specOf(flag).env})`)
+        continue
+      }
+      const why = unreadableFileReason(path)
+      if (why !== undefined) this.invalid(flag, `cannot read the file: ${why}`)
+    }
+    return { cert, key }
+  }
+
+  private raw(spec: OptionSpec): Raw {
+    const fromFlag = this.flags.get(spec.flag)
+    if (fromFlag !== undefined) return { text: fromFlag, from: `-${spec.flag}` }
+    // Like ff (the Go server's env loader), an empty variable counts as unset.
+    const fromEnv = this.env[spec.env]
+    if (fromEnv !== undefined && fromEnv !== '') return { text: fromEnv, from: spec.env }
+    return { text: spec.default, from: `default of -${spec.flag}` }
+  }
+
+  private parse<T>(flag: OptionFlag, parser: (text: string) => Parsed<T>): T {
+    const spec = specOf(flag)
+    const parsed = parser(this.raw(spec).text)
+    if ('value' in parsed) return parsed.value
+    this.invalid(flag, parsed.error)
+    // Keep going with the default so later checks still run; the collected problem makes the load fail anyway.
+    const fallback = parser(spec.default)
+    if ('value' in fallback) return fallback.value
+    throw new Error(`option table default of -${flag} does not parse: ${fallback.error}`)
+  }
+}
+
+function specOf(flag: OptionFlag): OptionSpec {
+  const spec = findOption(flag)
+  if (spec === undefined) throw new Error(`unknown option ${flag}`)
+  return spec
+}
+
+function unreadableFileReason(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'not a regular file'
+    accessSync(path, constants.R_OK)
+    return undefined
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return 'no such file'
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+    return code ?? String(err)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value syntaxes (exported for tests); each mirrors the Go function the Go server uses.
+
+export type Parsed<T> = { value: T } | { error: string }
+
+const GO_BOOLS: ReadonlyMap<string, boolean> = new Map([
+  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((s) => [s, true] as const),
+  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((s) => [s, false] as const),
+])
+
+/** strconv.ParseBool. */
+export function parseGoBool(text: string): Parsed<boolean> {
+  const value = GO_BOOLS.get(text)
+  return value === undefined ? { error: 'expected a boolean (true, false, 1, 0, t, f)' } : { value }
+}
+
+/**
+ * strconv.ParseInt(s, 0, 64), which Go's flag.Int uses: optional sign, 0x/0o/0b prefixes, a leading 0 meaning octal,
+ * and "_" between digits. Values beyond JavaScript's safe integers are out of range.
+ */
+export function parseGoInt(text: string): Parsed<number> {
+  const negative = text.startsWith('-')
+  const body = negative || text.startsWith('+') ? text.slice(1) : text
+  let literal: string | undefined
+  if (
+    /^0[xX](_?[0-9a-fA-F])+$/.test(body) ||
+    /^0[bB](_?[01])+$/.test(body) ||
+    /^0[oO](_?[0-7])+$/.test(body)
+  ) {
+    literal = body
+  } else if (/^0(_?[0-7])+$/.test(body)) {
+    literal = `0o${body.slice(1)}`
+  } else if (/^(0|[1-9](_?[0-9])*)$/.test(body)) {
+    literal = body
+  }
+  if (literal === undefined) return { error: 'expected an integer' }
+  const big = BigInt(literal.replaceAll('_', ''))
+  const value = Number(negative ? -big : big)
+  if (!Number.isSafeInteger(value)) return { error: 'integer out of range' }
+  // Avoid -0 leaking out of "-0".
+  return { value: value === 0 ? 0 : value }
+}
+
+const UNIT_NS: ReadonlyMap<string, number> = new Map([
+  ['ns', 1],
+  ['us', 1e3],
+  ['\u00b5s', 1e3], // micro sign
+  ['\u03bcs', 1e3], // Greek mu; Go accepts both
+  ['ms', 1e6],
+  ['s', 1e9],
+  ['m', 60e9],
+  ['h', 3600e9],
+])
+
+const MAX_DURATION_NS = 2 ** 63 - 1
+
+/** time.ParseDuration, in nanoseconds: "300ms", "1.5h", "2h45m", "-1m30s", "0". */
+export function parseGoDuration(text: string): Parsed<number> {
+  const invalid = { error: 'expected a duration such as 300ms, 1.5h or 2h45m (units ns, us, ms, s, m, h)' }
+  const negative = text.startsWith('-')
+  let rest = negative || text.startsWith('+') ? text.slice(1) : text
+  // Only zero may omit the unit.
+  if (rest === '0') return { value: 0 }
+  if (rest === '') return invalid
+  let total = 0
+  while (rest !== '') {
+    // Go's grammar: digits, optional "." and digits (at least one digit overall), then a unit up to the next digit/".".
+    const m = /^([0-9]*)(?:\.([0-9]*))?([^0-9.]*)/.exec(rest)
+    const whole = m?.[1] ?? ''
+    const fraction = m?.[2] ?? ''
+    const unit = m?.[3] ?? ''
+    if (m === null || (whole === '' && fraction === '')) return invalid
+    if (unit === '')
+      return { error: 'missing unit; only 0 may be written without one (units ns, us, ms, s, m, h)' }
+    const unitNs = UNIT_NS.get(unit)
+    if (unitNs === undefined) return { error: `unknown unit "${unit}" (units ns, us, ms, s, m, h)` }
+    total += Number(`${whole || '0'}.${fraction || '0'}`) * unitNs
+    if (total > MAX_DURATION_NS) return { error: 'duration out of range' }
+    rest = rest.slice(m[0].length)
+  }
+  return { value: negative ? -total : total }
+}
+
+/**
+ * A Go listen address (net.SplitHostPort rules): ":8080", "127.0.0.1:9000", "[::1]:8080", "localhost:0".
+ * An empty host means all interfaces.
+ */
+export function parseListenAddress(text: string): Parsed<{ host: string; port: number }> {
+  let host: string
+  let port: string
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']')
+    if (close === -1) return { error: 'missing "]" in address' }
+    if (close === text.length - 1) return { error: 'missing port in address' }
+    if (text[close + 1] !== ':') return { error: 'expected ":" after "]" in address' }
+    host = text.slice(1, close)
+    port = text.slice(close + 2)
+    if (isIP(host) !== 6) return { error: 'brackets are only for IPv6 addresses, e.g. [::1]:8080' }
+  } else {
+    const colon = text.lastIndexOf(':')
+    if (colon === -1) return { error: 'missing port in address; expected [host]:port, e.g. :8080' }
+    host = text.slice(0, colon)
+    port = text.slice(colon + 1)
+    if (host.includes(':'))
+      return { error: 'too many colons in address; write IPv6 hosts in brackets, e.g. [::1]:8080' }
+    if (host !== '' && isIP(host) === 0 && !/^[A-Za-z0-9_.-]+$/.test(host)) {
+      return { error: `invalid host "${host}"` }
+    }
+  }
+  if (port === '') return { error: 'missing port in address' }
+  if (!/^[0-9]+$/.test(port) || Number(port) > 65535)
+    return { error: 'port must be a number from 0 to 65535' }
+  return { value: { host: host === '' ? '0.0.0.0' : host, port: Number(port) } }
+}

@@ -1,0 +1,57 @@
+import SQLite from 'better-sqlite3'
+import { Kysely, SqliteDialect, sql } from 'kysely'
+import { up as initial } from './migrations/0001-initial.js'
+import type { Database } from './schema.js'
+
+export type Db = Kysely<Database>
+
+/** A migration receives the dialect's binary column type so the same DDL serves SQLite and PostgreSQL. */
+type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<void>
+
+const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-initial', initial]]
+
+export interface OpenedDatabase {
+  db: Db
+  close(): Promise<void>
+}
+
+/**
+ * Opens (creating if needed) the SQLite database and applies pending migrations.
+ * WAL + synchronous=NORMAL: durable across process crashes (a killed server loses nothing acknowledged),
+ * only an OS crash can lose the last transactions.
+ */
+export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> {
+  const native = new SQLite(path)
+  native.pragma('journal_mode = WAL')
+  native.pragma('synchronous = NORMAL')
+  native.pragma('busy_timeout = 5000')
+  native.pragma('foreign_keys = ON')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) })
+  await migrate(db, 'blob')
+  return {
+    db,
+    async close() {
+      await db.destroy()
+    },
+  }
+}
+
+async function migrate(db: Db, blobType: 'blob' | 'bytea'): Promise<void> {
+  await sql`create table if not exists schema_migrations (name text primary key, applied_at bigint not null)`.execute(
+    db,
+  )
+  const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(db)
+  const done = new Set(applied.rows.map((row) => row.name))
+  for (const [name, run] of migrations) {
+    if (done.has(name)) continue
+    await db.transaction().execute(async (trx) => {
+      await run(trx as unknown as Kysely<unknown>, blobType)
+      await sql`insert into schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(trx)
+    })
+  }
+}
+
+/** Cheap liveness query for /readyz. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db)
+}

@@ -1,0 +1,27 @@
+import type { Kysely } from 'kysely'
+import type { Database } from './schema.js'
+
+/** Small server-wide settings (e.g. the master-key canary). */
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>
+  /** Sets the value only if the key is absent; returns the value now stored. */
+  setIfAbsent(key: string, value: string): Promise<string>
+}
+
+export class SqlMetaStore implements MetaStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst()
+    return row?.value
+  }
+
+  async setIfAbsent(key: string, value: string): Promise<string> {
+    await this.db
+      .insertInto('meta')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute()
+    return (await this.get(key)) ?? value
+  }
+}

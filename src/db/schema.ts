@@ -1,0 +1,106 @@
+// Row types of every table, shared by the SQL stores. Timestamps are Unix milliseconds; JSON columns are text.
+import type { Generated } from 'kysely'
+
+export interface Database {
+  meta: MetaTable
+  access_tokens: AccessTokenTable
+  stacks: StackTable
+  stack_keys: StackKeyTable
+  state_versions: StateVersionTable
+  updates: UpdateTable
+  journal_entries: JournalEntryTable
+  engine_events: EngineEventTable
+}
+
+export interface MetaTable {
+  key: string
+  value: string
+}
+
+export interface AccessTokenTable {
+  id: string
+  /** sha256 hex of the token; the token itself is never stored. */
+  token_hash: string
+  name: string
+  user_login: string
+  created_at: number
+  last_used_at: number | null
+}
+
+export interface StackTable {
+  id: string
+  org: string
+  project: string
+  name: string
+  tags: string
+  /** Latest stack version (0 = never updated). */
+  version: number
+  resource_count: number
+  /** The running non-preview update holding the stack, if any. */
+  locked_by_update: string | null
+  /** Most recent update id (for `activeUpdate` after completion). */
+  last_update_id: string | null
+  last_update_at: number | null
+  created_at: number
+}
+
+export interface StackKeyTable {
+  stack_id: string
+  /** The stack's data key, wrapped (AES-256-GCM) by the master key. */
+  wrapped_key: Buffer
+  created_at: number
+}
+
+export interface StateVersionTable {
+  stack_id: string
+  version: number
+  /** gzip of the UntypedDeployment JSON text. */
+  deployment_gz: Buffer
+  sha256: string
+  size: number
+  resource_count: number
+  created_at: number
+}
+
+export interface UpdateTable {
+  id: string
+  stack_id: string
+  kind: string
+  dry_run: number
+  status: string
+  /** Stack version this update produces (or the current one for previews). */
+  version: number
+  /** Stack version whose state was the base of this update. */
+  base_version: number
+  program: string
+  config: string
+  message: string
+  environment: string
+  requested_by: string
+  created_at: number
+  started_at: number | null
+  ended_at: number | null
+  lease_token_hash: string | null
+  previous_lease_token_hash: string | null
+  lease_expires_at: number | null
+  journal_version: number
+  checkpoint_seq: number
+  /** gzip of the last checkpoint text (verbatim bytes), for delta application and crash recovery. */
+  checkpoint_gz: Buffer | null
+  resource_changes: string | null
+  resource_count: number | null
+}
+
+export interface JournalEntryTable {
+  update_id: string
+  sequence_id: number
+  entry: string
+}
+
+export interface EngineEventTable {
+  update_id: string
+  sequence: number
+  event: string
+}
+
+export type AutoId = Generated<number>

@@ -1,0 +1,52 @@
+import type { Kysely } from 'kysely'
+import type { AccessTokenStore } from '../identity/access-token-store.js'
+import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
+import type { StackKeyStore } from '../secrets/stack-key-store.js'
+import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
+import { SqlStackStore } from '../stacks/sql-stack-store.js'
+import type { StackStore } from '../stacks/stack-store.js'
+import { SqlStateStore } from '../state/sql-state-store.js'
+import type { StateStore } from '../state/state-store.js'
+import { SqlUpdateStore } from '../updates/sql-update-store.js'
+import type { UpdateStore } from '../updates/update-store.js'
+import type { MetaStore } from './meta-store.js'
+import { SqlMetaStore } from './meta-store.js'
+import type { Database } from './schema.js'
+
+/** The unit of work: every repository, plus `transaction` which runs work atomically over the same ports. */
+export interface Store {
+  readonly meta: MetaStore
+  readonly accessTokens: AccessTokenStore
+  readonly stacks: StackStore
+  readonly stackKeys: StackKeyStore
+  readonly state: StateStore
+  readonly updates: UpdateStore
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+}
+
+export class SqlStore implements Store {
+  readonly meta: MetaStore
+  readonly accessTokens: AccessTokenStore
+  readonly stacks: StackStore
+  readonly stackKeys: StackKeyStore
+  readonly state: StateStore
+  readonly updates: UpdateStore
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly inTransaction = false,
+  ) {
+    this.meta = new SqlMetaStore(db)
+    this.accessTokens = new SqlAccessTokenStore(db)
+    this.stacks = new SqlStackStore(db)
+    this.stackKeys = new SqlStackKeyStore(db)
+    this.state = new SqlStateStore(db)
+    this.updates = new SqlUpdateStore(db)
+  }
+
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
+    if (this.inTransaction) return work(this)
+    return this.db.transaction().execute((trx) => work(new SqlStore(trx, true)))
+  }
+}

@@ -1,0 +1,53 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { AppError, type ErrorKind } from '../errors.js'
+
+const statusByKind = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  already_exists: 409,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+} satisfies Record<ErrorKind, number>
+
+/** apitype.ErrorResponse: the CLI takes `code` from the body, so it must always equal the HTTP status. */
+export interface ErrorResponse {
+  code: number
+  message: string
+}
+
+export function errorResponse(error: unknown): ErrorResponse {
+  if (error instanceof AppError) return { code: statusByKind[error.kind], message: error.message }
+  const fastifyError = error as Partial<FastifyError> & { code?: string }
+  if (fastifyError.validation) {
+    return { code: 400, message: `Bad Request: ${fastifyError.message ?? 'invalid request'}` }
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 413, message: 'Payload Too Large: the request body exceeds the size limit' }
+    case 'Z_DATA_ERROR':
+    case 'Z_BUF_ERROR':
+      return { code: 400, message: 'Bad Request: body is not valid gzip data' }
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { code: 400, message: 'Bad Request: the body length does not match Content-Length' }
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 415, message: 'Unsupported Media Type: send JSON' }
+  }
+  const status = fastifyError.statusCode
+  // Fastify's own 4xx errors carry safe messages; anything else is an internal error and is not described.
+  if (status !== undefined && status >= 400 && status < 500 && fastifyError.code?.startsWith('FST_')) {
+    return { code: status, message: fastifyError.message ?? 'Bad Request' }
+  }
+  return {
+    code: 500,
+    message: 'Internal Server Error: the server failed to process the request; see its logs',
+  }
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const body = errorResponse(error)
+  if (body.code >= 500) request.log.error({ err: error }, 'request failed')
+  void reply.code(body.code).send(body)
+}

@@ -1,0 +1,34 @@
+import type { HttpServer } from './http-server.js'
+
+export function healthRoutes(app: HttpServer, deps: { ping: () => Promise<void> }): void {
+  app.route({
+    method: 'GET',
+    url: '/',
+    config: { operationId: 'getStatus', auth: 'public' },
+    handler: async () => ({ status: 'ok' }),
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/healthz',
+    config: { operationId: 'getHealth', auth: 'public' },
+    handler: async () => ({ status: 'ok' }),
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/readyz',
+    config: { operationId: 'getReadiness', auth: 'public' },
+    handler: async (request, reply) => {
+      try {
+        await deps.ping()
+        return { status: 'ok' }
+      } catch (error) {
+        request.log.error({ err: error }, 'readiness check failed')
+        return reply
+          .code(503)
+          .send({ code: 503, message: 'Service Unavailable: the database is not reachable' })
+      }
+    },
+  })
+}

@@ -1,0 +1,140 @@
+import { promisify } from 'node:util'
+import { gzip as gzipCb } from 'node:zlib'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
+import type { Logger } from 'pino'
+import { InvalidError, UnauthenticatedError } from '../errors.js'
+import type { IdentityService } from '../identity/identity-service.js'
+import type { UpdateLeasePrincipal } from '../identity/principal.js'
+import { handleError } from './error-handler.js'
+import { inflateRequestBody } from './request-gzip.js'
+import type { AuthKind } from './route-config.js'
+
+const gzipAsync = promisify(gzipCb)
+
+export type HttpServer = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>
+
+/** Verifies `Authorization: update-token …` for the update named in the route's params. */
+export interface LeaseAuthenticator {
+  authenticate(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal>
+}
+
+export interface HttpDeps {
+  logger: Logger
+  identity: IdentityService
+  leases: LeaseAuthenticator | undefined
+  /** Largest accepted request body after gzip inflation. */
+  bodyLimitBytes: number
+  https: { cert: Buffer; key: Buffer } | undefined
+}
+
+// Responses smaller than this are not worth compressing.
+const GZIP_MIN_BYTES = 1024
+
+/** The HTTP shell: body inflation and parsing, authentication, error mapping, response gzip. No business rules. */
+export function buildHttpServer(deps: HttpDeps): HttpServer {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // One access line per request is written by our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    ...(deps.https ? { https: deps.https } : {}),
+  } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
+
+  app.decorateRequest('principal', undefined)
+  app.addHook('preParsing', inflateRequestBody)
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer
+    if (request.routeOptions.config.rawBody) return done(null, raw)
+    if (raw.length === 0) return done(null, undefined)
+    try {
+      done(null, JSON.parse(raw.toString('utf8')))
+    } catch {
+      done(new InvalidError('Bad Request: the request body is not valid JSON'), undefined)
+    }
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const auth = request.routeOptions.config.auth
+    if (auth === undefined || auth === 'public') return
+    request.principal = await authenticate(deps, auth, request)
+  })
+
+  app.addHook('onSend', compressResponse)
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        op: request.routeOptions.config.operationId,
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    )
+  })
+
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .send({ code: 404, message: `Not Found: no route for ${request.method} ${request.url}` })
+  })
+  return app
+}
+
+async function authenticate(deps: HttpDeps, auth: Exclude<AuthKind, 'public'>, request: FastifyRequest) {
+  const header = request.headers.authorization ?? ''
+  const space = header.indexOf(' ')
+  const scheme = space < 0 ? header : header.slice(0, space)
+  const credential = space < 0 ? '' : header.slice(space + 1).trim()
+  if (auth === 'token') {
+    if (scheme === 'update-token') {
+      throw new UnauthenticatedError(
+        'Unauthorized: this endpoint requires an access token, not an update token',
+      )
+    }
+    const user =
+      scheme === 'token' || scheme === 'Bearer' ? await deps.identity.authenticate(credential) : undefined
+    if (!user) throw new UnauthenticatedError('Unauthorized: No credentials provided or are invalid.')
+    return user
+  }
+  if (scheme !== 'update-token' || credential === '' || !deps.leases) {
+    throw new UnauthenticatedError(
+      'Unauthorized: this endpoint requires the update token of a running update',
+    )
+  }
+  return deps.leases.authenticate(credential, request.params as Record<string, string>)
+}
+
+/**
+ * gzip large responses when the client accepts it. Never any other encoding: the CLI fails on anything but
+ * gzip or no Content-Encoding at all (api.go :: readBody).
+ */
+async function compressResponse(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  if (reply.getHeader('content-encoding')) return payload
+  if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
+  if (Buffer.byteLength(payload) < GZIP_MIN_BYTES || !acceptsGzip(request)) return payload
+  void reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding')
+  return gzipAsync(payload, { level: 6 })
+}
+
+export function acceptsGzip(request: FastifyRequest): boolean {
+  const accept = request.headers['accept-encoding']
+  if (!accept) return false
+  return accept.split(',').some((part) => {
+    const [coding, ...params] = part.trim().split(';')
+    if (coding?.trim().toLowerCase() !== 'gzip') return false
+    return !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p))
+  })
+}

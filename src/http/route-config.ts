@@ -1,0 +1,35 @@
+import type { Principal, UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
+
+/**
+ * How a route authenticates:
+ * - `token`: `Authorization: token <access token>` (the user's login token);
+ * - `update-token`: `Authorization: update-token <lease>` of the update named in the path;
+ * - `public`: health probes and the like.
+ */
+export type AuthKind = 'public' | 'token' | 'update-token'
+
+export interface RouteConfig {
+  /** The CLI's own endpoint name (pkg/backend/httpstate/client/api_endpoints.go) where one exists. */
+  operationId: string
+  auth: AuthKind
+  /** Hand the handler the (gunzipped) body bytes instead of parsed JSON: for byte-exact state uploads. */
+  rawBody?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig extends Partial<RouteConfig> {}
+  interface FastifyRequest {
+    principal: Principal | undefined
+  }
+}
+
+export function userOf(principal: Principal | undefined): UserPrincipal {
+  if (principal?.kind !== 'user') throw new Error('route declared auth "token" but has no user principal')
+  return principal
+}
+
+export function leaseOf(principal: Principal | undefined): UpdateLeasePrincipal {
+  if (principal?.kind !== 'update-lease')
+    throw new Error('route declared auth "update-token" but has no lease')
+  return principal
+}

@@ -1,0 +1,16 @@
+/** Who is calling. Passed explicitly to services as one value. */
+export type Principal = UserPrincipal | UpdateLeasePrincipal
+
+export interface UserPrincipal {
+  kind: 'user'
+  login: string
+  /** Present for named (non-personal) tokens, shown by `pulumi whoami -v`. */
+  tokenName: string | undefined
+}
+
+/** The holder of an update's lease token (`Authorization: update-token …`). */
+export interface UpdateLeasePrincipal {
+  kind: 'update-lease'
+  updateId: string
+  stackId: string
+}

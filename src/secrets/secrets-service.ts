@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto'
+import type { Store } from '../db/store.js'
+import { InvalidError } from '../errors.js'
+import type { Clock } from '../lib/clock.js'
+import { LruCache } from '../lib/lru.js'
+import { open, seal } from './aes-gcm.js'
+import type { MasterKey } from './master-key.js'
+
+// Per-stack envelope encryption: one random 256-bit data key per stack, wrapped by the master key. Values are
+// sealed with AES-256-GCM and bound (AAD) to the stack's immutable id, so a rename keeps them decryptable while a
+// ciphertext copied to another stack is refused.
+export class SecretsService {
+  readonly #keys = new LruCache<string, Promise<Buffer>>(10_000)
+
+  constructor(private readonly deps: { store: Store; masterKey: MasterKey; clock: Clock }) {}
+
+  async encrypt(stackId: string, plaintexts: readonly Buffer[]): Promise<Buffer[]> {
+    const key = await this.#dataKey(stackId)
+    return plaintexts.map((plaintext) => seal(key, plaintext, valueContext(stackId)))
+  }
+
+  async decrypt(stackId: string, ciphertexts: readonly Buffer[]): Promise<Buffer[]> {
+    const key = await this.#dataKey(stackId)
+    return ciphertexts.map((ciphertext) => {
+      const plaintext = open(key, ciphertext, valueContext(stackId))
+      if (!plaintext) {
+        throw new InvalidError(
+          'Bad Request: a ciphertext could not be decrypted; it was not encrypted for this stack by this server, or it is corrupt',
+        )
+      }
+      return plaintext
+    })
+  }
+
+  #dataKey(stackId: string): Promise<Buffer> {
+    let key = this.#keys.get(stackId)
+    if (!key) {
+      key = this.#loadOrCreateKey(stackId)
+      // A failed load must not be cached, or one transient error would poison the stack until restart.
+      key.catch(() => this.#keys.delete(stackId))
+      this.#keys.set(stackId, key)
+    }
+    return key
+  }
+
+  async #loadOrCreateKey(stackId: string): Promise<Buffer> {
+    const { store, masterKey, clock } = this.deps
+    const context = keyContext(stackId)
+    // insertIfAbsent is first-writer-wins in the database, so concurrent first use (even across nodes)
+    // settles on exactly one key; everyone unwraps the stored one.
+    const wrapped =
+      (await store.stackKeys.get(stackId)) ??
+      (await store.stackKeys.insertIfAbsent(stackId, masterKey.wrap(randomBytes(32), context), clock.now()))
+    const key = masterKey.unwrap(wrapped, context)
+    if (!key) throw new Error(`stack key of ${stackId} cannot be unwrapped with the configured master key`)
+    return key
+  }
+}
+
+const keyContext = (stackId: string) => `pulumi-backend:stack-key:${stackId}`
+const valueContext = (stackId: string) => `pulumi-backend:stack-secret:${stackId}`

@@ -1,0 +1,155 @@
+import { Type } from 'typebox'
+import {
+  CreateStackRequest,
+  DeleteStackQuery,
+  ListStacksQuery,
+  ProjectPath,
+  StackPath,
+  StackRenameRequest,
+  type StackResponse,
+  type StackSummary,
+  UpdateStackTagsRequest,
+} from '../apitype/stacks.js'
+import { NotFoundError } from '../errors.js'
+import type { HttpServer } from '../http/http-server.js'
+import type { Stack } from './stack.js'
+import { validateOwnerName, validateProjectName } from './stack.js'
+import type { StackService } from './stack-service.js'
+
+export const stackRef = (params: { orgName: string; projectName: string; stackName: string }) => ({
+  org: params.orgName,
+  project: params.projectName,
+  stack: params.stackName,
+})
+
+const STACK = '/api/stacks/:orgName/:projectName/:stackName'
+
+export function stackRoutes(app: HttpServer, { stacks }: { stacks: StackService }): void {
+  app.route({
+    method: 'GET',
+    url: '/api/user/stacks',
+    config: { operationId: 'listUserStacks', auth: 'token' },
+    schema: { querystring: ListStacksQuery },
+    handler: async (request) => {
+      const { organization, ...filter } = request.query
+      const page = await stacks.list({ ...filter, org: organization })
+      // The CLI loops while continuationToken is non-null, so the last page must omit it (stack_list.go).
+      return { stacks: page.stacks.map(toSummary), continuationToken: page.continuationToken ?? null }
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/api/stacks/:orgName',
+    config: { operationId: 'listOrganizationStacks', auth: 'token' },
+    schema: { params: Type.Object({ orgName: Type.String() }), querystring: ListStacksQuery },
+    handler: async (request) => {
+      validateOwnerName(request.params.orgName)
+      const { organization: _ignored, ...filter } = request.query
+      const page = await stacks.list({ ...filter, org: request.params.orgName })
+      return { stacks: page.stacks.map(toSummary), continuationToken: page.continuationToken ?? null }
+    },
+  })
+
+  app.route({
+    method: 'HEAD',
+    url: '/api/stacks/:orgName/:projectName',
+    config: { operationId: 'projectExists', auth: 'token' },
+    schema: { params: ProjectPath },
+    handler: async (request, reply) => {
+      validateOwnerName(request.params.orgName)
+      validateProjectName(request.params.projectName)
+      const exists = await stacks.projectExists(request.params.orgName, request.params.projectName)
+      if (!exists) throw new NotFoundError(`Not Found: project '${request.params.projectName}' not found`)
+      return reply.code(200).send()
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: '/api/stacks/:orgName/:projectName',
+    config: { operationId: 'createStack', auth: 'token' },
+    schema: { params: ProjectPath, body: CreateStackRequest },
+    handler: async (request) => {
+      const { stackName, tags, state, config } = request.body
+      await stacks.create(request.params.orgName, request.params.projectName, {
+        stackName,
+        tags: tags ?? undefined,
+        state,
+        config,
+      })
+      // apitype.CreateStackResponse: the CLI builds its stack object from the request; {} is a full answer.
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: STACK,
+    config: { operationId: 'getStack', auth: 'token' },
+    schema: { params: StackPath },
+    handler: async (request) => toStackResponse(await stacks.get(stackRef(request.params))),
+  })
+
+  app.route({
+    method: 'DELETE',
+    url: STACK,
+    config: { operationId: 'deleteStack', auth: 'token' },
+    schema: { params: StackPath, querystring: DeleteStackQuery },
+    handler: async (request) => {
+      await stacks.delete(stackRef(request.params), request.query.force === 'true')
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${STACK}/rename`,
+    config: { operationId: 'renameStack', auth: 'token' },
+    schema: { params: StackPath, body: StackRenameRequest },
+    handler: async (request) => {
+      const { newName, newProject } = request.body
+      await stacks.rename(stackRef(request.params), newName, newProject || request.params.projectName)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${STACK}/tags`,
+    config: { operationId: 'updateStackTags', auth: 'token' },
+    schema: { params: StackPath, body: UpdateStackTagsRequest },
+    handler: async (request) => {
+      await stacks.setTags(stackRef(request.params), request.body)
+      return {}
+    },
+  })
+}
+
+export function toStackResponse(stack: Stack, operation?: StackResponse['currentOperation']): StackResponse {
+  return {
+    id: stack.id,
+    orgName: stack.org,
+    projectName: stack.project,
+    stackName: stack.name,
+    // `pulumi cancel` posts to /update/<activeUpdate>/cancel (backend.go :: CancelCurrentUpdate).
+    activeUpdate: stack.lockedByUpdate ?? stack.lastUpdateId ?? '',
+    ...(operation ? { currentOperation: operation } : {}),
+    tags: stack.tags,
+    version: stack.version,
+  }
+}
+
+function toSummary(stack: Stack): StackSummary {
+  const summary: StackSummary = {
+    id: stack.id,
+    orgName: stack.org,
+    projectName: stack.project,
+    stackName: stack.name,
+    resourceCount: stack.resourceCount,
+  }
+  // lastUpdate 0 means "update in progress" to the CLI (stack_list.go :: isUpdateInProgress).
+  if (stack.lockedByUpdate) summary.lastUpdate = 0
+  else if (stack.lastUpdateAt !== null) summary.lastUpdate = Math.floor(stack.lastUpdateAt / 1000)
+  return summary
+}

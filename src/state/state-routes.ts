@@ -1,0 +1,68 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { StackPath } from '../apitype/stacks.js'
+import { acceptsGzip, type HttpServer } from '../http/http-server.js'
+import { userOf } from '../http/route-config.js'
+import { stackRef } from '../stacks/stack-routes.js'
+import type { StackService } from '../stacks/stack-service.js'
+import type { ExportedDeployment, StateService } from './state-service.js'
+import { requirePositiveVersion } from './state-service.js'
+
+const STACK = '/api/stacks/:orgName/:projectName/:stackName'
+
+export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state: StateService }): void {
+  const { stacks, state } = deps
+
+  app.route({
+    method: 'GET',
+    url: `${STACK}/export`,
+    config: { operationId: 'exportStack', auth: 'token' },
+    schema: { params: StackPath },
+    handler: async (request, reply) => {
+      const stack = await stacks.get(stackRef(request.params))
+      return sendDeployment(request, reply, await state.exportDeployment(stack))
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${STACK}/export/:version`,
+    config: { operationId: 'exportStackVersion', auth: 'token' },
+    schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
+    handler: async (request, reply) => {
+      const version = requirePositiveVersion(request.params.version)
+      const stack = await stacks.get(stackRef(request.params))
+      return sendDeployment(request, reply, await state.exportDeployment(stack, version))
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${STACK}/import`,
+    // Raw bytes: the deployment is stored exactly as sent (after validation), never re-serialised.
+    config: { operationId: 'importStack', auth: 'token', rawBody: true },
+    schema: { params: StackPath },
+    handler: async (request) => {
+      const stack = await stacks.get(stackRef(request.params))
+      const updateId = await state.importDeployment(
+        stack,
+        request.body as Buffer,
+        userOf(request.principal).login,
+      )
+      // apitype.ImportStackResponse: note the lower-case "d", unlike create-update's updateID.
+      return { updateId }
+    },
+  })
+}
+
+/** Sends stored gzip bytes untouched to clients that accept gzip (the CLI always does). */
+async function sendDeployment(request: FastifyRequest, reply: FastifyReply, exported: ExportedDeployment) {
+  void reply.type('application/json')
+  if (acceptsGzip(request)) {
+    return reply
+      .header('content-encoding', 'gzip')
+      .header('vary', 'accept-encoding')
+      .send(await exported.gz())
+  }
+  return reply.send(await exported.text())
+}
