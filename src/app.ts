@@ -13,6 +13,9 @@ import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
+import { EventBuffer } from './updates/event-buffer.js'
+import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
+import { UpdateService } from './updates/update-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
@@ -24,6 +27,7 @@ export interface App {
   http: HttpServer
   store: Store
   identity: IdentityService
+  updates: UpdateService
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -62,10 +66,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
 
+    const events = new EventBuffer({
+      logs: store.updateLogs,
+      maxBuffered: config.eventBufferSize,
+      flushIntervalMs: config.eventFlushIntervalMs,
+      logger,
+    })
+    const updates = new UpdateService({
+      store,
+      clock,
+      stacks,
+      state,
+      events,
+      config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
+      logger,
+    })
+    const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+
     const http = buildHttpServer({
       logger,
       identity,
-      leases: undefined,
+      leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
       bodyLimitBytes: BODY_LIMIT_BYTES,
       https: tls,
     })
@@ -74,8 +95,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       stacks,
       state,
       secrets,
-      updates: store.updates,
-      capabilities,
+      updates,
+      updateStore: store.updates,
+      logs: store.updateLogs,
+      historyPageSize: config.historyPageSize,
+      capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
     })
     const adminToken = await identity.ensureAdminToken()
@@ -85,6 +109,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       http,
       store,
       identity,
+      updates,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         return http.listen({ host: config.addr.host, port: config.addr.port })
@@ -93,7 +118,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         if (closed) return
         closed = true
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
+        leaseExpiry.stop()
         await http.close()
+        await events.close()
         await database.close()
       },
     }

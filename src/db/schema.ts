@@ -1,6 +1,4 @@
 // Row types of every table, shared by the SQL stores. Timestamps are Unix milliseconds; JSON columns are text.
-import type { Generated } from 'kysely'
-
 export interface Database {
   meta: MetaTable
   access_tokens: AccessTokenTable
@@ -10,6 +8,7 @@ export interface Database {
   updates: UpdateTable
   journal_entries: JournalEntryTable
   engine_events: EngineEventTable
+  checkpoint_log: CheckpointLogTable
 }
 
 export interface MetaTable {
@@ -85,8 +84,6 @@ export interface UpdateTable {
   lease_expires_at: number | null
   journal_version: number
   checkpoint_seq: number
-  /** gzip of the last checkpoint text (verbatim bytes), for delta application and crash recovery. */
-  checkpoint_gz: Buffer | null
   resource_changes: string | null
   resource_count: number | null
 }
@@ -103,4 +100,12 @@ export interface EngineEventTable {
   event: string
 }
 
-export type AutoId = Generated<number>
+export interface CheckpointLogTable {
+  update_id: string
+  /** Order of arrival within the update. */
+  position: number
+  sequence_number: number
+  /** 'text': a whole checkpoint text; 'delta': JSON edits against the previous text. */
+  kind: 'text' | 'delta'
+  payload: Buffer
+}

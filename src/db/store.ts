@@ -9,6 +9,7 @@ import { SqlStateStore } from '../state/sql-state-store.js'
 import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
 import type { Database } from './schema.js'
@@ -21,6 +22,7 @@ export interface Store {
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
   readonly updates: UpdateStore
+  readonly updateLogs: UpdateLogStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
 }
 
@@ -31,6 +33,7 @@ export class SqlStore implements Store {
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
   readonly updates: UpdateStore
+  readonly updateLogs: UpdateLogStore
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -42,6 +45,7 @@ export class SqlStore implements Store {
     this.stackKeys = new SqlStackKeyStore(db)
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
+    this.updateLogs = new SqlUpdateLogStore(db)
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

@@ -47,6 +47,12 @@ export function buildHttpServer(deps: HttpDeps): HttpServer {
     // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Router-level failures (malformed percent-encoding, over-long names) bypass setErrorHandler and would answer
+    // Fastify's own body, whose string `code` the CLI cannot decode (api.go :: decodeError).
+    frameworkErrors: handleError,
+    // Fastify's drain-time 503 body has no numeric `code`; let requests that still arrive while closing finish
+    // instead (Connection: close is set on them, and the database closes only after the server).
+    return503OnClosing: false,
     ...(deps.https ? { https: deps.https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 

@@ -7,7 +7,10 @@ import { stackRoutes } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { stateRoutes } from '../state/state-routes.js'
 import type { StateService } from '../state/state-service.js'
+import { historyRoutes } from '../updates/history-routes.js'
+import type { UpdateLogStore } from '../updates/update-log-store.js'
 import { updateRoutes } from '../updates/update-routes.js'
+import type { UpdateService } from '../updates/update-service.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import { healthRoutes } from './health-routes.js'
 import type { HttpServer } from './http-server.js'
@@ -17,7 +20,10 @@ export interface RouteDeps {
   stacks: StackService
   state: StateService
   secrets: SecretsService
-  updates: UpdateStore
+  updates: UpdateService
+  updateStore: UpdateStore
+  logs: UpdateLogStore
+  historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
 }
@@ -30,4 +36,5 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   stateRoutes(app, deps)
   secretsRoutes(app, deps)
   updateRoutes(app, deps)
+  historyRoutes(app, { stacks: deps.stacks, updates: deps.updateStore, defaultPageSize: deps.historyPageSize })
 }

@@ -188,6 +188,7 @@ function skipMemberName(json: Buffer, pos: number, limit: number): number {
  * Nested containers are tracked with an explicit stack of expected closing bytes.
  */
 export function jsonValueEnd(json: Buffer, pos: number, limit: number = json.length): number {
+  checkBounds(json, pos, limit)
   const closers: number[] = []
   for (;;) {
     // Expecting a value.

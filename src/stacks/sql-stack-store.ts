@@ -95,6 +95,7 @@ export class SqlStackStore implements StackStore {
     const updateIds = this.db.selectFrom('updates').select('id').where('stack_id', '=', id)
     await this.db.deleteFrom('journal_entries').where('update_id', 'in', updateIds).execute()
     await this.db.deleteFrom('engine_events').where('update_id', 'in', updateIds).execute()
+    await this.db.deleteFrom('checkpoint_log').where('update_id', 'in', updateIds).execute()
     await this.db.deleteFrom('updates').where('stack_id', '=', id).execute()
     await this.db.deleteFrom('state_versions').where('stack_id', '=', id).execute()
     await this.db.deleteFrom('stack_keys').where('stack_id', '=', id).execute()

@@ -27,6 +27,13 @@ export function parseUntypedDeployment(text: Buffer | string): UntypedDeployment
 export function validateUntypedDeployment(value: unknown): UntypedDeployment {
   if (!isObject(value)) throw new InvalidError('Bad Request: the deployment must be a JSON object')
   const { version, deployment, features } = value
+  // The DIY backend's on-disk files ({"version","checkpoint"}, or v0's {"target","latest"}) look similar but the CLI
+  // never sends them; say so instead of complaining about a missing field.
+  if (deployment === undefined && ('checkpoint' in value || 'latest' in value)) {
+    throw new InvalidError(
+      'Bad Request: this is a DIY backend checkpoint file, not a deployment; import the output of `pulumi stack export`',
+    )
+  }
   if (!Number.isInteger(version) || (version as number) < MIN_VERSION || (version as number) > MAX_VERSION) {
     throw new InvalidError(
       `Bad Request: unsupported deployment version ${JSON.stringify(version ?? null)}; expected ${MIN_VERSION} to ${MAX_VERSION}`,

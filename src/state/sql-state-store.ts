@@ -41,7 +41,7 @@ export class SqlStateStore implements StateStore {
       .execute()
   }
 
-  async prune(stackId: string, keep: number): Promise<void> {
+  async prune(stackId: string, keep: number): Promise<number[]> {
     const newest = await this.db
       .selectFrom('state_versions')
       .select('version')
@@ -50,11 +50,13 @@ export class SqlStateStore implements StateStore {
       .offset(keep - 1)
       .limit(1)
       .executeTakeFirst()
-    if (!newest) return
-    await this.db
+    if (!newest) return []
+    const deleted = await this.db
       .deleteFrom('state_versions')
       .where('stack_id', '=', stackId)
       .where('version', '<', Number(newest.version))
+      .returning('version')
       .execute()
+    return deleted.map((row) => Number(row.version))
   }
 }

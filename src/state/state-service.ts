@@ -72,6 +72,17 @@ export class StateService {
     }
   }
 
+  /** The deployment text of a stack at `version`; an empty deployment for a stack that has none yet. */
+  async textAt(stackId: string, version: number): Promise<Buffer> {
+    const cached = this.#texts.get(cacheKey(stackId, version))
+    if (cached) return cached
+    const stored = await this.deps.store.state.get(stackId, version)
+    if (!stored) return Buffer.from(JSON.stringify(emptyDeployment()))
+    const text = await gunzip(stored.deploymentGz)
+    this.#texts.set(cacheKey(stackId, version), text)
+    return text
+  }
+
   /** The current deployment, parsed. */
   async currentDeployment(stack: Stack): Promise<UntypedDeployment> {
     const exported = await this.exportDeployment(stack)
@@ -100,8 +111,11 @@ export class StateService {
       createdAt: now,
     })
     await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
-    if (this.deps.config.maxStateVersions > 0)
-      await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
+    if (this.deps.config.maxStateVersions > 0) {
+      // Pruned versions leave the cache too, or export/{version} would keep serving them.
+      const pruned = await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
+      for (const old of pruned) this.#texts.delete(cacheKey(stack.id, old))
+    }
     this.#texts.set(cacheKey(stack.id, version), state.text)
   }
 
@@ -147,8 +161,9 @@ export class StateService {
 const cacheKey = (stackId: string, version: number) => `${stackId}@${version}`
 
 export function requirePositiveVersion(raw: string): number {
-  const version = Number(raw)
-  if (!Number.isInteger(version) || version < 1) {
+  // Only the canonical decimal form the CLI sends (`/export/%d`); Number() would also take "1e0", "0x1" or " 1".
+  const version = /^[1-9][0-9]*$/.test(raw) ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(version)) {
     throw new InvalidError(`Bad Request: invalid stack version '${raw}'; versions are positive integers`)
   }
   return version

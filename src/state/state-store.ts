@@ -13,6 +13,6 @@ export interface StateStore {
   get(stackId: string, version: number): Promise<StateVersion | undefined>
   /** Idempotent: writing the same (stack, version) again replaces it. */
   put(state: StateVersion): Promise<void>
-  /** Deletes all but the newest `keep` versions of a stack. */
-  prune(stackId: string, keep: number): Promise<void>
+  /** Deletes all but the newest `keep` versions of a stack; returns the deleted version numbers. */
+  prune(stackId: string, keep: number): Promise<number[]>
 }

@@ -708,12 +708,12 @@ function checkDeployment(snap: Record<string, unknown>, where: string): void {
   const resources = snap.resources
   if (resources != null) {
     if (!Array.isArray(resources)) throw new InvalidError(`${where}: resources must be an array`)
-    resources.forEach((r, i) => checkResource(r, `${where}: resources[${i}]`))
+    for (const [i, r] of resources.entries()) checkResource(r, `${where}: resources[${i}]`)
   }
   const ops = snap.pending_operations
   if (ops != null) {
     if (!Array.isArray(ops)) throw new InvalidError(`${where}: pending_operations must be an array`)
-    ops.forEach((op, i) => checkOperation(op, `${where}: pending_operations[${i}]`))
+    for (const [i, op] of ops.entries()) checkOperation(op, `${where}: pending_operations[${i}]`)
   }
   const sp = snap.secrets_providers
   if (sp != null && (!isObject(sp) || typeof sp.type !== 'string')) {

@@ -9,7 +9,7 @@ export class SqlUpdateStore implements UpdateStore {
   async insert(update: Update): Promise<void> {
     await this.db
       .insertInto('updates')
-      .values({ ...toRow(update), checkpoint_gz: null } as UpdateTable)
+      .values(toRow(update) as UpdateTable)
       .execute()
   }
 
@@ -35,6 +35,40 @@ export class SqlUpdateStore implements UpdateStore {
       .orderBy('created_at', 'desc')
       .limit(pageSize)
       .offset((page - 1) * pageSize)
+      .execute()
+    return rows.map(toUpdate)
+  }
+
+  async byVersion(stackId: string, version: number): Promise<Update | undefined> {
+    const row = await this.db
+      .selectFrom('updates')
+      .selectAll()
+      .where('stack_id', '=', stackId)
+      .where('dry_run', '=', 0)
+      .where('version', '=', version)
+      .where('status', '!=', 'not started')
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst()
+    return row && toUpdate(row)
+  }
+
+  async byLeaseHash(tokenHash: string): Promise<Update | undefined> {
+    const row =
+      (await this.db.selectFrom('updates').selectAll().where('lease_token_hash', '=', tokenHash).executeTakeFirst()) ??
+      (await this.db
+        .selectFrom('updates')
+        .selectAll()
+        .where('previous_lease_token_hash', '=', tokenHash)
+        .executeTakeFirst())
+    return row && toUpdate(row)
+  }
+
+  async expired(now: number): Promise<Update[]> {
+    const rows = await this.db
+      .selectFrom('updates')
+      .selectAll()
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', now)
       .execute()
     return rows.map(toUpdate)
   }

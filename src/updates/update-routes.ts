@@ -1,41 +1,206 @@
+import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { JournalEntriesSchema } from '../apitype/journal.js'
 import { StackPath } from '../apitype/stacks.js'
-import { NotFoundError } from '../errors.js'
+import {
+  CompleteUpdateRequest,
+  EngineEventBatch,
+  EventsQuery,
+  PatchUpdateCheckpointDeltaRequest,
+  RenewUpdateLeaseRequest,
+  StartUpdateRequest,
+  UpdateProgramRequest,
+} from '../apitype/updates.js'
+import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import { leaseOf, userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
-import type { StackService } from '../stacks/stack-service.js'
-import type { UpdateStore } from './update-store.js'
+import { parseJournalEntries } from './journal-replay.js'
+import type { UpdateLogStore } from './update-log-store.js'
+import { cliVersionFromUserAgent, requireKnownKind, type UpdateService } from './update-service.js'
+import { parseCheckpointEdits } from './working-state.js'
 
-const UPDATE = '/api/stacks/:orgName/:projectName/:stackName/:updateKind/:updateId'
-const UpdatePath = Type.Object({
-  ...StackPath.properties,
-  updateKind: Type.String(),
-  updateId: Type.String(),
-})
+const STACK = '/api/stacks/:orgName/:projectName/:stackName'
+// client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any.
+const UPDATE = `${STACK}/:updateKind/:updateId`
+const UpdatePath = Type.Object({ ...StackPath.properties, updateKind: Type.String(), updateId: Type.String() })
+const EVENTS_PAGE = 1000
 
-export function updateRoutes(app: HttpServer, deps: { stacks: StackService; updates: UpdateStore }): void {
-  const { stacks, updates } = deps
+export function updateRoutes(
+  app: HttpServer,
+  deps: { updates: UpdateService; logs: UpdateLogStore },
+): void {
+  const { updates } = deps
 
-  // apitype.UpdateResults, polled by the CLI after `stack import` (backend.go :: waitForUpdate) until
-  // continuationToken is null. Imports complete synchronously, so one answer suffices.
+  for (const kind of ['update', 'preview', 'refresh', 'destroy'] as const) {
+    app.route({
+      method: 'POST',
+      url: `${STACK}/${kind}`,
+      config: { operationId: `create${kind[0]?.toUpperCase()}${kind.slice(1)}`, auth: 'token' },
+      schema: { params: StackPath, body: UpdateProgramRequest },
+      handler: async (request) => {
+        const body = request.body
+        // Previews of up/refresh/destroy arrive on their own endpoint with options.dryRun (protocol §4.5).
+        const updateID = await updates.create(userOf(request.principal), stackRef(request.params), {
+          kind,
+          dryRun: kind === 'preview' || body.options?.dryRun === true,
+          program: { name: body.name, runtime: body.runtime, main: body.main, description: body.description },
+          config: body.config ?? {},
+          message: body.metadata?.message ?? '',
+          environment: body.metadata?.environment ?? {},
+        })
+        // apitype.UpdateProgramResponse: note "updateID"; no required policy packs.
+        return { updateID, requiredPolicies: [], messages: [], aiSettings: { copilotIsEnabled: false } }
+      },
+    })
+  }
+
+  app.route({
+    method: 'POST',
+    url: UPDATE,
+    config: { operationId: 'startUpdate', auth: 'token' },
+    schema: { params: UpdatePath, body: Type.Union([StartUpdateRequest, Type.Null()]) },
+    handler: async (request) => {
+      requireKnownKind(request.params.updateKind)
+      const body = request.body ?? {}
+      return updates.start(stackRef(request.params), request.params.updateId, {
+        tags: body.tags ?? undefined,
+        journalVersion: body.journalVersion,
+      })
+    },
+  })
+
   app.route({
     method: 'GET',
     url: UPDATE,
     config: { operationId: 'getUpdateStatus', auth: 'token' },
     schema: { params: UpdatePath },
     handler: async (request) => {
-      const stack = await stacks.get(stackRef(request.params))
-      const update = await updates.get(request.params.updateId)
-      if (!update || update.stackId !== stack.id) {
-        throw new NotFoundError(`Not Found: update '${request.params.updateId}' not found`)
-      }
-      const status =
-        update.status === 'cancelled'
-          ? 'failed'
-          : update.status === 'not started'
-            ? 'not started'
-            : update.status
-      return { status, events: [], continuationToken: null }
+      requireKnownKind(request.params.updateKind)
+      const update = await updates.get(stackRef(request.params), request.params.updateId)
+      // apitype.UpdateResults; the CLI polls without sleeping while continuationToken is non-null.
+      const status = update.status === 'cancelled' ? 'failed' : update.status
+      const done = status === 'succeeded' || status === 'failed'
+      return { status, events: [], continuationToken: done ? null : '0' }
     },
   })
+
+  app.route({
+    method: 'POST',
+    url: `${UPDATE}/renew_lease`,
+    config: { operationId: 'renewLease', auth: 'update-token' },
+    schema: { params: UpdatePath, body: RenewUpdateLeaseRequest },
+    handler: async (request) => updates.renewLease(leaseOf(request.principal), request.body.duration),
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${UPDATE}/checkpoint`,
+    config: { operationId: 'patchCheckpoint', auth: 'update-token', rawBody: true },
+    schema: { params: UpdatePath },
+    handler: async (request) => {
+      await updates.saveCheckpoint(leaseOf(request.principal), request.body as Buffer)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${UPDATE}/checkpointverbatim`,
+    // Raw bytes: the text inside must be kept exactly, or later delta hashes cannot match (protocol §6.4).
+    config: { operationId: 'patchCheckpointVerbatim', auth: 'update-token', rawBody: true },
+    schema: { params: UpdatePath },
+    handler: async (request) => {
+      await updates.saveVerbatimCheckpoint(leaseOf(request.principal), request.body as Buffer)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${UPDATE}/checkpointdelta`,
+    config: { operationId: 'patchCheckpointDelta', auth: 'update-token' },
+    schema: { params: UpdatePath, body: PatchUpdateCheckpointDeltaRequest },
+    handler: async (request) => {
+      const body = request.body
+      await updates.saveDeltaCheckpoint(leaseOf(request.principal), {
+        edits: parseCheckpointEdits(body.deploymentDelta ?? []),
+        checkpointHash: body.checkpointHash.toLowerCase(),
+        sequenceNumber: body.sequenceNumber,
+      })
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${UPDATE}/journalentries`,
+    config: { operationId: 'patchJournalEntries', auth: 'update-token' },
+    schema: { params: UpdatePath, body: JournalEntriesSchema },
+    handler: async (request) => {
+      await updates.saveJournalEntries(leaseOf(request.principal), parseJournalEntries(request.body))
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${UPDATE}/events/batch`,
+    config: { operationId: 'postEngineEventBatch', auth: 'update-token' },
+    schema: { params: UpdatePath, body: EngineEventBatch },
+    handler: async (request) => {
+      await updates.recordEvents(leaseOf(request.principal), request.body.events ?? [])
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${UPDATE}/complete`,
+    config: { operationId: 'completeUpdate', auth: 'update-token' },
+    schema: { params: UpdatePath, body: CompleteUpdateRequest },
+    handler: async (request) => {
+      await updates.complete(leaseOf(request.principal), request.body.status, cliVersionOf(request))
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${UPDATE}/cancel`,
+    config: { operationId: 'cancelUpdate', auth: 'token' },
+    schema: { params: UpdatePath },
+    handler: async (request) => {
+      await updates.cancel(stackRef(request.params), request.params.updateId)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${UPDATE}/events`,
+    config: { operationId: 'getUpdateEvents', auth: 'token' },
+    schema: { params: UpdatePath, querystring: EventsQuery },
+    handler: async (request, reply) => {
+      const update = await updates.get(stackRef(request.params), request.params.updateId)
+      const token = request.query.continuationToken
+      const after = token === undefined || token === '' ? -1 : Number(token)
+      if (!Number.isInteger(after)) throw new InvalidError('Bad Request: invalid continuationToken')
+      const rows = await deps.logs.events(update.id, after, EVENTS_PAGE)
+      const last = rows.at(-1)
+      const finished = update.status !== 'running' && update.status !== 'not started'
+      // null once the update is over and every event was returned: readers stop on null.
+      const continuationToken =
+        rows.length === EVENTS_PAGE || !finished ? String(last?.sequence ?? after) : null
+      // Stored events are JSON texts already: splice them instead of parsing and re-serialising.
+      const events = rows.map((r) => r.event).join(',')
+      return reply
+        .type('application/json')
+        .send(`{"events":[${events}],"continuationToken":${JSON.stringify(continuationToken)}}`)
+    },
+  })
+}
+
+function cliVersionOf(request: FastifyRequest): string {
+  return cliVersionFromUserAgent(request.headers['user-agent'])
 }

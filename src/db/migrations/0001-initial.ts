@@ -75,12 +75,25 @@ export async function up(db: Kysely<unknown>, blobType: 'blob' | 'bytea'): Promi
     .addColumn('lease_expires_at', 'bigint')
     .addColumn('journal_version', 'integer', (c) => c.notNull())
     .addColumn('checkpoint_seq', 'integer', (c) => c.notNull())
-    .addColumn('checkpoint_gz', blobType)
     .addColumn('resource_changes', 'text')
     .addColumn('resource_count', 'integer')
     .execute()
   await db.schema.createIndex('updates_stack').on('updates').columns(['stack_id', 'created_at']).execute()
   await db.schema.createIndex('updates_lease').on('updates').column('lease_token_hash').execute()
+  await db.schema.createIndex('updates_previous_lease').on('updates').column('previous_lease_token_hash').execute()
+  await db.schema.createIndex('updates_running').on('updates').columns(['status', 'lease_expires_at']).execute()
+
+  // The checkpoint uploads of a running update (full or verbatim texts, delta edits), so the working state
+  // survives a crash without re-compressing multi-MB texts on every save. Cleared when the update ends.
+  await db.schema
+    .createTable('checkpoint_log')
+    .addColumn('update_id', 'text', (c) => c.notNull())
+    .addColumn('position', 'integer', (c) => c.notNull())
+    .addColumn('sequence_number', 'integer', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('payload', blobType, (c) => c.notNull())
+    .addPrimaryKeyConstraint('checkpoint_log_pk', ['update_id', 'position'])
+    .execute()
 
   await db.schema
     .createTable('journal_entries')

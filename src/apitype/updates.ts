@@ -1,0 +1,89 @@
+import { Type } from 'typebox'
+
+// sdk/go/common/apitype/updates.go, events.go and history.go, with the CLI's exact JSON names.
+
+const ConfigValue = Type.Object({
+  string: Type.String(),
+  secret: Type.Optional(Type.Boolean()),
+  object: Type.Optional(Type.Boolean()),
+})
+
+/** apitype.UpdateProgramRequest (create update). Unknown keys are tolerated: newer CLIs add options. */
+export const UpdateProgramRequest = Type.Object({
+  name: Type.Optional(Type.String()),
+  runtime: Type.Optional(Type.String()),
+  main: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  options: Type.Optional(
+    Type.Object({ dryRun: Type.Optional(Type.Boolean()) }, { additionalProperties: true }),
+  ),
+  config: Type.Optional(Type.Union([Type.Record(Type.String(), ConfigValue), Type.Null()])),
+  metadata: Type.Optional(
+    Type.Object({
+      message: Type.Optional(Type.String()),
+      environment: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+    }),
+  ),
+})
+
+/** apitype.StartUpdateRequest */
+export const StartUpdateRequest = Type.Object({
+  tags: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
+  journalVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+})
+
+/** apitype.RenewUpdateLeaseRequest: since API v5 the token travels in the header and `token` is "". */
+export const RenewUpdateLeaseRequest = Type.Object({
+  token: Type.Optional(Type.String()),
+  duration: Type.Integer({ minimum: 0 }),
+})
+
+/** apitype.CompleteUpdateRequest: the CLI sends only succeeded or failed. */
+export const CompleteUpdateRequest = Type.Object({
+  status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
+})
+
+/** apitype.PatchUpdateCheckpointDeltaRequest */
+export const PatchUpdateCheckpointDeltaRequest = Type.Object({
+  version: Type.Integer({ minimum: 1, maximum: 4 }),
+  checkpointHash: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
+  sequenceNumber: Type.Integer({ minimum: 1 }),
+  deploymentDelta: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
+})
+
+/** apitype.EngineEventBatch: each event is {sequence, timestamp, <one payload key>}; payloads stay opaque. */
+export const EngineEventBatch = Type.Object({
+  events: Type.Union([
+    Type.Array(
+      Type.Object(
+        { sequence: Type.Integer({ minimum: 0 }), timestamp: Type.Integer() },
+        { additionalProperties: true },
+      ),
+    ),
+    Type.Null(),
+  ]),
+})
+
+export const HistoryQuery = Type.Object({
+  pageSize: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  page: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+})
+
+export const EventsQuery = Type.Object({
+  continuationToken: Type.Optional(Type.String()),
+})
+
+/** apitype.UpdateInfo (history). */
+export interface UpdateInfo {
+  kind: string
+  startTime: number
+  message: string
+  environment: Record<string, string>
+  config: Record<string, unknown>
+  result: string
+  endTime?: number
+  version: number
+  resourceChanges?: Record<string, number>
+  resourceCount?: number
+  requestedBy?: { name: string; githubLogin: string }
+}

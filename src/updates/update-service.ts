@@ -1,0 +1,438 @@
+import { randomUUID } from 'node:crypto'
+import type { Logger } from 'pino'
+import type { UntypedDeployment } from '../apitype/core.js'
+import type { JournalEntry } from '../apitype/journal.js'
+import type { Store } from '../db/store.js'
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthenticatedError } from '../errors.js'
+import type { UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
+import type { Clock } from '../lib/clock.js'
+import { KeyedMutex } from '../lib/keyed-mutex.js'
+import { hashToken, newToken } from '../lib/tokens.js'
+import { formatStackRef, type Stack, type StackRef, validateTags } from '../stacks/stack.js'
+import type { StackService } from '../stacks/stack-service.js'
+import { parseUntypedDeployment } from '../state/deployment.js'
+import type { StateService } from '../state/state-service.js'
+import type { CheckpointEdit } from './checkpoint-delta.js'
+import { untypedDeploymentFromCheckpointRequest, verbatimDeploymentRange } from './checkpoint-text.js'
+import type { EventBuffer } from './event-buffer.js'
+import type { Update, UpdateKind, UpdateStatus } from './update.js'
+import { CheckpointState, JournalState, type WorkingState } from './working-state.js'
+
+export interface UpdateConfig {
+  leaseDurationMs: number
+  /** Answer journalVersion 1 at start (the CLI then journals instead of checkpointing). */
+  journaling: boolean
+}
+
+export interface CreateUpdateInput {
+  kind: 'update' | 'preview' | 'refresh' | 'destroy'
+  dryRun: boolean
+  program: Record<string, unknown>
+  config: Record<string, unknown>
+  message: string
+  environment: Record<string, string>
+}
+
+export interface StartedUpdate {
+  version: number
+  token: string
+  tokenExpiration: number
+  journalVersion: number
+}
+
+const LOCKED = 'Conflict: Another update is currently in progress.'
+
+/**
+ * The update lifecycle (protocol §4.5, §6–§9): create → start (lock + lease) → checkpoints or journal entries and
+ * events → complete, or cancel / lease expiry. Each update's uploads are applied to an in-memory working state and
+ * logged durably in the same request, so the final state is ready at `complete` and survives a crash.
+ */
+export class UpdateService {
+  readonly #working = new Map<string, WorkingState>()
+  readonly #summaries = new Map<string, Record<string, number>>()
+  readonly #mutex = new KeyedMutex()
+
+  constructor(
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      stacks: StackService
+      state: StateService
+      events: EventBuffer
+      config: UpdateConfig
+      logger: Logger
+    },
+  ) {}
+
+  async create(user: UserPrincipal, ref: StackRef, input: CreateUpdateInput): Promise<string> {
+    const stack = await this.deps.stacks.get(ref)
+    const id = randomUUID()
+    await this.deps.store.updates.insert({
+      id,
+      stackId: stack.id,
+      kind: input.kind,
+      dryRun: input.dryRun,
+      status: 'not started',
+      version: 0,
+      baseVersion: stack.version,
+      program: input.program,
+      config: input.config,
+      message: input.message,
+      environment: input.environment,
+      requestedBy: user.login,
+      createdAt: this.deps.clock.now(),
+      startedAt: null,
+      endedAt: null,
+      leaseTokenHash: null,
+      previousLeaseTokenHash: null,
+      leaseExpiresAt: null,
+      journalVersion: 0,
+      checkpointSeq: 0,
+      resourceChanges: null,
+      resourceCount: null,
+    })
+    return id
+  }
+
+  /**
+   * Starts an update: a real update takes the stack lock and reserves the next version; a preview does neither
+   * (recommended by protocol §9.2). Every update gets a non-empty lease token (backend.go asserts it).
+   */
+  async start(
+    ref: StackRef,
+    updateId: string,
+    request: { tags?: Record<string, string> | undefined; journalVersion?: number | undefined },
+  ): Promise<StartedUpdate> {
+    if (request.tags) validateTags(request.tags)
+    const stack = await this.deps.stacks.get(ref)
+    const update = await this.#updateOf(stack, updateId)
+    if (update.status !== 'not started') {
+      throw new ConflictError(`Conflict: update '${updateId}' has already been started`)
+    }
+    if (!update.dryRun && stack.lockedByUpdate) await this.#expireIfLapsed(stack.lockedByUpdate)
+    const token = newToken('lease')
+    const now = this.deps.clock.now()
+    const expiresAt = now + this.deps.config.leaseDurationMs
+    // client.go :: StartUpdate offers journalVersion 1; journaling only applies to real updates (runEngineAction).
+    const journalVersion =
+      this.deps.config.journaling && !update.dryRun && (request.journalVersion ?? 0) >= 1 ? 1 : 0
+    const version = await this.deps.store.transaction(async (tx) => {
+      const current = await tx.stacks.findById(stack.id)
+      if (!current) throw new NotFoundError(`Not Found: stack '${formatStackRef(ref)}' not found`)
+      if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
+      if (request.tags) await tx.stacks.setTags(stack.id, request.tags)
+      const version = update.dryRun ? current.version : current.version + 1
+      await tx.updates.patch(updateId, {
+        status: 'running',
+        version,
+        baseVersion: current.version,
+        startedAt: now,
+        leaseTokenHash: hashToken(token),
+        leaseExpiresAt: expiresAt,
+        journalVersion,
+      })
+      return version
+    })
+    return { version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
+  }
+
+  /** `Authorization: update-token …`: the lease must belong to exactly this update of this stack. */
+  async authenticateLease(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal> {
+    const update = await this.deps.store.updates.byLeaseHash(hashToken(token))
+    if (!update) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
+    const stack = await this.deps.store.stacks.findById(update.stackId)
+    const sameStack =
+      stack && stack.org === params.orgName && stack.project === params.projectName && stack.name === params.stackName
+    if (update.id !== params.updateId || !sameStack) {
+      throw new ForbiddenError('Forbidden: the update token does not belong to this update of this stack')
+    }
+    return { kind: 'update-lease', updateId: update.id, stackId: update.stackId }
+  }
+
+  /** renew_lease: a fresh token replaces the current one; the previous stays valid for requests in flight. */
+  async renewLease(lease: UpdateLeasePrincipal, durationSeconds: number): Promise<{ token: string; tokenExpiration: number }> {
+    return this.#mutex.run(lease.updateId, async () => {
+      const update = await this.#running(lease, 'renew')
+      const token = newToken('lease')
+      const duration = Math.max(this.deps.config.leaseDurationMs, Math.min(durationSeconds, 300) * 1000)
+      const expiresAt = this.deps.clock.now() + duration
+      await this.deps.store.updates.patch(update.id, {
+        previousLeaseTokenHash: update.leaseTokenHash,
+        leaseTokenHash: hashToken(token),
+        leaseExpiresAt: expiresAt,
+      })
+      return { token, tokenExpiration: Math.floor(expiresAt / 1000) }
+    })
+  }
+
+  /** PATCH …/checkpoint (L4): the whole deployment, an idempotent replacement. */
+  async saveCheckpoint(lease: UpdateLeasePrincipal, body: Buffer): Promise<void> {
+    const text = untypedDeploymentFromCheckpointRequest(body)
+    await this.#withCheckpoints(lease, async (state, position) => {
+      state.replace(text)
+      return { position, sequenceNumber: 0, kind: 'text', payload: text }
+    })
+  }
+
+  /** PATCH …/checkpointverbatim (L5): the CLI's exact canonical text, kept byte for byte. */
+  async saveVerbatimCheckpoint(lease: UpdateLeasePrincipal, body: Buffer): Promise<void> {
+    const { text, sequenceNumber } = verbatimDeploymentRange(body)
+    const copy = Buffer.from(text)
+    await this.#withCheckpoints(lease, async (state, position) => {
+      state.verbatim(copy, sequenceNumber)
+      return { position, sequenceNumber, kind: 'text', payload: copy }
+    })
+  }
+
+  /** PATCH …/checkpointdelta (L6). */
+  async saveDeltaCheckpoint(
+    lease: UpdateLeasePrincipal,
+    delta: { edits: CheckpointEdit[]; checkpointHash: string; sequenceNumber: number },
+  ): Promise<void> {
+    await this.#withCheckpoints(lease, async (state, position) => {
+      if (!state.delta(delta.edits, delta.checkpointHash, delta.sequenceNumber)) return undefined
+      const payload = Buffer.from(JSON.stringify({ edits: delta.edits, checkpointHash: delta.checkpointHash }))
+      return { position, sequenceNumber: delta.sequenceNumber, kind: 'delta', payload }
+    })
+  }
+
+  /** PATCH …/journalentries (L7): dedupe by sequenceID, apply, and log durably before acknowledging. */
+  async saveJournalEntries(lease: UpdateLeasePrincipal, entries: JournalEntry[]): Promise<void> {
+    await this.#mutex.run(lease.updateId, async () => {
+      const update = await this.#running(lease)
+      if (update.journalVersion !== 1) {
+        throw new ConflictError('Conflict: this update was not started with journaling; send checkpoints instead')
+      }
+      const state = await this.#workingState(update)
+      if (state.mode !== 'journal') throw new Error('journal update with a checkpoint working state')
+      const fresh = state.fresh(entries)
+      if (fresh.length === 0) return
+      try {
+        state.apply(fresh)
+        await this.deps.store.updateLogs.appendJournal(
+          update.id,
+          fresh.map((entry) => ({ sequenceId: entry.sequenceID, entry: JSON.stringify(entry) })),
+        )
+      } catch (error) {
+        // The in-memory state may hold a partly applied batch: rebuild it from the log on the next request.
+        this.#working.delete(update.id)
+        throw error
+      }
+    })
+  }
+
+  /** POST …/events/batch (L8): buffered; duplicates (retries) are ignored by sequence. */
+  async recordEvents(lease: UpdateLeasePrincipal, events: readonly Record<string, unknown>[]): Promise<void> {
+    const update = await this.#running(lease)
+    for (const event of events) {
+      const summary = event.summaryEvent as { resourceChanges?: Record<string, number> } | undefined
+      if (summary?.resourceChanges) this.#summaries.set(update.id, summary.resourceChanges)
+    }
+    await this.deps.events.add(
+      events.map((event) => ({ updateId: update.id, sequence: event.sequence as number, event: JSON.stringify(event) })),
+    )
+  }
+
+  /** POST …/complete (L9): stores the final state as the new version and frees the stack. Retries are no-ops. */
+  async complete(lease: UpdateLeasePrincipal, status: 'succeeded' | 'failed', cliVersion: string): Promise<void> {
+    await this.#mutex.run(lease.updateId, async () => {
+      const update = await this.#load(lease.updateId)
+      if (update.status === status) return
+      if (update.status === 'cancelled') throw new ConflictError('Conflict: this update was cancelled')
+      await this.#running(lease)
+      await this.#finish(update, status, cliVersion)
+    })
+  }
+
+  /** `pulumi cancel`: ends the running update with what it saved so far and frees the stack. */
+  async cancel(ref: StackRef, updateId: string): Promise<void> {
+    const stack = await this.deps.stacks.get(ref)
+    const found = await this.#updateOf(stack, updateId)
+    await this.#mutex.run(found.id, async () => {
+      const update = await this.#load(found.id)
+      if (update.status !== 'running' && update.status !== 'not started') {
+        throw new ConflictError('Conflict: The update has already completed.')
+      }
+      await this.#finish(update, 'cancelled', '')
+    })
+  }
+
+  /** Ends every running update whose lease ran out (the CLI died or lost the network). */
+  async expireLapsedLeases(): Promise<number> {
+    const lapsed = await this.deps.store.updates.expired(this.deps.clock.now())
+    for (const update of lapsed) await this.#expireIfLapsed(update.id)
+    return lapsed.length
+  }
+
+  async get(ref: StackRef, updateId: string): Promise<Update> {
+    return this.#updateOf(await this.deps.stacks.get(ref), updateId)
+  }
+
+  async #expireIfLapsed(updateId: string): Promise<void> {
+    await this.#mutex.run(updateId, async () => {
+      const update = await this.deps.store.updates.get(updateId)
+      if (update?.status !== 'running' || (update.leaseExpiresAt ?? 0) >= this.deps.clock.now()) return
+      this.deps.logger.warn({ updateId }, 'update lease expired: ending the update as failed, keeping its state')
+      await this.#finish(update, 'failed', '')
+    })
+  }
+
+  async #withCheckpoints(
+    lease: UpdateLeasePrincipal,
+    apply: (
+      state: CheckpointState,
+      position: number,
+    ) => Promise<{ position: number; sequenceNumber: number; kind: 'text' | 'delta'; payload: Buffer } | undefined>,
+  ): Promise<void> {
+    await this.#mutex.run(lease.updateId, async () => {
+      const update = await this.#running(lease)
+      if (update.journalVersion === 1) {
+        throw new ConflictError('Conflict: this update journals; checkpoints are not accepted')
+      }
+      const state = await this.#workingState(update)
+      if (state.mode !== 'checkpoint') throw new Error('checkpoint update with a journal working state')
+      const row = await apply(state, state.uploads)
+      if (!row) return
+      try {
+        await this.deps.store.updateLogs.appendCheckpoint(update.id, row)
+      } catch (error) {
+        this.#working.delete(update.id)
+        throw error
+      }
+    })
+  }
+
+  async #finish(update: Update, status: UpdateStatus, cliVersion: string): Promise<void> {
+    await this.deps.events.flush()
+    const stack = await this.deps.store.stacks.findById(update.stackId)
+    if (!stack) throw new NotFoundError('Not Found: the stack of this update no longer exists')
+    const now = this.deps.clock.now()
+    const resourceChanges = this.#summaries.get(update.id) ?? (await this.#summaryFromEvents(update.id))
+    const real = !update.dryRun && update.status === 'running'
+    const text = real ? await this.#finalText(update, cliVersion, now) : undefined
+    const prepared = text && (await this.deps.state.prepare(text, parseUntypedDeployment(text)))
+    await this.deps.store.transaction(async (tx) => {
+      if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared)
+      await tx.updates.patch(update.id, {
+        status,
+        endedAt: now,
+        resourceChanges: resourceChanges ?? null,
+        resourceCount: prepared ? prepared.resourceCount : stack.resourceCount,
+      })
+      if (!update.dryRun) {
+        await tx.stacks.unlock(stack.id, update.id)
+        await tx.stacks.setLastUpdate(stack.id, update.id, now)
+      }
+      await tx.updateLogs.clearWorkingLogs(update.id)
+    })
+    this.#working.delete(update.id)
+    this.#summaries.delete(update.id)
+  }
+
+  /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */
+  async #finalText(update: Update, cliVersion: string, now: number): Promise<Buffer> {
+    const state = await this.#workingState(update)
+    const uploaded =
+      state.mode === 'journal' ? state.result(cliVersion || 'v3.0.0', new Date(now)) : state.result()
+    if (uploaded) return uploaded
+    return this.deps.state.textAt(update.stackId, update.baseVersion)
+  }
+
+  async #workingState(update: Update): Promise<WorkingState> {
+    const cached = this.#working.get(update.id)
+    if (cached) return cached
+    const state = update.journalVersion === 1 ? await this.#rebuildJournal(update) : await this.#rebuildCheckpoints(update)
+    this.#working.set(update.id, state)
+    return state
+  }
+
+  async #rebuildJournal(update: Update): Promise<JournalState> {
+    const base = await this.#baseDeployment(update)
+    const state = new JournalState(base)
+    const rows = await this.deps.store.updateLogs.journal(update.id)
+    state.apply(rows.map((row) => JSON.parse(row.entry) as JournalEntry))
+    return state
+  }
+
+  async #rebuildCheckpoints(update: Update): Promise<CheckpointState> {
+    const state = new CheckpointState()
+    for (const row of await this.deps.store.updateLogs.checkpoints(update.id)) {
+      if (row.kind === 'text' && row.sequenceNumber === 0) state.replace(row.payload)
+      else if (row.kind === 'text') state.verbatim(row.payload, row.sequenceNumber)
+      else {
+        const delta = JSON.parse(row.payload.toString('utf8')) as { edits: CheckpointEdit[]; checkpointHash: string }
+        state.delta(delta.edits, delta.checkpointHash, row.sequenceNumber)
+      }
+    }
+    return state
+  }
+
+  async #baseDeployment(update: Update): Promise<UntypedDeployment | undefined> {
+    const text = await this.deps.state.textAt(update.stackId, update.baseVersion)
+    return parseUntypedDeployment(text)
+  }
+
+  async #summaryFromEvents(updateId: string): Promise<Record<string, number> | undefined> {
+    let after = -1
+    let found: Record<string, number> | undefined
+    for (;;) {
+      const page = await this.deps.store.updateLogs.events(updateId, after, 1000)
+      for (const row of page) {
+        const event = JSON.parse(row.event) as { summaryEvent?: { resourceChanges?: Record<string, number> } }
+        if (event.summaryEvent?.resourceChanges) found = event.summaryEvent.resourceChanges
+      }
+      const last = page.at(-1)
+      if (!last) return found
+      after = last.sequence
+    }
+  }
+
+  async #load(updateId: string): Promise<Update> {
+    const update = await this.deps.store.updates.get(updateId)
+    if (!update) throw new NotFoundError(`Not Found: update '${updateId}' not found`)
+    return update
+  }
+
+  async #updateOf(stack: Stack, updateId: string): Promise<Update> {
+    const update = await this.deps.store.updates.get(updateId)
+    if (!update || update.stackId !== stack.id) {
+      throw new NotFoundError(`Not Found: update '${updateId}' not found for stack '${stack.org}/${stack.project}/${stack.name}'`)
+    }
+    return update
+  }
+
+  /** The update of a lease, which must still be running with a live lease. */
+  async #running(lease: UpdateLeasePrincipal, purpose: 'renew' | 'upload' = 'upload'): Promise<Update> {
+    const update = await this.#load(lease.updateId)
+    const lapsed = update.status === 'running' && (update.leaseExpiresAt ?? 0) < this.deps.clock.now()
+    if (lapsed) await this.#finishLapsed(update)
+    if (update.status !== 'running' || lapsed) {
+      const why = lapsed ? 'its lease expired' : `it is ${update.status === 'cancelled' ? 'cancelled' : 'finished'}`
+      const message = `the update is no longer running (${why})`
+      // A 403 on renew_lease tells the CLI its lease is gone for good (state.go :: RenewLeaseFunc).
+      if (purpose === 'renew') throw new ForbiddenError(`Forbidden: ${message}`)
+      throw new ConflictError(`Conflict: ${message}`)
+    }
+    return update
+  }
+
+  async #finishLapsed(update: Update): Promise<void> {
+    this.deps.logger.warn({ updateId: update.id }, 'update lease expired: ending the update as failed, keeping its state')
+    await this.#finish(update, 'failed', '')
+  }
+}
+
+export function cliVersionFromUserAgent(userAgent: string | undefined): string {
+  // api.go :: UserAgent: "pulumi-cli/1 (v3.200.0; linux; cmd=up)".
+  return /pulumi-cli\/\d+ \((v?[0-9][^;)]*)/.exec(userAgent ?? '')?.[1] ?? ''
+}
+
+export function requireKnownKind(kind: string): UpdateKind {
+  const kinds: UpdateKind[] = ['update', 'preview', 'refresh', 'destroy', 'import', 'rename']
+  if (!kinds.includes(kind as UpdateKind)) throw new NotFoundError(`Not Found: unknown update kind '${kind}'`)
+  return kind as UpdateKind
+}
+
+export function invalid(message: string): never {
+  throw new InvalidError(`Bad Request: ${message}`)
+}

@@ -1,0 +1,138 @@
+import type { UntypedDeployment } from '../apitype/core.js'
+import type { JournalEntry } from '../apitype/journal.js'
+import { ConflictError, InvalidError } from '../errors.js'
+import { type CheckpointEdit, applyCheckpointDelta, verifyCheckpointHash } from './checkpoint-delta.js'
+import { deploymentFromCheckpointText } from './checkpoint-text.js'
+import { JournalReplayer } from './journal-replay.js'
+
+/**
+ * The state of a running update as its uploads arrive, kept in memory so the final state costs nothing to produce
+ * (design §4: materialize incrementally). Everything here can be rebuilt from the stored logs after a restart.
+ */
+export type WorkingState = JournalState | CheckpointState
+
+/** Journaling (protocol §7): entries applied to a replayer as each batch arrives. */
+export class JournalState {
+  readonly mode = 'journal'
+  #replayer: JournalReplayer
+  readonly #applied = new Map<number, JournalEntry>()
+  #maxSequence = 0
+
+  constructor(private readonly base: UntypedDeployment | undefined) {
+    this.#replayer = new JournalReplayer(base)
+  }
+
+  /** Entries not seen before, in sequence order. Retried batches yield nothing new (dedupe by sequenceID). */
+  fresh(entries: readonly JournalEntry[]): JournalEntry[] {
+    const seen = new Set<number>()
+    return entries
+      .filter((e) => !this.#applied.has(e.sequenceID) && !seen.has(e.sequenceID) && seen.add(e.sequenceID))
+      .sort((a, b) => a.sequenceID - b.sequenceID)
+  }
+
+  /**
+   * Applies new entries. The CLI numbers entries before queueing them, so parallel steps may arrive slightly out
+   * of order; replay is defined in sequenceID order, so an entry older than one already applied triggers a
+   * rebuild in that order (rare) instead of a divergent state.
+   */
+  apply(entries: readonly JournalEntry[]): void {
+    if (entries.length === 0) return
+    const first = entries[0]
+    if (first && first.sequenceID < this.#maxSequence) {
+      const all = [...this.#applied.values(), ...entries].sort((a, b) => a.sequenceID - b.sequenceID)
+      const replayer = new JournalReplayer(this.base)
+      for (const entry of all) replayer.add(entry)
+      this.#replayer = replayer
+    } else {
+      for (const entry of entries) this.#replayer.add(entry)
+    }
+    for (const entry of entries) {
+      this.#applied.set(entry.sequenceID, entry)
+      if (entry.sequenceID > this.#maxSequence) this.#maxSequence = entry.sequenceID
+    }
+  }
+
+  get entryCount(): number {
+    return this.#applied.size
+  }
+
+  /** The deployment as of the entries applied so far; undefined when nothing was journaled (state unchanged). */
+  result(cliVersion: string, now: Date): Buffer | undefined {
+    if (this.#applied.size === 0) return undefined
+    return Buffer.from(JSON.stringify(this.#replayer.generate({ now, cliVersion })))
+  }
+}
+
+/** Full, verbatim and delta checkpoints (protocol §6.4): the exact bytes of the last accepted text. */
+export class CheckpointState {
+  readonly mode = 'checkpoint'
+  #text: Buffer | undefined
+  #sequence = 0
+  #uploads = 0
+
+  get uploads(): number {
+    return this.#uploads
+  }
+
+  /** A full checkpoint (L4): idempotent replacement, no sequence number. */
+  replace(text: Buffer): void {
+    this.#text = text
+    this.#uploads++
+  }
+
+  /** A verbatim checkpoint (L5). Equal sequence numbers are legal: a retry or the fallback after a failed delta. */
+  verbatim(text: Buffer, sequenceNumber: number): void {
+    if (sequenceNumber < this.#sequence) {
+      throw new ConflictError(
+        `Conflict: stale checkpoint: sequence number ${sequenceNumber} is older than the last accepted (${this.#sequence})`,
+      )
+    }
+    this.#text = text
+    this.#sequence = sequenceNumber
+    this.#uploads++
+  }
+
+  /**
+   * A delta checkpoint (L6): byte-offset edits against the previous text, verified by the SHA-256 of the result.
+   * Returns false for a retry of the last accepted delta (nothing to do). Any refusal is a 4xx, so the CLI falls
+   * back to a verbatim upload with the same sequence number (snapshot.go :: cloudSnapshotPersister.Save).
+   */
+  delta(edits: readonly CheckpointEdit[], checkpointHash: string, sequenceNumber: number): boolean {
+    if (!this.#text) {
+      throw new ConflictError('Conflict: no previous checkpoint text to apply a delta to; send a verbatim checkpoint')
+    }
+    if (sequenceNumber === this.#sequence && verifyCheckpointHash(this.#text, checkpointHash)) return false
+    if (sequenceNumber <= this.#sequence) {
+      throw new ConflictError(
+        `Conflict: stale checkpoint: sequence number ${sequenceNumber} is not newer than the last accepted (${this.#sequence})`,
+      )
+    }
+    const next = applyCheckpointDelta(this.#text, edits)
+    if (!verifyCheckpointHash(next, checkpointHash)) {
+      throw new ConflictError('Conflict: checkpoint hash mismatch after applying the delta; send a verbatim checkpoint')
+    }
+    this.#text = next
+    this.#sequence = sequenceNumber
+    this.#uploads++
+    return true
+  }
+
+  /** The exported form of the last text; undefined when no checkpoint arrived (state unchanged). */
+  result(): Buffer | undefined {
+    return this.#text && deploymentFromCheckpointText(this.#text)
+  }
+}
+
+export function parseCheckpointEdits(value: unknown): CheckpointEdit[] {
+  if (!Array.isArray(value)) throw new InvalidError('Bad Request: deploymentDelta must be a list of edits')
+  return value.map((edit, i) => {
+    const span = (edit as { Span?: { start?: { offset?: unknown }; end?: { offset?: unknown } } } | null)?.Span
+    const text = (edit as { NewText?: unknown } | null)?.NewText
+    const start = span?.start?.offset
+    const end = span?.end?.offset
+    if (typeof start !== 'number' || typeof end !== 'number' || typeof text !== 'string') {
+      throw new InvalidError(`Bad Request: deploymentDelta[${i}] must have Span.start.offset, Span.end.offset and NewText`)
+    }
+    return { Span: { start: { offset: start }, end: { offset: end } }, NewText: text }
+  })
+}
