@@ -89,6 +89,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
       bodyLimitBytes: BODY_LIMIT_BYTES,
       https: tls,
+      auditLogs: config.auditLogs,
     })
     registerRoutes(http, {
       identity,

@@ -56,8 +56,8 @@ export const OPTIONS = [
     kind: 'string',
     default: '',
     description:
-      'hex-encoded 32-byte master key for secrets (64 hex characters); empty = auto-generated at start, ' +
-      'which does not survive a restart',
+      'hex-encoded 32-byte master key for secrets (64 hex characters); empty on a new database = generate ' +
+      'one and print it once (it must then be given on every start)',
     secret: true,
   },
   {

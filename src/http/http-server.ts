@@ -32,6 +32,8 @@ export interface HttpDeps {
   /** Largest accepted request body after gzip inflation. */
   bodyLimitBytes: number
   https: { cert: Buffer; key: Buffer } | undefined
+  /** Log one structured audit line per state-changing request (-audit-logs). */
+  auditLogs: boolean
 }
 
 // Responses smaller than this are not worth compressing.
@@ -78,6 +80,19 @@ export function buildHttpServer(deps: HttpDeps): HttpServer {
 
   app.addHook('onSend', compressResponse)
   app.addHook('onResponse', async (request, reply) => {
+    if (deps.auditLogs && request.method !== 'GET' && request.method !== 'HEAD' && request.principal) {
+      const principal = request.principal
+      request.log.info(
+        {
+          audit: true,
+          actor: principal.kind === 'user' ? principal.login : `update:${principal.updateId}`,
+          action: request.routeOptions.config.operationId,
+          resource: request.params,
+          status: reply.statusCode,
+        },
+        'audit',
+      )
+    }
     request.log.info(
       {
         op: request.routeOptions.config.operationId,
