@@ -32,9 +32,13 @@ export interface RouteDeps {
 export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   healthRoutes(app, deps)
   userRoutes(app, deps)
-  stackRoutes(app, deps)
+  stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)
   updateRoutes(app, deps)
-  historyRoutes(app, { stacks: deps.stacks, updates: deps.updateStore, defaultPageSize: deps.historyPageSize })
+  historyRoutes(app, {
+    stacks: deps.stacks,
+    updates: deps.updateStore,
+    defaultPageSize: deps.historyPageSize,
+  })
 }

@@ -12,6 +12,7 @@ import {
 } from '../apitype/stacks.js'
 import { NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import type { UpdateStore } from '../updates/update-store.js'
 import type { Stack } from './stack.js'
 import { validateOwnerName, validateProjectName } from './stack.js'
 import type { StackService } from './stack-service.js'
@@ -24,7 +25,10 @@ export const stackRef = (params: { orgName: string; projectName: string; stackNa
 
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 
-export function stackRoutes(app: HttpServer, { stacks }: { stacks: StackService }): void {
+export function stackRoutes(
+  app: HttpServer,
+  { stacks, updates }: { stacks: StackService; updates: UpdateStore },
+): void {
   app.route({
     method: 'GET',
     url: '/api/user/stacks',
@@ -88,7 +92,17 @@ export function stackRoutes(app: HttpServer, { stacks }: { stacks: StackService 
     url: STACK,
     config: { operationId: 'getStack', auth: 'token' },
     schema: { params: StackPath },
-    handler: async (request) => toStackResponse(await stacks.get(stackRef(request.params))),
+    handler: async (request) => {
+      const stack = await stacks.get(stackRef(request.params))
+      // `pulumi stack` prints "<kind> in progress" from currentOperation; omitted when idle.
+      const running = stack.lockedByUpdate ? await updates.get(stack.lockedByUpdate) : undefined
+      const operation = running && {
+        kind: running.kind,
+        author: running.requestedBy,
+        started: Math.floor((running.startedAt ?? running.createdAt) / 1000),
+      }
+      return toStackResponse(stack, operation)
+    },
   })
 
   app.route({

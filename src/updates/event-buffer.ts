@@ -18,7 +18,12 @@ export class EventBuffer {
   readonly #timer: NodeJS.Timeout
 
   constructor(
-    private readonly deps: { logs: UpdateLogStore; maxBuffered: number; flushIntervalMs: number; logger: Logger },
+    private readonly deps: {
+      logs: UpdateLogStore
+      maxBuffered: number
+      flushIntervalMs: number
+      logger: Logger
+    },
   ) {
     this.#timer = setInterval(() => {
       this.flush().catch((error: unknown) => deps.logger.error({ err: error }, 'engine event flush failed'))

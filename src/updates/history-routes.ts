@@ -57,7 +57,8 @@ export function historyRoutes(
       }
       const stack = await stacks.get(stackRef(request.params))
       const update = await updates.byVersion(stack.id, version)
-      if (!update) throw new NotFoundError(`Not Found: stack '${request.params.stackName}' has no version ${version}`)
+      if (!update)
+        throw new NotFoundError(`Not Found: stack '${request.params.stackName}' has no version ${version}`)
       return withInfo(toUpdateInfo(update))
     },
   })

@@ -54,7 +54,11 @@ export class SqlUpdateStore implements UpdateStore {
 
   async byLeaseHash(tokenHash: string): Promise<Update | undefined> {
     const row =
-      (await this.db.selectFrom('updates').selectAll().where('lease_token_hash', '=', tokenHash).executeTakeFirst()) ??
+      (await this.db
+        .selectFrom('updates')
+        .selectAll()
+        .where('lease_token_hash', '=', tokenHash)
+        .executeTakeFirst()) ??
       (await this.db
         .selectFrom('updates')
         .selectAll()

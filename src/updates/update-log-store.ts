@@ -18,7 +18,11 @@ export interface UpdateLogStore {
   checkpoints(updateId: string): Promise<CheckpointLogRow[]>
   /** Idempotent on (update, sequence): a re-sent event batch stores nothing twice. */
   appendEvents(rows: readonly { updateId: string; sequence: number; event: string }[]): Promise<void>
-  events(updateId: string, afterSequence: number, limit: number): Promise<{ sequence: number; event: string }[]>
+  events(
+    updateId: string,
+    afterSequence: number,
+    limit: number,
+  ): Promise<{ sequence: number; event: string }[]>
   /** Drops the journal and checkpoint logs once the update's final state is stored. */
   clearWorkingLogs(updateId: string): Promise<void>
 }
@@ -29,7 +33,10 @@ const ROWS_PER_INSERT = 200
 export class SqlUpdateLogStore implements UpdateLogStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async appendJournal(updateId: string, entries: readonly { sequenceId: number; entry: string }[]): Promise<void> {
+  async appendJournal(
+    updateId: string,
+    entries: readonly { sequenceId: number; entry: string }[],
+  ): Promise<void> {
     for (let i = 0; i < entries.length; i += ROWS_PER_INSERT) {
       const rows = entries.slice(i, i + ROWS_PER_INSERT).map((e) => ({
         update_id: updateId,

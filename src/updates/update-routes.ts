@@ -23,13 +23,14 @@ import { parseCheckpointEdits } from './working-state.js'
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 // client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any.
 const UPDATE = `${STACK}/:updateKind/:updateId`
-const UpdatePath = Type.Object({ ...StackPath.properties, updateKind: Type.String(), updateId: Type.String() })
+const UpdatePath = Type.Object({
+  ...StackPath.properties,
+  updateKind: Type.String(),
+  updateId: Type.String(),
+})
 const EVENTS_PAGE = 1000
 
-export function updateRoutes(
-  app: HttpServer,
-  deps: { updates: UpdateService; logs: UpdateLogStore },
-): void {
+export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; logs: UpdateLogStore }): void {
   const { updates } = deps
 
   for (const kind of ['update', 'preview', 'refresh', 'destroy'] as const) {

@@ -3,7 +3,13 @@ import type { Logger } from 'pino'
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
 import type { Store } from '../db/store.js'
-import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthenticatedError } from '../errors.js'
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../errors.js'
 import type { UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
@@ -142,7 +148,10 @@ export class UpdateService {
     if (!update) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
     const stack = await this.deps.store.stacks.findById(update.stackId)
     const sameStack =
-      stack && stack.org === params.orgName && stack.project === params.projectName && stack.name === params.stackName
+      stack &&
+      stack.org === params.orgName &&
+      stack.project === params.projectName &&
+      stack.name === params.stackName
     if (update.id !== params.updateId || !sameStack) {
       throw new ForbiddenError('Forbidden: the update token does not belong to this update of this stack')
     }
@@ -150,7 +159,10 @@ export class UpdateService {
   }
 
   /** renew_lease: a fresh token replaces the current one; the previous stays valid for requests in flight. */
-  async renewLease(lease: UpdateLeasePrincipal, durationSeconds: number): Promise<{ token: string; tokenExpiration: number }> {
+  async renewLease(
+    lease: UpdateLeasePrincipal,
+    durationSeconds: number,
+  ): Promise<{ token: string; tokenExpiration: number }> {
     return this.#mutex.run(lease.updateId, async () => {
       const update = await this.#running(lease, 'renew')
       const token = newToken('lease')
@@ -191,7 +203,9 @@ export class UpdateService {
   ): Promise<void> {
     await this.#withCheckpoints(lease, async (state, position) => {
       if (!state.delta(delta.edits, delta.checkpointHash, delta.sequenceNumber)) return undefined
-      const payload = Buffer.from(JSON.stringify({ edits: delta.edits, checkpointHash: delta.checkpointHash }))
+      const payload = Buffer.from(
+        JSON.stringify({ edits: delta.edits, checkpointHash: delta.checkpointHash }),
+      )
       return { position, sequenceNumber: delta.sequenceNumber, kind: 'delta', payload }
     })
   }
@@ -201,7 +215,9 @@ export class UpdateService {
     await this.#mutex.run(lease.updateId, async () => {
       const update = await this.#running(lease)
       if (update.journalVersion !== 1) {
-        throw new ConflictError('Conflict: this update was not started with journaling; send checkpoints instead')
+        throw new ConflictError(
+          'Conflict: this update was not started with journaling; send checkpoints instead',
+        )
       }
       const state = await this.#workingState(update)
       if (state.mode !== 'journal') throw new Error('journal update with a checkpoint working state')
@@ -229,12 +245,20 @@ export class UpdateService {
       if (summary?.resourceChanges) this.#summaries.set(update.id, summary.resourceChanges)
     }
     await this.deps.events.add(
-      events.map((event) => ({ updateId: update.id, sequence: event.sequence as number, event: JSON.stringify(event) })),
+      events.map((event) => ({
+        updateId: update.id,
+        sequence: event.sequence as number,
+        event: JSON.stringify(event),
+      })),
     )
   }
 
   /** POST …/complete (L9): stores the final state as the new version and frees the stack. Retries are no-ops. */
-  async complete(lease: UpdateLeasePrincipal, status: 'succeeded' | 'failed', cliVersion: string): Promise<void> {
+  async complete(
+    lease: UpdateLeasePrincipal,
+    status: 'succeeded' | 'failed',
+    cliVersion: string,
+  ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
       const update = await this.#load(lease.updateId)
       if (update.status === status) return
@@ -272,7 +296,10 @@ export class UpdateService {
     await this.#mutex.run(updateId, async () => {
       const update = await this.deps.store.updates.get(updateId)
       if (update?.status !== 'running' || (update.leaseExpiresAt ?? 0) >= this.deps.clock.now()) return
-      this.deps.logger.warn({ updateId }, 'update lease expired: ending the update as failed, keeping its state')
+      this.deps.logger.warn(
+        { updateId },
+        'update lease expired: ending the update as failed, keeping its state',
+      )
       await this.#finish(update, 'failed', '')
     })
   }
@@ -282,7 +309,9 @@ export class UpdateService {
     apply: (
       state: CheckpointState,
       position: number,
-    ) => Promise<{ position: number; sequenceNumber: number; kind: 'text' | 'delta'; payload: Buffer } | undefined>,
+    ) => Promise<
+      { position: number; sequenceNumber: number; kind: 'text' | 'delta'; payload: Buffer } | undefined
+    >,
   ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
       const update = await this.#running(lease)
@@ -341,7 +370,10 @@ export class UpdateService {
   async #workingState(update: Update): Promise<WorkingState> {
     const cached = this.#working.get(update.id)
     if (cached) return cached
-    const state = update.journalVersion === 1 ? await this.#rebuildJournal(update) : await this.#rebuildCheckpoints(update)
+    const state =
+      update.journalVersion === 1
+        ? await this.#rebuildJournal(update)
+        : await this.#rebuildCheckpoints(update)
     this.#working.set(update.id, state)
     return state
   }
@@ -360,7 +392,10 @@ export class UpdateService {
       if (row.kind === 'text' && row.sequenceNumber === 0) state.replace(row.payload)
       else if (row.kind === 'text') state.verbatim(row.payload, row.sequenceNumber)
       else {
-        const delta = JSON.parse(row.payload.toString('utf8')) as { edits: CheckpointEdit[]; checkpointHash: string }
+        const delta = JSON.parse(row.payload.toString('utf8')) as {
+          edits: CheckpointEdit[]
+          checkpointHash: string
+        }
         state.delta(delta.edits, delta.checkpointHash, row.sequenceNumber)
       }
     }
@@ -396,7 +431,9 @@ export class UpdateService {
   async #updateOf(stack: Stack, updateId: string): Promise<Update> {
     const update = await this.deps.store.updates.get(updateId)
     if (!update || update.stackId !== stack.id) {
-      throw new NotFoundError(`Not Found: update '${updateId}' not found for stack '${stack.org}/${stack.project}/${stack.name}'`)
+      throw new NotFoundError(
+        `Not Found: update '${updateId}' not found for stack '${stack.org}/${stack.project}/${stack.name}'`,
+      )
     }
     return update
   }
@@ -407,7 +444,9 @@ export class UpdateService {
     const lapsed = update.status === 'running' && (update.leaseExpiresAt ?? 0) < this.deps.clock.now()
     if (lapsed) await this.#finishLapsed(update)
     if (update.status !== 'running' || lapsed) {
-      const why = lapsed ? 'its lease expired' : `it is ${update.status === 'cancelled' ? 'cancelled' : 'finished'}`
+      const why = lapsed
+        ? 'its lease expired'
+        : `it is ${update.status === 'cancelled' ? 'cancelled' : 'finished'}`
       const message = `the update is no longer running (${why})`
       // A 403 on renew_lease tells the CLI its lease is gone for good (state.go :: RenewLeaseFunc).
       if (purpose === 'renew') throw new ForbiddenError(`Forbidden: ${message}`)
@@ -417,7 +456,10 @@ export class UpdateService {
   }
 
   async #finishLapsed(update: Update): Promise<void> {
-    this.deps.logger.warn({ updateId: update.id }, 'update lease expired: ending the update as failed, keeping its state')
+    this.deps.logger.warn(
+      { updateId: update.id },
+      'update lease expired: ending the update as failed, keeping its state',
+    )
     await this.#finish(update, 'failed', '')
   }
 }

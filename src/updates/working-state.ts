@@ -1,7 +1,7 @@
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
 import { ConflictError, InvalidError } from '../errors.js'
-import { type CheckpointEdit, applyCheckpointDelta, verifyCheckpointHash } from './checkpoint-delta.js'
+import { applyCheckpointDelta, type CheckpointEdit, verifyCheckpointHash } from './checkpoint-delta.js'
 import { deploymentFromCheckpointText } from './checkpoint-text.js'
 import { JournalReplayer } from './journal-replay.js'
 
@@ -99,7 +99,9 @@ export class CheckpointState {
    */
   delta(edits: readonly CheckpointEdit[], checkpointHash: string, sequenceNumber: number): boolean {
     if (!this.#text) {
-      throw new ConflictError('Conflict: no previous checkpoint text to apply a delta to; send a verbatim checkpoint')
+      throw new ConflictError(
+        'Conflict: no previous checkpoint text to apply a delta to; send a verbatim checkpoint',
+      )
     }
     if (sequenceNumber === this.#sequence && verifyCheckpointHash(this.#text, checkpointHash)) return false
     if (sequenceNumber <= this.#sequence) {
@@ -109,7 +111,9 @@ export class CheckpointState {
     }
     const next = applyCheckpointDelta(this.#text, edits)
     if (!verifyCheckpointHash(next, checkpointHash)) {
-      throw new ConflictError('Conflict: checkpoint hash mismatch after applying the delta; send a verbatim checkpoint')
+      throw new ConflictError(
+        'Conflict: checkpoint hash mismatch after applying the delta; send a verbatim checkpoint',
+      )
     }
     this.#text = next
     this.#sequence = sequenceNumber
@@ -126,12 +130,15 @@ export class CheckpointState {
 export function parseCheckpointEdits(value: unknown): CheckpointEdit[] {
   if (!Array.isArray(value)) throw new InvalidError('Bad Request: deploymentDelta must be a list of edits')
   return value.map((edit, i) => {
-    const span = (edit as { Span?: { start?: { offset?: unknown }; end?: { offset?: unknown } } } | null)?.Span
+    const span = (edit as { Span?: { start?: { offset?: unknown }; end?: { offset?: unknown } } } | null)
+      ?.Span
     const text = (edit as { NewText?: unknown } | null)?.NewText
     const start = span?.start?.offset
     const end = span?.end?.offset
     if (typeof start !== 'number' || typeof end !== 'number' || typeof text !== 'string') {
-      throw new InvalidError(`Bad Request: deploymentDelta[${i}] must have Span.start.offset, Span.end.offset and NewText`)
+      throw new InvalidError(
+        `Bad Request: deploymentDelta[${i}] must have Span.start.offset, Span.end.offset and NewText`,
+      )
     }
     return { Span: { start: { offset: start }, end: { offset: end } }, NewText: text }
   })

@@ -58,10 +58,9 @@ describe('journaled pulumi up', () => {
       ['r0', 'r1', 'r2', 'r3', 'r4'],
     )
 
-    const history = await cli.call<{ updates: { kind: string; result: string; version: number; resourceChanges: object }[] }>(
-      'GET',
-      `${stackPath(stack)}/updates?pageSize=10&page=1`,
-    )
+    const history = await cli.call<{
+      updates: { kind: string; result: string; version: number; resourceChanges: object }[]
+    }>('GET', `${stackPath(stack)}/updates?pageSize=10&page=1`)
     assert.equal(history.body.updates.length, 1, 'previews stay out of history')
     assert.equal(history.body.updates[0]?.result, 'succeeded')
     assert.deepEqual(history.body.updates[0]?.resourceChanges, { create: 6 })
@@ -83,7 +82,9 @@ describe('journaled pulumi up', () => {
       body: { options: { dryRun: false } },
     })
     await assertApiError(
-      cli.call('POST', `${stackPath(stack)}/update/${created.body.updateID}`, { body: { journalVersion: 1 } }),
+      cli.call('POST', `${stackPath(stack)}/update/${created.body.updateID}`, {
+        body: { journalVersion: 1 },
+      }),
       409,
       'Conflict: Another update is currently in progress.',
     )
@@ -91,7 +92,11 @@ describe('journaled pulumi up', () => {
     assert.equal(summary.body.activeUpdate, first.id)
     await cli.call('POST', `${first.path}/cancel`)
     await assertApiError(sendJournal(cli, first, createEntries(stack, 1)), 409)
-    await assertApiError(cli.call('POST', `${first.path}/cancel`), 409, 'Conflict: The update has already completed.')
+    await assertApiError(
+      cli.call('POST', `${first.path}/cancel`),
+      409,
+      'Conflict: The update has already completed.',
+    )
   })
 
   it('refuses a lease token on another stack', async () => {

@@ -40,7 +40,12 @@ export async function createAndStart(
   const started = await cli.call<{ version: number; token: string; journalVersion?: number }>(
     'POST',
     `${stackPath(stack)}/update/${id}`,
-    { body: { tags: { 'pulumi:project': stack.project }, ...(options.journal === false ? {} : { journalVersion: 1 }) } },
+    {
+      body: {
+        tags: { 'pulumi:project': stack.project },
+        ...(options.journal === false ? {} : { journalVersion: 1 }),
+      },
+    },
   )
   return {
     id,
@@ -56,14 +61,26 @@ export function leaseAuth(update: RunningUpdate) {
 }
 
 export async function sendJournal(cli: CliClient, update: RunningUpdate, entries: unknown[]) {
-  return cli.call('PATCH', `${update.path}/journalentries`, { auth: leaseAuth(update), gzip: true, body: { entries } })
+  return cli.call('PATCH', `${update.path}/journalentries`, {
+    auth: leaseAuth(update),
+    gzip: true,
+    body: { entries },
+  })
 }
 
 export async function sendEvents(cli: CliClient, update: RunningUpdate, events: unknown[]) {
-  return cli.call('POST', `${update.path}/events/batch`, { auth: leaseAuth(update), gzip: true, body: { events } })
+  return cli.call('POST', `${update.path}/events/batch`, {
+    auth: leaseAuth(update),
+    gzip: true,
+    body: { events },
+  })
 }
 
-export async function complete(cli: CliClient, update: RunningUpdate, status: 'succeeded' | 'failed' = 'succeeded') {
+export async function complete(
+  cli: CliClient,
+  update: RunningUpdate,
+  status: 'succeeded' | 'failed' = 'succeeded',
+) {
   return cli.call('POST', `${update.path}/complete`, { auth: leaseAuth(update), body: { status } })
 }
 
@@ -99,7 +116,11 @@ export function createEntries(stack: StackId, count: number, pad = 0, secretsUrl
       parent: root,
     }
     const id = ++op
-    entry({ kind: 0, operationID: id, operation: { resource: { ...state, outputs: undefined }, type: 'creating' } })
+    entry({
+      kind: 0,
+      operationID: id,
+      operation: { resource: { ...state, outputs: undefined }, type: 'creating' },
+    })
     entry({ kind: 1, operationID: id, state })
   }
   entry({ kind: 4, operationID: ++op, removeNew: rootOp, state: { ...rootState, outputs: { count } } })

@@ -1,0 +1,105 @@
+// Starts the server as a child process on loopback with a real SQLite file, as a user would run it.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CliClient } from '../test/support/cli-client.js'
+
+export interface BenchServer {
+  url: string
+  token: string
+  pid: number
+  dbPath: string
+  client: CliClient
+  /** DB file + WAL + SHM size in bytes. */
+  storedBytes(): number
+  /** VmRSS of the child in bytes (0 when unreadable). */
+  rssBytes(): number
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export function readRss(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return match?.[1] ? Number(match[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+function fileSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0
+}
+
+export async function startServer(extraArgs: string[] = []): Promise<BenchServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-bench-'))
+  const dbPath = join(dir, 'bench.db')
+  const token = `bench-${randomBytes(8).toString('hex')}`
+  const port = await freePort()
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      'bin/pulumi-backend.js',
+      `-addr=127.0.0.1:${port}`,
+      `-db=${dbPath}`,
+      `-master-key=${randomBytes(32).toString('hex')}`,
+      `-single-tenant-token=${token}`,
+      '-org=acme',
+      '-user=alice',
+      '-log-format=json',
+      ...extraArgs,
+    ],
+    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000)
+  })
+  const url = `http://127.0.0.1:${port}`
+  const client = new CliClient(url, token)
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`)
+    try {
+      await client.call('GET', '/api/capabilities')
+      break
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`server did not start: ${String(error)} ${stderr}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  const pid = child.pid ?? 0
+  return {
+    url,
+    token,
+    pid,
+    dbPath,
+    client,
+    storedBytes: () => fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`),
+    rssBytes: () => readRss(pid),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r))
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+        await exited
+        clearTimeout(timer)
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}

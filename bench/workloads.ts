@@ -1,0 +1,409 @@
+// The workloads: CLI-exact request sequences for `pulumi up --skip-preview` / `destroy` (protocol §6, §7, §10),
+// the DIY file-backend emulation, and the concurrency driver.
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { CliClient } from '../test/support/cli-client.js'
+import {
+  complete,
+  createAndStart,
+  type RunningUpdate,
+  type StackId,
+  sendEvents,
+  sendJournal,
+  stackPath,
+} from '../test/support/update-driver.js'
+import { type Recorder, summarize } from './stats.js'
+
+export type Resource = Record<string, unknown> & { urn: string }
+
+export interface StackModel {
+  stack: StackId
+  root: Resource
+  resources: Resource[]
+}
+
+/** `count` random-string resources whose outputs are padded with random text to ~`bytes` bytes each. */
+export function makeStack(stack: StackId, count: number, bytes = 16 * 1024): StackModel {
+  const rootUrn = `urn:pulumi:${stack.stack}::${stack.project}::pulumi:pulumi:Stack::${stack.project}-${stack.stack}`
+  const root: Resource = { urn: rootUrn, custom: false, type: 'pulumi:pulumi:Stack' }
+  const resources: Resource[] = []
+  const padLength = Math.max(0, bytes - 400)
+  for (let i = 0; i < count; i++) {
+    resources.push({
+      urn: `urn:pulumi:${stack.stack}::${stack.project}::random:index/randomString:RandomString::r${i}`,
+      custom: true,
+      id: `id-${i}`,
+      type: 'random:index/randomString:RandomString',
+      inputs: { length: 16, special: false },
+      outputs: {
+        length: 16,
+        result: randomBytes(12).toString('base64'),
+        special: false,
+        padding: randomBytes(Math.ceil((padLength * 3) / 4))
+          .toString('base64')
+          .slice(0, padLength),
+      },
+      parent: rootUrn,
+      provider: '',
+    })
+  }
+  return { stack, root, resources }
+}
+
+const secretsProvider = (s: StackId) => ({
+  type: 'service',
+  state: { url: 'http://127.0.0.1', owner: s.org, project: s.project, stack: s.stack },
+})
+
+/** Journal entry factory with the CLI's per-update counters. */
+class Journal {
+  seq = 0
+  op = 0
+  entry(fields: Record<string, unknown>) {
+    return { version: 1, sequenceID: ++this.seq, removeOld: null, removeNew: null, ...fields }
+  }
+}
+
+/** Event batches of 50, up to 3 in flight, as recordEngineEvents does (§8). */
+class EventSink {
+  private buffer: unknown[] = []
+  private sequence = 0
+  private inflight: Promise<unknown>[] = []
+  constructor(
+    private readonly cli: CliClient,
+    private readonly update: RunningUpdate,
+  ) {}
+  async push(payload: Record<string, unknown>) {
+    this.buffer.push({ sequence: this.sequence++, timestamp: Math.floor(Date.now() / 1000), ...payload })
+    if (this.buffer.length >= 50) await this.flush()
+  }
+  async flush() {
+    if (this.buffer.length === 0) return
+    const events = this.buffer
+    this.buffer = []
+    if (this.inflight.length >= 3) await this.inflight.shift()
+    this.inflight.push(sendEvents(this.cli, this.update, events))
+  }
+  async close() {
+    await this.flush()
+    await Promise.all(this.inflight)
+  }
+}
+
+const stepEvent = (kind: 'resourcePreEvent' | 'resOutputsEvent', op: string, r: Resource, withOutputs: boolean) => ({
+  [kind]: {
+    metadata: {
+      op,
+      urn: r.urn,
+      type: r.type,
+      old: null,
+      new: {
+        type: r.type,
+        urn: r.urn,
+        custom: r.custom,
+        id: r.id ?? '',
+        parent: r.parent ?? '',
+        inputs: r.inputs ?? {},
+        outputs: withOutputs ? (r.outputs ?? {}) : {},
+        provider: '',
+      },
+      detailedDiff: null,
+      provider: '',
+    },
+  },
+})
+
+/** The update phase of `pulumi up --skip-preview` up to start, then LOAD (§10). */
+async function beginUpdate(rec: Recorder, model: StackModel, kind: 'update' | 'destroy', journal: boolean) {
+  const update = await createAndStart(rec.as('create+start'), model.stack, { kind, journal })
+  await rec.call('export', 'GET', `${stackPath(model.stack)}/export`)
+  await rec.call('get-stack', 'GET', stackPath(model.stack))
+  return update
+}
+
+async function finish(rec: Recorder, update: RunningUpdate, events: EventSink, changes: Record<string, number>) {
+  await events.push({
+    summaryEvent: {
+      maybeCorrupt: false,
+      durationSeconds: 1,
+      resourceChanges: changes,
+      PolicyPacks: {},
+      isPreview: false,
+      result: 'succeeded',
+    },
+  })
+  await events.close()
+  await complete(rec.as('complete'), update)
+}
+
+export async function createStack(rec: Recorder, stack: StackId) {
+  await rec.call('create-stack', 'POST', `/api/stacks/${stack.org}/${stack.project}`, {
+    body: { stackName: stack.stack, tags: { 'pulumi:project': stack.project, 'pulumi:runtime': 'nodejs' } },
+  })
+}
+
+/** Journaled create: one batch per step (Begin+Success), events in batches of 50 alongside. */
+export async function journaledCreate(rec: Recorder, model: StackModel) {
+  const update = await beginUpdate(rec, model, 'update', true)
+  if (update.journalVersion !== 1) throw new Error('server did not accept journaling')
+  const j = new Journal()
+  const cli = rec.as('journal')
+  const events = new EventSink(rec.as('events'), update)
+  await events.push({ preludeEvent: { config: {} } })
+  const sm = j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })
+  const rootOp = ++j.op
+  await sendJournal(cli, update, [
+    sm,
+    j.entry({ kind: 0, operationID: rootOp, operation: { resource: model.root, type: 'creating' } }),
+    j.entry({ kind: 1, operationID: rootOp, state: model.root }),
+  ])
+  for (const r of model.resources) {
+    const op = ++j.op
+    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
+    const { outputs: _outputs, ...begin } = r
+    await sendJournal(cli, update, [
+      j.entry({ kind: 0, operationID: op, operation: { resource: begin, type: 'creating' } }),
+      j.entry({ kind: 1, operationID: op, state: r }),
+    ])
+    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
+  }
+  await sendJournal(cli, update, [
+    j.entry({ kind: 4, operationID: ++j.op, removeNew: rootOp, state: { ...model.root, outputs: {} } }),
+  ])
+  await finish(rec, update, events, { create: model.resources.length + 1 })
+}
+
+/** Journaled no-op: same-steps are elided and batched up to 100 entries. */
+export async function journaledNoop(rec: Recorder, model: StackModel) {
+  const update = await beginUpdate(rec, model, 'update', true)
+  const j = new Journal()
+  const cli = rec.as('journal')
+  const events = new EventSink(rec.as('events'), update)
+  await events.push({ preludeEvent: { config: {} } })
+  let batch: unknown[] = [j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })]
+  const all = [model.root, ...model.resources]
+  for (let i = 0; i < all.length; i++) {
+    const r = all[i] as Resource
+    const op = ++j.op
+    batch.push(j.entry({ kind: 0, operationID: op }))
+    batch.push(j.entry({ kind: 1, operationID: op, removeOld: i, state: r }))
+    await events.push(stepEvent('resourcePreEvent', 'same', r, false))
+    await events.push(stepEvent('resOutputsEvent', 'same', r, false))
+    if (batch.length >= 100) {
+      await sendJournal(cli, update, batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) await sendJournal(cli, update, batch)
+  await finish(rec, update, events, { same: all.length })
+}
+
+/** Journaled destroy: deletes in reverse order, one batch per step. */
+export async function journaledDestroy(rec: Recorder, model: StackModel) {
+  const update = await beginUpdate(rec, model, 'destroy', true)
+  const j = new Journal()
+  const cli = rec.as('journal')
+  const events = new EventSink(rec.as('events'), update)
+  await events.push({ preludeEvent: { config: {} } })
+  const all = [model.root, ...model.resources]
+  let pending: unknown[] = [j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })]
+  for (let i = all.length - 1; i >= 0; i--) {
+    const r = all[i] as Resource
+    const op = ++j.op
+    await events.push(stepEvent('resourcePreEvent', 'delete', r, false))
+    await sendJournal(cli, update, [
+      ...pending,
+      j.entry({ kind: 0, operationID: op, operation: { resource: r, type: 'deleting' } }),
+      j.entry({ kind: 1, operationID: op, removeOld: i }),
+    ])
+    pending = []
+    await events.push(stepEvent('resOutputsEvent', 'delete', r, false))
+  }
+  await finish(rec, update, events, { delete: all.length })
+}
+
+// ---- checkpoint modes (§6) ----
+
+const MANIFEST = { time: '2026-01-01T00:00:00Z', magic: '', version: 'v3.200.0' }
+
+/** Canonical text pieces (§6.2): head up to `"resources":[`, one JSON text per resource, tail. */
+function canonicalHead() {
+  return `{"version":3,"deployment":{"manifest":${JSON.stringify(MANIFEST)},"metadata":{},"resources":[`
+}
+const TAIL = ']}}'
+
+const span = (start: number, end: number) => ({
+  uri: '',
+  start: { line: 1, column: 1, offset: start },
+  end: { line: 1, column: 1, offset: end },
+})
+
+export interface CheckpointResult {
+  saves: number
+  hashMs: number
+}
+
+/**
+ * Create in delta-checkpoint mode: the first save (root created) is verbatim, each later step a delta that
+ * replaces the previous last resource's span with `prev,new` (what lcs.DiffLines yields when appending).
+ */
+export async function deltaCreate(rec: Recorder, model: StackModel): Promise<CheckpointResult> {
+  const update = await beginUpdate(rec, model, 'update', true)
+  if (update.journalVersion !== 0) throw new Error('server journals; start it with -journaling=false')
+  const events = new EventSink(rec.as('events'), update)
+  await events.push({ preludeEvent: { config: {} } })
+  const head = canonicalHead()
+  const texts: string[] = [JSON.stringify(model.root)]
+  let sequenceNumber = 1
+  await rec.call('verbatim', 'PATCH', `${update.path}/checkpointverbatim`, {
+    auth: { kind: 'update-token', token: update.token },
+    gzip: true,
+    rawBody: Buffer.from(`{"version":3,"untypedDeployment":${head}${texts.join(',')}${TAIL},"sequenceNumber":1}`),
+  })
+  // Byte length of the text up to (excluding) the last resource.
+  let prefixBytes = Buffer.byteLength(head)
+  let hashMs = 0
+  for (const r of model.resources) {
+    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
+    const prev = texts[texts.length - 1] as string
+    const rText = JSON.stringify(r)
+    const start = prefixBytes
+    const end = start + Buffer.byteLength(prev)
+    texts.push(rText)
+    prefixBytes = end + 1
+    const t0 = performance.now()
+    const full = `${head}${texts.join(',')}${TAIL}`
+    const checkpointHash = createHash('sha256').update(full).digest('hex')
+    hashMs += performance.now() - t0
+    await rec.call('delta', 'PATCH', `${update.path}/checkpointdelta`, {
+      auth: { kind: 'update-token', token: update.token },
+      gzip: true,
+      body: {
+        version: 3,
+        checkpointHash,
+        sequenceNumber: ++sequenceNumber,
+        deploymentDelta: [{ Span: span(start, end), NewText: `${prev},${rText}` }],
+      },
+    })
+    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
+  }
+  await finish(rec, update, events, { create: model.resources.length + 1 })
+  return { saves: sequenceNumber, hashMs }
+}
+
+/** Create in full-checkpoint mode: the whole deployment on every step (L4). */
+export async function fullCheckpointCreate(rec: Recorder, model: StackModel): Promise<CheckpointResult> {
+  const update = await beginUpdate(rec, model, 'update', true)
+  const events = new EventSink(rec.as('events'), update)
+  const resources: Resource[] = [model.root]
+  const save = () =>
+    rec.call('checkpoint', 'PATCH', `${update.path}/checkpoint`, {
+      auth: { kind: 'update-token', token: update.token },
+      gzip: true,
+      body: { version: 3, deployment: { manifest: MANIFEST, secrets_providers: secretsProvider(model.stack), resources } },
+    })
+  await save()
+  for (const r of model.resources) {
+    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
+    resources.push(r)
+    await save()
+    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
+  }
+  await finish(rec, update, events, { create: model.resources.length + 1 })
+  return { saves: resources.length, hashMs: 0 }
+}
+
+// ---- DIY baseline ----
+
+export interface DiyResult {
+  totalMs: number
+  bytesWritten: number
+  writes: number
+  perSaveP50: number
+}
+
+/** The DIY file backend per step: serialize the whole checkpoint (indented), rewrite the file and its `.bak`. */
+export function diyCreate(model: StackModel): DiyResult {
+  const dir = mkdtempSync(join(tmpdir(), 'pulumi-diy-bench-'))
+  const file = join(dir, `${model.stack.stack}.json`)
+  const resources: Resource[] = []
+  const checkpoint = {
+    version: 3,
+    checkpoint: {
+      stack: `${model.stack.org}/${model.stack.project}/${model.stack.stack}`,
+      latest: { manifest: MANIFEST, secrets_providers: secretsProvider(model.stack), resources },
+    },
+  }
+  let bytesWritten = 0
+  let writes = 0
+  const saves: number[] = []
+  const start = performance.now()
+  for (const r of [model.root, ...model.resources]) {
+    const t0 = performance.now()
+    resources.push(r)
+    const text = Buffer.from(JSON.stringify(checkpoint, null, 4))
+    writeFileSync(file, text)
+    writeFileSync(`${file}.bak`, text)
+    bytesWritten += 2 * text.length
+    writes += 2
+    saves.push(performance.now() - t0)
+  }
+  const totalMs = performance.now() - start
+  rmSync(dir, { recursive: true, force: true })
+  return { totalMs, bytesWritten, writes, perSaveP50: summarize(saves).p50 }
+}
+
+// ---- concurrency ----
+
+export interface ConcurrencyResult {
+  stacks: number
+  resourcesPerStack: number
+  requests: number
+  errors: number
+  wallMs: number
+  requestsPerSecond: number
+  p50: number
+  p99: number
+  peakRssBytes: number
+}
+
+export async function concurrentCreates(
+  makeRecorder: () => Recorder,
+  stacks: number,
+  resourcesPerStack: number,
+  rss: () => number,
+  tag: string,
+): Promise<ConcurrencyResult> {
+  const rec = makeRecorder()
+  const models = Array.from({ length: stacks }, (_, i) =>
+    makeStack({ org: 'acme', project: 'conc', stack: `${tag}-s${i}` }, resourcesPerStack, 1024),
+  )
+  for (const m of models) await createStack(rec, m.stack)
+  const setupRequests = rec.requests
+  rec.samples.clear()
+  let peak = rss()
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rss())
+  }, 100)
+  const start = performance.now()
+  const results = await Promise.allSettled(models.map((m) => journaledCreate(rec, m)))
+  const wallMs = performance.now() - start
+  clearInterval(timer)
+  peak = Math.max(peak, rss())
+  const failed = results.filter((r) => r.status === 'rejected')
+  const s = summarize(rec.allSamples())
+  const requests = rec.requests - setupRequests
+  return {
+    stacks,
+    resourcesPerStack,
+    requests,
+    errors: rec.errors + (failed.length > 0 && rec.errors === 0 ? failed.length : 0),
+    wallMs,
+    requestsPerSecond: Math.round((requests / wallMs) * 1000),
+    p50: s.p50,
+    p99: s.p99,
+    peakRssBytes: peak,
+  }
+}
