@@ -18,7 +18,6 @@ import {
   journaledDestroy,
   journaledNoop,
   makeStack,
-  type StackModel,
 } from './workloads.js'
 
 const WORKLOADS = ['journal', 'checkpoint', 'concurrency'] as const
@@ -122,6 +121,9 @@ async function journalWorkload(size: number): Promise<JournalSizeResult> {
       ratioTimeOursOverDiy: round2(create.totalMs / Math.max(1, diy.totalMs)),
       ratioBytesDiyOverOurs: round2(diy.bytesWritten / Math.max(1, create.bytesStored)),
     }
+  } catch (error) {
+    console.error(server.logs())
+    throw error
   } finally {
     await server.stop()
   }
@@ -153,17 +155,28 @@ async function checkpointWorkload(size: number, fullLimit: number): Promise<Chec
     const full = await phase(server, (rec) => fullCheckpointCreate(rec, fullModel))
     result.full = { ...full, size: fullSize }
     return result
+  } catch (error) {
+    console.error(server.logs())
+    throw error
   } finally {
     await server.stop()
   }
 }
 
-async function concurrencyWorkload(levels: number[]): Promise<ConcurrencyResult[]> {
+async function concurrencyWorkload(levels: number[], resources: number): Promise<ConcurrencyResult[]> {
   const out: ConcurrencyResult[] = []
   for (const stacks of levels) {
     const server = await startServer()
     try {
-      out.push(await concurrentCreates(() => new Recorder(server.client, false), stacks, 100, server.rssBytes, `c${stacks}`))
+      out.push(
+        await concurrentCreates(
+          () => new Recorder(server.client, false),
+          stacks,
+          resources,
+          server.rssBytes,
+          `c${stacks}`,
+        ),
+      )
     } finally {
       await server.stop()
     }
@@ -178,7 +191,15 @@ const lat = (s: KindStats | undefined) => (s ? `${s.p50}/${s.p95}/${s.p99}` : '-
 function printJournal(r: JournalSizeResult) {
   console.log(`\n== journaled, ${r.size} × 16 KB (state ${mb(r.stateBytes)}) ==`)
   const rows = [
-    ['phase', 'total ms', 'requests', 'sent (gzip)', 'stored', 'journal p50/p95/p99 ms', 'events p50/p95/p99 ms'],
+    [
+      'phase',
+      'total ms',
+      'requests',
+      'sent (gzip)',
+      'stored',
+      'journal p50/p95/p99 ms',
+      'events p50/p95/p99 ms',
+    ],
     ...(
       [
         ['create', r.create],
@@ -218,7 +239,11 @@ interface Target {
   met: boolean | null
 }
 
-function targets(journal: JournalSizeResult[], checkpoints: CheckpointSizeResult[], conc: ConcurrencyResult[]) {
+function targets(
+  journal: JournalSizeResult[],
+  checkpoints: CheckpointSizeResult[],
+  conc: ConcurrencyResult[],
+) {
   const out: Target[] = []
   const j600 = journal.find((r) => r.size === 600)
   const note = j600 ? '' : ' (600 not run)'
@@ -226,14 +251,26 @@ function targets(journal: JournalSizeResult[], checkpoints: CheckpointSizeResult
   if (j) {
     const p99 = j.create.latency.journal?.p99 ?? 0
     out.push({ name: `journal batch p99 ≤ 5 ms @${j.size}${note}`, value: `${p99} ms`, met: p99 <= 5 })
-    out.push({ name: `create total ≤ 2 s @${j.size}${note}`, value: `${j.create.totalMs} ms`, met: j.create.totalMs <= 2000 })
+    out.push({
+      name: `create total ≤ 2 s @${j.size}${note}`,
+      value: `${j.create.totalMs} ms`,
+      met: j.create.totalMs <= 2000,
+    })
     out.push({
       name: `≥ 50× fewer bytes than DIY @${j.size}${note}`,
       value: `${j.ratioBytesDiyOverOurs}×`,
       met: j.ratioBytesDiyOverOurs >= 50,
     })
-    out.push({ name: `first export ≤ 100 ms @${j.size}${note}`, value: `${j.exportCold.ms} ms`, met: j.exportCold.ms <= 100 })
-    out.push({ name: `cold/warm no-op ≤ 1.2 @${j.size}${note}`, value: String(j.noopColdWarmRatio), met: j.noopColdWarmRatio <= 1.2 })
+    out.push({
+      name: `first export ≤ 100 ms @${j.size}${note}`,
+      value: `${j.exportCold.ms} ms`,
+      met: j.exportCold.ms <= 100,
+    })
+    out.push({
+      name: `cold/warm no-op ≤ 1.2 @${j.size}${note}`,
+      value: String(j.noopColdWarmRatio),
+      met: j.noopColdWarmRatio <= 1.2,
+    })
   }
   const d = checkpoints[checkpoints.length - 1]
   if (d) {
@@ -246,7 +283,11 @@ function targets(journal: JournalSizeResult[], checkpoints: CheckpointSizeResult
   }
   const c50 = conc.find((c) => c.stacks === 50)
   if (c50) {
-    out.push({ name: '50 stacks ≥ 1,500 req/s', value: String(c50.requestsPerSecond), met: c50.requestsPerSecond >= 1500 })
+    out.push({
+      name: '50 stacks ≥ 1,500 req/s',
+      value: String(c50.requestsPerSecond),
+      met: c50.requestsPerSecond >= 1500,
+    })
     out.push({ name: '50 stacks p99 ≤ 50 ms', value: `${c50.p99} ms`, met: c50.p99 <= 50 })
     out.push({ name: '50 stacks 0 errors', value: String(c50.errors), met: c50.errors === 0 })
   }
@@ -273,18 +314,41 @@ async function main() {
   }
   if (options.workloads.includes('checkpoint')) {
     console.log('\n== checkpoint modes (server -journaling=false) ==')
-    const rows = [['size', 'mode', 'total ms', 'requests', 'sent (gzip)', 'stored', 'p50/p95/p99 ms per save']]
-    for (const size of options.sizes) {
-      const r = await checkpointWorkload(size, options.quick ? 50 : 200)
+    const rows = [
+      ['size', 'mode', 'total ms', 'requests', 'sent (gzip)', 'stored', 'p50/p95/p99 ms per save'],
+    ]
+    // --quick: the checkpoint modes only at the smallest size (CI smoke); full runs cap full checkpoints at 200.
+    const sizes = options.quick ? options.sizes.slice(0, 1) : options.sizes
+    for (const size of sizes) {
+      const r = await checkpointWorkload(size, options.quick ? 10 : 200)
       checkpoints.push(r)
-      rows.push([String(size), 'delta', String(r.delta.totalMs), String(r.delta.requests), mb(r.delta.bytesSent), mb(r.delta.bytesStored), lat(r.delta.latency.delta)])
-      if (r.full) rows.push([String(r.full.size), 'full', String(r.full.totalMs), String(r.full.requests), mb(r.full.bytesSent), mb(r.full.bytesStored), lat(r.full.latency.checkpoint)])
+      rows.push([
+        String(size),
+        'delta',
+        String(r.delta.totalMs),
+        String(r.delta.requests),
+        mb(r.delta.bytesSent),
+        mb(r.delta.bytesStored),
+        lat(r.delta.latency.delta),
+      ])
+      if (r.full)
+        rows.push([
+          String(r.full.size),
+          'full',
+          String(r.full.totalMs),
+          String(r.full.requests),
+          mb(r.full.bytesSent),
+          mb(r.full.bytesStored),
+          lat(r.full.latency.checkpoint),
+        ])
     }
     table(rows)
   }
   if (options.workloads.includes('concurrency')) {
-    console.log('\n== concurrency: N stacks × journaled create of 100 × 1 KB resources at once ==')
-    concurrency = await concurrencyWorkload(options.quick ? [10] : [10, 50])
+    console.log(
+      `\n== concurrency: N stacks × journaled create of ${options.quick ? 40 : 100} × 1 KB resources at once ==`,
+    )
+    concurrency = await concurrencyWorkload(options.quick ? [10] : [10, 50], options.quick ? 40 : 100)
     table([
       ['stacks', 'requests', 'wall ms', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS'],
       ...concurrency.map((c) => [
@@ -301,7 +365,10 @@ async function main() {
   }
   const t = targets(journal, checkpoints, concurrency)
   console.log('\n== targets (issue #4) ==')
-  table([['target', 'measured', 'met'], ...t.map((x) => [x.name, x.value, x.met === null ? 'n/a' : x.met ? 'yes' : 'NO'])])
+  table([
+    ['target', 'measured', 'met'],
+    ...t.map((x) => [x.name, x.value, x.met === null ? 'n/a' : x.met ? 'yes' : 'NO']),
+  ])
   const totalMs = Math.round(performance.now() - started)
   console.log(`\nfinished in ${(totalMs / 1000).toFixed(1)} s`)
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })

@@ -17,6 +17,8 @@ export interface BenchServer {
   storedBytes(): number
   /** VmRSS of the child in bytes (0 when unreadable). */
   rssBytes(): number
+  /** The last few KB of the child's stderr (its warn/error log lines). */
+  logs(): string
   stop(): Promise<void>
 }
 
@@ -63,9 +65,12 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
       '-log-format=json',
       ...extraArgs,
     ],
-    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-4000)
+  })
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000)
   })
@@ -91,6 +96,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
     client,
     storedBytes: () => fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`),
     rssBytes: () => readRss(pid),
+    logs: () => stderr,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r))

@@ -1,6 +1,11 @@
 // Latency and byte accounting per request kind.
 import { gzipSync } from 'node:zlib'
-import { type CallOptions, type CliClient, type CliResponse, goJsonMarshal } from '../test/support/cli-client.js'
+import {
+  type CallOptions,
+  type CliClient,
+  type CliResponse,
+  goJsonMarshal,
+} from '../test/support/cli-client.js'
 
 export interface KindStats {
   count: number
@@ -45,11 +50,17 @@ export class Recorder {
 
   /** A CliClient-compatible object whose calls are recorded under `kind`. */
   as(kind: string): CliClient {
-    const call = <T>(method: string, path: string, options: CallOptions = {}) => this.call<T>(kind, method, path, options)
+    const call = <T>(method: string, path: string, options: CallOptions = {}) =>
+      this.call<T>(kind, method, path, options)
     return { baseUrl: this.inner.baseUrl, token: this.inner.token, call } as unknown as CliClient
   }
 
-  async call<T>(kind: string, method: string, path: string, options: CallOptions = {}): Promise<CliResponse<T>> {
+  async call<T>(
+    kind: string,
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<CliResponse<T>> {
     const start = performance.now()
     this.requests++
     try {

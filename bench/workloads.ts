@@ -92,7 +92,12 @@ class EventSink {
   }
 }
 
-const stepEvent = (kind: 'resourcePreEvent' | 'resOutputsEvent', op: string, r: Resource, withOutputs: boolean) => ({
+const stepEvent = (
+  kind: 'resourcePreEvent' | 'resOutputsEvent',
+  op: string,
+  r: Resource,
+  withOutputs: boolean,
+) => ({
   [kind]: {
     metadata: {
       op,
@@ -123,7 +128,12 @@ async function beginUpdate(rec: Recorder, model: StackModel, kind: 'update' | 'd
   return update
 }
 
-async function finish(rec: Recorder, update: RunningUpdate, events: EventSink, changes: Record<string, number>) {
+async function finish(
+  rec: Recorder,
+  update: RunningUpdate,
+  events: EventSink,
+  changes: Record<string, number>,
+) {
   await events.push({
     summaryEvent: {
       maybeCorrupt: false,
@@ -208,7 +218,9 @@ export async function journaledDestroy(rec: Recorder, model: StackModel) {
   const events = new EventSink(rec.as('events'), update)
   await events.push({ preludeEvent: { config: {} } })
   const all = [model.root, ...model.resources]
-  let pending: unknown[] = [j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })]
+  let pending: unknown[] = [
+    j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) }),
+  ]
   for (let i = all.length - 1; i >= 0; i--) {
     const r = all[i] as Resource
     const op = ++j.op
@@ -260,7 +272,9 @@ export async function deltaCreate(rec: Recorder, model: StackModel): Promise<Che
   await rec.call('verbatim', 'PATCH', `${update.path}/checkpointverbatim`, {
     auth: { kind: 'update-token', token: update.token },
     gzip: true,
-    rawBody: Buffer.from(`{"version":3,"untypedDeployment":${head}${texts.join(',')}${TAIL},"sequenceNumber":1}`),
+    rawBody: Buffer.from(
+      `{"version":3,"untypedDeployment":${head}${texts.join(',')}${TAIL},"sequenceNumber":1}`,
+    ),
   })
   // Byte length of the text up to (excluding) the last resource.
   let prefixBytes = Buffer.byteLength(head)
@@ -302,7 +316,10 @@ export async function fullCheckpointCreate(rec: Recorder, model: StackModel): Pr
     rec.call('checkpoint', 'PATCH', `${update.path}/checkpoint`, {
       auth: { kind: 'update-token', token: update.token },
       gzip: true,
-      body: { version: 3, deployment: { manifest: MANIFEST, secrets_providers: secretsProvider(model.stack), resources } },
+      body: {
+        version: 3,
+        deployment: { manifest: MANIFEST, secrets_providers: secretsProvider(model.stack), resources },
+      },
     })
   await save()
   for (const r of model.resources) {

@@ -62,7 +62,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       clock,
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
+      logger,
     })
+    void state
+      .compressBacklog()
+      .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
 
@@ -122,6 +126,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         leaseExpiry.stop()
         await http.close()
         await events.close()
+        await state.close()
         await database.close()
       },
     }

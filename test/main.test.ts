@@ -14,7 +14,9 @@ const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m
 
 /** The environment without any PULUMI_BACKEND_* the developer may have set, so only the test's options apply. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PULUMI_BACKEND_')))
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('PULUMI_BACKEND_')),
+  )
   return { ...env, ...extra }
 }
 
@@ -111,7 +113,10 @@ describe('pulumi-backend process', () => {
       const token = /PULUMI_ACCESS_TOKEN=(\S+) pulumi login/.exec(server.out.stderr)
       assert.ok(token, `no admin token in:\n${server.out.stderr}`)
       adminToken = token[1]!
-      const user = await new CliClient(server.url, adminToken).call<{ githubLogin: string }>('GET', '/api/user')
+      const user = await new CliClient(server.url, adminToken).call<{ githubLogin: string }>(
+        'GET',
+        '/api/user',
+      )
       assert.equal(user.status, 200)
       assert.equal(user.body.githubLogin, 'admin')
     } finally {
@@ -141,7 +146,11 @@ describe('pulumi-backend process', () => {
   it('restarts with the master key (from the environment), keeping tokens; `token create` mints a working one', async () => {
     const server = await startServer([`-db=${db}`], cleanEnv({ PULUMI_BACKEND_MASTER_KEY: masterKey }))
     try {
-      assert.doesNotMatch(server.out.stderr, /PULUMI_BACKEND_MASTER_KEY=|admin access token/, 'nothing is re-shown')
+      assert.doesNotMatch(
+        server.out.stderr,
+        /PULUMI_BACKEND_MASTER_KEY=|admin access token/,
+        'nothing is re-shown',
+      )
       const admin = new CliClient(server.url, adminToken)
       assert.equal((await admin.call('GET', '/api/user')).status, 200)
 
@@ -170,7 +179,8 @@ describe('pulumi-backend process', () => {
   it('--help lists every PULUMI_BACKEND_* variable', async () => {
     const result = await run(['--help'])
     assert.equal(result.code, 0)
-    for (const option of OPTIONS) assert.ok(result.stdout.includes(option.env), `${option.env} missing from help`)
+    for (const option of OPTIONS)
+      assert.ok(result.stdout.includes(option.env), `${option.env} missing from help`)
     assert.match(result.stdout, /token create/)
   })
 
@@ -214,7 +224,9 @@ describe('pulumi-backend process', () => {
       // As `pulumi login --insecure` would: TLS, without verifying the self-signed certificate.
       const user = await new CliClient(server.url, adminToken).call('GET', '/api/user')
       assert.equal(user.status, 200)
-      await assert.rejects(new CliClient(server.url.replace('https:', 'http:'), adminToken).call('GET', '/api/user'))
+      await assert.rejects(
+        new CliClient(server.url.replace('https:', 'http:'), adminToken).call('GET', '/api/user'),
+      )
     } finally {
       const result = await server.stop()
       assert.equal(result.code, 0, result.stderr)

@@ -53,8 +53,9 @@ export interface StackKeyTable {
 export interface StateVersionTable {
   stack_id: string
   version: number
-  /** gzip of the UntypedDeployment JSON text. */
-  deployment_gz: Buffer
+  /** The UntypedDeployment JSON text, gzipped or not (see `encoding`). */
+  deployment: Buffer
+  encoding: 'gzip' | 'identity'
   sha256: string
   size: number
   resource_count: number

@@ -8,8 +8,8 @@ import type { StackStore } from '../stacks/stack-store.js'
 import { SqlStateStore } from '../state/sql-state-store.js'
 import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
-import type { UpdateStore } from '../updates/update-store.js'
 import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
+import type { UpdateStore } from '../updates/update-store.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
 import type { Database } from './schema.js'
@@ -24,6 +24,8 @@ export interface Store {
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+  /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
+  afterCommit(effect: () => void): void
 }
 
 export class SqlStore implements Store {
@@ -35,9 +37,10 @@ export class SqlStore implements Store {
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
 
+  /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly inTransaction = false,
+    private readonly effects?: (() => void)[],
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
@@ -48,9 +51,17 @@ export class SqlStore implements Store {
     this.updateLogs = new SqlUpdateLogStore(db)
   }
 
-  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
-    if (this.inTransaction) return work(this)
-    return this.db.transaction().execute((trx) => work(new SqlStore(trx, true)))
+    if (this.effects) return work(this)
+    const effects: (() => void)[] = []
+    const result = await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
+    for (const effect of effects) effect()
+    return result
+  }
+
+  afterCommit(effect: () => void): void {
+    if (this.effects) this.effects.push(effect)
+    else effect()
   }
 }

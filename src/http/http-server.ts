@@ -143,7 +143,8 @@ async function authenticate(deps: HttpDeps, auth: Exclude<AuthKind, 'public'>, r
  * gzip or no Content-Encoding at all (api.go :: readBody).
  */
 async function compressResponse(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-  if (reply.getHeader('content-encoding')) return payload
+  if (reply.getHeader('content-encoding') || request.routeOptions.config.compressResponse === false)
+    return payload
   if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload
   if (Buffer.byteLength(payload) < GZIP_MIN_BYTES || !acceptsGzip(request)) return payload
   void reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding')

@@ -14,6 +14,8 @@ export interface RouteConfig {
   auth: AuthKind
   /** Hand the handler the (gunzipped) body bytes instead of parsed JSON: for byte-exact state uploads. */
   rawBody?: boolean
+  /** false: the handler chooses the encoding itself (stored gzip bytes), the shell must not compress. */
+  compressResponse?: boolean
 }
 
 declare module 'fastify' {

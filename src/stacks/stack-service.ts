@@ -3,7 +3,7 @@ import type { UntypedDeployment } from '../apitype/core.js'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
-import { validateUntypedDeployment } from '../state/deployment.js'
+import { parseUntypedDeployment, resourceCount, validateUntypedDeployment } from '../state/deployment.js'
 import { renameDeployment } from '../state/rename-deployment.js'
 import type { StateService } from '../state/state-service.js'
 import { instantUpdate } from '../updates/update.js'
@@ -135,7 +135,7 @@ export class StackService {
       stack.version > 0 || stack.resourceCount > 0
         ? await this.#prepare(
             renameDeployment(
-              await this.deps.state.currentDeployment(stack),
+              parseUntypedDeployment(await this.deps.state.textAt(stack.id, stack.version)),
               { owner: ref.org, project: ref.project, stack: ref.stack },
               { owner: target.org, project: target.project, stack: target.stack },
             ),
@@ -172,7 +172,7 @@ export class StackService {
   }
 
   #prepare(deployment: UntypedDeployment) {
-    return this.deps.state.prepare(Buffer.from(JSON.stringify(deployment)), deployment)
+    return this.deps.state.prepare(Buffer.from(JSON.stringify(deployment)), resourceCount(deployment))
   }
 }
 

@@ -16,7 +16,8 @@ export class SqlStateStore implements StateStore {
     return {
       stackId: row.stack_id,
       version: Number(row.version),
-      deploymentGz: row.deployment_gz,
+      deployment: row.deployment,
+      encoding: row.encoding,
       sha256: row.sha256,
       size: Number(row.size),
       resourceCount: Number(row.resource_count),
@@ -28,7 +29,8 @@ export class SqlStateStore implements StateStore {
     const values = {
       stack_id: state.stackId,
       version: state.version,
-      deployment_gz: state.deploymentGz,
+      deployment: state.deployment,
+      encoding: state.encoding,
       sha256: state.sha256,
       size: state.size,
       resource_count: state.resourceCount,
@@ -58,5 +60,26 @@ export class SqlStateStore implements StateStore {
       .returning('version')
       .execute()
     return deleted.map((row) => Number(row.version))
+  }
+
+  async storeCompressed(stackId: string, version: number, sha256: string, gz: Buffer): Promise<void> {
+    await this.db
+      .updateTable('state_versions')
+      .set({ deployment: gz, encoding: 'gzip' })
+      .where('stack_id', '=', stackId)
+      .where('version', '=', version)
+      .where('encoding', '=', 'identity')
+      .where('sha256', '=', sha256)
+      .execute()
+  }
+
+  async uncompressed(limit: number): Promise<{ stackId: string; version: number }[]> {
+    const rows = await this.db
+      .selectFrom('state_versions')
+      .select(['stack_id', 'version'])
+      .where('encoding', '=', 'identity')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => ({ stackId: row.stack_id, version: Number(row.version) }))
   }
 }

@@ -1,11 +1,11 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply } from 'fastify'
 import { Type } from 'typebox'
 import { StackPath } from '../apitype/stacks.js'
 import { acceptsGzip, type HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
-import type { ExportedDeployment, StateService } from './state-service.js'
+import type { StateService } from './state-service.js'
 import { requirePositiveVersion } from './state-service.js'
 
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
@@ -16,23 +16,23 @@ export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state
   app.route({
     method: 'GET',
     url: `${STACK}/export`,
-    config: { operationId: 'exportStack', auth: 'token' },
+    config: { operationId: 'exportStack', auth: 'token', compressResponse: false },
     schema: { params: StackPath },
     handler: async (request, reply) => {
       const stack = await stacks.get(stackRef(request.params))
-      return sendDeployment(request, reply, await state.exportDeployment(stack))
+      return sendDeployment(reply, await state.exportDeployment(stack, undefined, acceptsGzip(request)))
     },
   })
 
   app.route({
     method: 'GET',
     url: `${STACK}/export/:version`,
-    config: { operationId: 'exportStackVersion', auth: 'token' },
+    config: { operationId: 'exportStackVersion', auth: 'token', compressResponse: false },
     schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
     handler: async (request, reply) => {
       const version = requirePositiveVersion(request.params.version)
       const stack = await stacks.get(stackRef(request.params))
-      return sendDeployment(request, reply, await state.exportDeployment(stack, version))
+      return sendDeployment(reply, await state.exportDeployment(stack, version, acceptsGzip(request)))
     },
   })
 
@@ -55,14 +55,12 @@ export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state
   })
 }
 
-/** Sends stored gzip bytes untouched to clients that accept gzip (the CLI always does). */
-async function sendDeployment(request: FastifyRequest, reply: FastifyReply, exported: ExportedDeployment) {
+/**
+ * Sends the stored bytes as they are: gzip to clients that accept it, or plain JSON (large states are plain for a
+ * moment after they are written). Never compressed here: that would stall a 10 MB export.
+ */
+function sendDeployment(reply: FastifyReply, exported: { bytes: Buffer; gzipped: boolean }) {
   void reply.type('application/json')
-  if (acceptsGzip(request)) {
-    return reply
-      .header('content-encoding', 'gzip')
-      .header('vary', 'accept-encoding')
-      .send(await exported.gz())
-  }
-  return reply.send(await exported.text())
+  if (exported.gzipped) void reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding')
+  return reply.send(exported.bytes)
 }

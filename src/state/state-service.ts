@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
-import type { UntypedDeployment } from '../apitype/core.js'
+import { randomUUID, webcrypto } from 'node:crypto'
+import type { Logger } from 'pino'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
@@ -8,6 +8,7 @@ import { LruCache } from '../lib/lru.js'
 import type { Stack } from '../stacks/stack.js'
 import { instantUpdate } from '../updates/update.js'
 import { emptyDeployment, parseUntypedDeployment, resourceCount } from './deployment.js'
+import type { StateVersion } from './state-store.js'
 
 export interface StateConfig {
   /** Decompressed deployments kept in memory. */
@@ -16,60 +17,56 @@ export interface StateConfig {
   maxStateVersions: number
 }
 
-/** A deployment ready to serve: the JSON text, and its gzip when one is at hand (sent as-is to gzip clients). */
-export interface ExportedDeployment {
-  text: () => Promise<Buffer>
-  gz: () => Promise<Buffer>
-}
-
-/** A new state version, compressed and hashed off the event loop before any transaction starts. */
+/** A new state version, hashed (and, when small, compressed) off the event loop before any transaction. */
 export interface PreparedState {
   text: Buffer
-  gz: Buffer
+  gz: Buffer | undefined
   sha256: string
   resourceCount: number
 }
 
+// Deployments up to this size are gzipped before they are stored. Larger ones are stored as they are and gzipped
+// right after the commit, so completing a 10 MB update never waits ~0.5 s for compression (gzip of random data is
+// slow) and the first export after it is served at once, uncompressed.
+const INLINE_GZIP_MAX_BYTES = 1024 * 1024
+
+/** Stack state: versions, export, import, and the cache of decompressed deployments. */
 export class StateService {
   readonly #texts: LruCache<string, Buffer>
+  #compressions: Promise<void> = Promise.resolve()
+  #closed = false
 
-  constructor(private readonly deps: { store: Store; clock: Clock; config: StateConfig }) {
+  constructor(private readonly deps: { store: Store; clock: Clock; config: StateConfig; logger: Logger }) {
     this.#texts = new LruCache(deps.config.cacheSize)
   }
 
-  /** The stack's deployment at `version` (default: current). A never-deployed stack exports an empty deployment. */
-  async exportDeployment(stack: Stack, version?: number): Promise<ExportedDeployment> {
+  /**
+   * The stack's deployment at `version` (default: current) as stored: gzip bytes are sent as they are to clients
+   * that accept gzip (the CLI always does). A never-deployed stack exports an empty, valid deployment.
+   */
+  async exportDeployment(
+    stack: Stack,
+    version: number | undefined,
+    acceptsGzip: boolean,
+  ): Promise<{ bytes: Buffer; gzipped: boolean }> {
     const wanted = version ?? stack.version
-    if (version !== undefined && (version < 1 || version > stack.version)) {
+    if (version !== undefined && version > stack.version) {
       throw new NotFoundError(
         `Not Found: stack version ${version} does not exist; the latest is ${stack.version}`,
       )
     }
-    const cached = this.#texts.get(cacheKey(stack.id, wanted))
-    const stored = cached ? undefined : await this.deps.store.state.get(stack.id, wanted)
-    if (!cached && !stored) {
+    const stored = await this.deps.store.state.get(stack.id, wanted)
+    if (!stored) {
       if (version !== undefined) {
         throw new NotFoundError(
           `Not Found: stack version ${version} is no longer kept (see -max-state-versions)`,
         )
       }
-      const text = Buffer.from(JSON.stringify(emptyDeployment()))
-      return { text: async () => text, gz: () => gzip(text) }
+      return { bytes: Buffer.from(JSON.stringify(emptyDeployment())), gzipped: false }
     }
-    let text = cached
-    return {
-      text: async () => {
-        if (!text && stored) {
-          text = await gunzip(stored.deploymentGz)
-          this.#texts.set(cacheKey(stack.id, wanted), text)
-        }
-        return text ?? Buffer.alloc(0)
-      },
-      gz: async () => {
-        if (stored) return stored.deploymentGz
-        return gzip(text ?? Buffer.alloc(0))
-      },
-    }
+    if (stored.encoding === 'identity') return { bytes: stored.deployment, gzipped: false }
+    if (acceptsGzip) return { bytes: stored.deployment, gzipped: true }
+    return { bytes: await this.#decode(stored), gzipped: false }
   }
 
   /** The deployment text of a stack at `version`; an empty deployment for a stack that has none yet. */
@@ -78,45 +75,44 @@ export class StateService {
     if (cached) return cached
     const stored = await this.deps.store.state.get(stackId, version)
     if (!stored) return Buffer.from(JSON.stringify(emptyDeployment()))
-    const text = await gunzip(stored.deploymentGz)
-    this.#texts.set(cacheKey(stackId, version), text)
-    return text
+    return this.#decode(stored)
   }
 
-  /** The current deployment, parsed. */
-  async currentDeployment(stack: Stack): Promise<UntypedDeployment> {
-    const exported = await this.exportDeployment(stack)
-    return parseUntypedDeployment(await exported.text())
-  }
-
-  async prepare(text: Buffer, deployment: UntypedDeployment): Promise<PreparedState> {
+  async prepare(text: Buffer, resources: number): Promise<PreparedState> {
+    // WebCrypto hashes on the thread pool: a 10 MB state never holds the event loop for its digest.
+    const digest = await webcrypto.subtle.digest('SHA-256', text)
     return {
       text,
-      gz: await gzip(text),
-      sha256: createHash('sha256').update(text).digest('hex'),
-      resourceCount: resourceCount(deployment),
+      gz: text.length <= INLINE_GZIP_MAX_BYTES ? await gzip(text) : undefined,
+      sha256: Buffer.from(digest).toString('hex'),
+      resourceCount: resources,
     }
   }
 
-  /** Stores `state` as `version` of the stack and makes it current. Call inside the caller's transaction. */
+  /** Stores `state` as `version` of the stack and makes it current, within the caller's transaction. */
   async writeVersion(tx: Store, stack: Stack, version: number, state: PreparedState): Promise<void> {
     const now = this.deps.clock.now()
     await tx.state.put({
       stackId: stack.id,
       version,
-      deploymentGz: state.gz,
+      deployment: state.gz ?? state.text,
+      encoding: state.gz ? 'gzip' : 'identity',
       sha256: state.sha256,
       size: state.text.length,
       resourceCount: state.resourceCount,
       createdAt: now,
     })
     await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
-    if (this.deps.config.maxStateVersions > 0) {
+    const pruned =
+      this.deps.config.maxStateVersions > 0
+        ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
+        : []
+    tx.afterCommit(() => {
       // Pruned versions leave the cache too, or export/{version} would keep serving them.
-      const pruned = await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
       for (const old of pruned) this.#texts.delete(cacheKey(stack.id, old))
-    }
-    this.#texts.set(cacheKey(stack.id, version), state.text)
+      this.#texts.set(cacheKey(stack.id, version), state.text)
+      if (!state.gz) this.#compressLater(stack.id, version, state)
+    })
   }
 
   /**
@@ -125,7 +121,7 @@ export class StateService {
    */
   async importDeployment(stack: Stack, body: Buffer, requestedBy: string): Promise<string> {
     const deployment = parseUntypedDeployment(body)
-    const prepared = await this.prepare(body, deployment)
+    const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
     await this.deps.store.transaction(async (tx) => {
       const current = await tx.stacks.findById(stack.id)
@@ -155,6 +151,44 @@ export class StateService {
   /** Drops cached texts of a stack (after delete). */
   forget(stack: Stack): void {
     for (let version = 0; version <= stack.version; version++) this.#texts.delete(cacheKey(stack.id, version))
+  }
+
+  /** Compresses versions a previous run stored uncompressed and could not compress before it stopped. */
+  async compressBacklog(): Promise<void> {
+    for (const { stackId, version } of await this.deps.store.state.uncompressed(1000)) {
+      const stored = await this.deps.store.state.get(stackId, version)
+      if (stored?.encoding === 'identity')
+        this.#compressLater(stackId, version, { text: stored.deployment, sha256: stored.sha256 })
+    }
+    await this.#compressions
+  }
+
+  /** Lets the compression in progress finish and skips the rest (picked up by compressBacklog next start). */
+  async close(): Promise<void> {
+    this.#closed = true
+    await this.#compressions
+  }
+
+  // One compression at a time: gzip of a large state takes a thread-pool thread for a while, and the pool is
+  // shared with the filesystem and other compression work.
+  #compressLater(stackId: string, version: number, state: { text: Buffer; sha256: string }): void {
+    this.#compressions = this.#compressions.then(async () => {
+      if (this.#closed) return
+      try {
+        await this.deps.store.state.storeCompressed(stackId, version, state.sha256, await gzip(state.text))
+      } catch (error) {
+        this.deps.logger.warn(
+          { err: error, stackId, version },
+          'state compression failed; it stays uncompressed',
+        )
+      }
+    })
+  }
+
+  async #decode(stored: StateVersion): Promise<Buffer> {
+    const text = stored.encoding === 'gzip' ? await gunzip(stored.deployment) : stored.deployment
+    this.#texts.set(cacheKey(stored.stackId, stored.version), text)
+    return text
   }
 }
 

@@ -3,6 +3,7 @@
 // so that the CLI's delta baselines (and their hashes) stay byte-exact.
 import { InvalidError } from '../errors.js'
 import {
+  arrayElementRanges,
   type ByteRange,
   jsonKind,
   type ObjectMember,
@@ -207,4 +208,12 @@ export function verbatimDeploymentRange(body: Buffer): VerbatimDeployment {
   if (sequenceNumber < 1) throw new InvalidError(`${what}: "sequenceNumber" must be at least 1`)
   const deployment = requireObject(body, ranges.get('untypedDeployment'), what, 'untypedDeployment')
   return { text: body.subarray(deployment.start, deployment.end), sequenceNumber, version }
+}
+
+/** Number of resources in a checkpoint text, found by scanning (no parse of the resource objects). */
+export function countCheckpointResources(text: Buffer): number {
+  const { deployment } = describeCheckpointText(text)
+  const resources = objectMemberRanges(text, deployment.start, deployment.end).get('resources')
+  if (!resources || jsonKind(text, resources) !== 'array') return 0
+  return arrayElementRanges(text, resources.start, resources.end).length
 }

@@ -30,7 +30,8 @@ export class SqlUpdateStore implements UpdateStore {
       .selectAll()
       .where('stack_id', '=', stackId)
       .where('dry_run', '=', 0)
-      .where('status', '!=', 'not started')
+      // Never-started updates (incl. one cancelled before start) took no version: keep them out of history.
+      .where('started_at', 'is not', null)
       .orderBy('version', 'desc')
       .orderBy('created_at', 'desc')
       .limit(pageSize)
@@ -46,7 +47,8 @@ export class SqlUpdateStore implements UpdateStore {
       .where('stack_id', '=', stackId)
       .where('dry_run', '=', 0)
       .where('version', '=', version)
-      .where('status', '!=', 'not started')
+      // Never-started updates (incl. one cancelled before start) took no version: keep them out of history.
+      .where('started_at', 'is not', null)
       .orderBy('created_at', 'desc')
       .executeTakeFirst()
     return row && toUpdate(row)

@@ -22,7 +22,7 @@ import type { CheckpointEdit } from './checkpoint-delta.js'
 import { untypedDeploymentFromCheckpointRequest, verbatimDeploymentRange } from './checkpoint-text.js'
 import type { EventBuffer } from './event-buffer.js'
 import type { Update, UpdateKind, UpdateStatus } from './update.js'
-import { CheckpointState, JournalState, type WorkingState } from './working-state.js'
+import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
 export interface UpdateConfig {
   leaseDurationMs: number
@@ -338,8 +338,8 @@ export class UpdateService {
     const now = this.deps.clock.now()
     const resourceChanges = this.#summaries.get(update.id) ?? (await this.#summaryFromEvents(update.id))
     const real = !update.dryRun && update.status === 'running'
-    const text = real ? await this.#finalText(update, cliVersion, now) : undefined
-    const prepared = text && (await this.deps.state.prepare(text, parseUntypedDeployment(text)))
+    const final = real ? await this.#finalState(update, stack, cliVersion, now) : undefined
+    const prepared = final && (await this.deps.state.prepare(final.text, final.resourceCount))
     await this.deps.store.transaction(async (tx) => {
       if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared)
       await tx.updates.patch(update.id, {
@@ -348,7 +348,8 @@ export class UpdateService {
         resourceChanges: resourceChanges ?? null,
         resourceCount: prepared ? prepared.resourceCount : stack.resourceCount,
       })
-      if (!update.dryRun) {
+      // An update cancelled before it started never held the stack and must not become its last update.
+      if (!update.dryRun && update.status === 'running') {
         await tx.stacks.unlock(stack.id, update.id)
         await tx.stacks.setLastUpdate(stack.id, update.id, now)
       }
@@ -359,12 +360,16 @@ export class UpdateService {
   }
 
   /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */
-  async #finalText(update: Update, cliVersion: string, now: number): Promise<Buffer> {
+  async #finalState(update: Update, stack: Stack, cliVersion: string, now: number): Promise<StateText> {
     const state = await this.#workingState(update)
     const uploaded =
       state.mode === 'journal' ? state.result(cliVersion || 'v3.0.0', new Date(now)) : state.result()
     if (uploaded) return uploaded
-    return this.deps.state.textAt(update.stackId, update.baseVersion)
+    // The stack lock kept the base current: its resource count is the stack's.
+    return {
+      text: await this.deps.state.textAt(update.stackId, update.baseVersion),
+      resourceCount: stack.resourceCount,
+    }
   }
 
   async #workingState(update: Update): Promise<WorkingState> {

@@ -1,8 +1,9 @@
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
 import { ConflictError, InvalidError } from '../errors.js'
+import { resourceCount } from '../state/deployment.js'
 import { applyCheckpointDelta, type CheckpointEdit, verifyCheckpointHash } from './checkpoint-delta.js'
-import { deploymentFromCheckpointText } from './checkpoint-text.js'
+import { countCheckpointResources, deploymentFromCheckpointText } from './checkpoint-text.js'
 import { JournalReplayer } from './journal-replay.js'
 
 /**
@@ -10,6 +11,12 @@ import { JournalReplayer } from './journal-replay.js'
  * (design §4: materialize incrementally). Everything here can be rebuilt from the stored logs after a restart.
  */
 export type WorkingState = JournalState | CheckpointState
+
+/** A deployment text with its resource count, ready to become a state version. */
+export interface StateText {
+  text: Buffer
+  resourceCount: number
+}
 
 /** Journaling (protocol §7): entries applied to a replayer as each batch arrives. */
 export class JournalState {
@@ -57,9 +64,10 @@ export class JournalState {
   }
 
   /** The deployment as of the entries applied so far; undefined when nothing was journaled (state unchanged). */
-  result(cliVersion: string, now: Date): Buffer | undefined {
+  result(cliVersion: string, now: Date): StateText | undefined {
     if (this.#applied.size === 0) return undefined
-    return Buffer.from(JSON.stringify(this.#replayer.generate({ now, cliVersion })))
+    const deployment = this.#replayer.generate({ now, cliVersion })
+    return { text: Buffer.from(JSON.stringify(deployment)), resourceCount: resourceCount(deployment) }
   }
 }
 
@@ -122,8 +130,10 @@ export class CheckpointState {
   }
 
   /** The exported form of the last text; undefined when no checkpoint arrived (state unchanged). */
-  result(): Buffer | undefined {
-    return this.#text && deploymentFromCheckpointText(this.#text)
+  result(): StateText | undefined {
+    if (!this.#text) return undefined
+    const text = deploymentFromCheckpointText(this.#text)
+    return { text, resourceCount: countCheckpointResources(text) }
   }
 }
 

@@ -64,14 +64,21 @@ describe('identity, capabilities and health', () => {
     const parse = (capabilities: unknown[]) => parseCapabilities({ capabilities })
     assert.equal(parse([{ capability: 'unknown-thing', configuration: 7 }]).batchEncryption, false)
     assert.throws(() => parse([{ capability: 'delta-checkpoint-uploads-v2', version: 2 }]), /end of JSON/)
-    assert.equal(parse([{ capability: 'delta-checkpoint-uploads-v2', version: 1 }]).deltaCheckpointUpdates, undefined)
+    assert.equal(
+      parse([{ capability: 'delta-checkpoint-uploads-v2', version: 1 }]).deltaCheckpointUpdates,
+      undefined,
+    )
     assert.throws(() =>
       parse([{ capability: 'deployment-schema-version', version: 1, configuration: { version: '4' } }]),
     )
     assert.throws(() =>
       parse([
         { capability: 'batch-encrypt' },
-        { capability: 'api-version', version: 1, configuration: { maxVersion: 9, minVersion: 0, defaultVersion: 9 } },
+        {
+          capability: 'api-version',
+          version: 1,
+          configuration: { maxVersion: 9, minVersion: 0, defaultVersion: 9 },
+        },
       ]),
     )
     assert.equal(
@@ -139,8 +146,14 @@ describe('identity, capabilities and health', () => {
     const attempts: Promise<unknown>[] = [
       cli.call('POST', '/api/stacks/acme/web', { rawBody: Buffer.from('{"stackName":') }),
       cli.call('POST', '/api/stacks/acme/web', { body: { stackName: ['x'] } }),
-      cli.call('POST', '/api/stacks/acme/web', { rawBody: Buffer.from('\x1f\x8b garbage'), headers: { 'Content-Encoding': 'gzip' } }),
-      cli.call('POST', '/api/stacks/acme/web', { body: { stackName: 'x' }, headers: { 'Content-Encoding': 'br' } }),
+      cli.call('POST', '/api/stacks/acme/web', {
+        rawBody: Buffer.from('\x1f\x8b garbage'),
+        headers: { 'Content-Encoding': 'gzip' },
+      }),
+      cli.call('POST', '/api/stacks/acme/web', {
+        body: { stackName: 'x' },
+        headers: { 'Content-Encoding': 'br' },
+      }),
       cli.call('GET', '/api/user/stacks?continuationToken=%%%'),
       cli.call('GET', '/api/user/stacks?continuationToken=bm9wZQ'),
       cli.call('GET', '/api/stacks/acme/web/%E0%A4%A'),

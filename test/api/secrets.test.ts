@@ -208,7 +208,9 @@ describe('service secrets provider', () => {
     const plaintexts = Array.from({ length: 20 }, () => randomBytes(32))
     const ciphertexts = await Promise.all(plaintexts.map((p) => encrypt(cli, path, p)))
     const map = await batchDecrypt(cli, path, ciphertexts)
-    ciphertexts.forEach((c, i) => assert.deepEqual(Buffer.from(map[c] ?? '', 'base64'), plaintexts[i]))
+    for (const [i, c] of ciphertexts.entries()) {
+      assert.deepEqual(Buffer.from(map[c] ?? '', 'base64'), plaintexts[i])
+    }
     const { id } = (await cli.call<{ id: string }>('GET', path)).body
     assert.equal(stackKeyRows(server.dbPath, id), 1)
   })
@@ -223,7 +225,9 @@ describe('service secrets provider', () => {
       const ciphertexts = await Promise.all(plaintexts.map((p, i) => encrypt(clients[i % 2]!, path, p)))
       for (const client of clients) {
         const map = await batchDecrypt(client, path, ciphertexts)
-        ciphertexts.forEach((c, i) => assert.deepEqual(Buffer.from(map[c] ?? '', 'base64'), plaintexts[i]))
+        for (const [i, c] of ciphertexts.entries()) {
+          assert.deepEqual(Buffer.from(map[c] ?? '', 'base64'), plaintexts[i])
+        }
       }
       const { id } = (await cli.call<{ id: string }>('GET', path)).body
       assert.equal(stackKeyRows(server.dbPath, id), 1)
@@ -238,7 +242,11 @@ describe('master key', () => {
 
   function configFor(dir: string, masterKey: string | undefined) {
     const parsed = loadConfig(
-      ['-addr=127.0.0.1:0', `-db=${dir}/pulumi-backend.db`, ...(masterKey ? [`-master-key=${masterKey}`] : [])],
+      [
+        '-addr=127.0.0.1:0',
+        `-db=${dir}/pulumi-backend.db`,
+        ...(masterKey ? [`-master-key=${masterKey}`] : []),
+      ],
       {},
     )
     assert.equal(parsed.kind, 'config')

@@ -60,6 +60,14 @@ async function deploy(cli: CliClient, stack: StackId, resources: Record<string, 
   return update
 }
 
+/** Same steps for every resource of the stack's current state (in order), as the engine journals them. */
+async function sameSteps(cli: CliClient, stack: StackId, journal: JournalWriter) {
+  const { json } = await exportOf(cli, stack)
+  ;(json.deployment.resources ?? []).forEach((state, index) => {
+    journal.success(journal.begin(), { removeOld: index, state })
+  })
+}
+
 async function history(cli: CliClient, stack: StackId, query = 'pageSize=10&page=1') {
   return (await cli.call<{ updates: HistoryEntry[] }>('GET', `${stackPath(stack)}/updates?${query}`)).body.updates
 }
@@ -253,7 +261,7 @@ describe('update kinds', () => {
       }
     })
     await flush(cli, update, journal)
-    // Mid-update the replaced resource is still there, marked delete:true, after its replacement.
+    // delete-replaced and delete steps run last (removeOld of the same base indexes).
     for (const index of [replaced, deleted]) {
       const op = journal.begin({ type: 'deleting', resource: base[index] as Record<string, unknown> })
       journal.success(op, { removeOld: index })
@@ -324,13 +332,14 @@ describe('update history', () => {
     const created = await cli.call<{ updateID: string }>('POST', `${stackPath(stack)}/update`, {
       body: { options: { dryRun: false } },
     })
-    await cli.call('POST', `${stackPath(stack)}/update/${created.body.updateID}/cancel`).catch(() => undefined)
+    await cli.call('POST', `${stackPath(stack)}/update/${created.body.updateID}/cancel`)
 
     // v2: up creating b, then failing.
     const failed = await createAndStart(cli, stack)
     assert.equal(failed.version, 2)
     let journal = new JournalWriter()
     journal.secretsManager(stack)
+    await sameSteps(cli, stack, journal)
     journal.create(resourceState(stack, 'b'))
     await flush(cli, failed, journal)
     await complete(cli, failed, 'failed')
@@ -340,6 +349,7 @@ describe('update history', () => {
     assert.equal(cancelled.version, 3)
     journal = new JournalWriter()
     journal.secretsManager(stack)
+    await sameSteps(cli, stack, journal)
     journal.create(resourceState(stack, 'c'))
     await flush(cli, cancelled, journal)
     await cli.call('POST', `${cancelled.path}/cancel`)
@@ -359,6 +369,10 @@ describe('update history', () => {
     journal = new JournalWriter()
     journal.secretsManager(stack)
     const cIndex = names(before).indexOf('c')
+    const { json: current } = await exportOf(cli, stack)
+    ;(current.deployment.resources ?? []).forEach((state, index) => {
+      if (index !== cIndex) journal.success(journal.begin(), { removeOld: index, state })
+    })
     const op = journal.begin({ type: 'deleting', resource: resourceState(stack, 'c') })
     journal.success(op, { removeOld: cIndex })
     await flush(cli, destroy, journal)

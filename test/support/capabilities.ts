@@ -43,12 +43,20 @@ export function parseCapabilities(response: unknown): Capabilities {
     }
     switch (capability) {
       case 'delta-checkpoint-uploads':
-        parsed.deltaCheckpointUpdates = { checkpointCutoffSizeBytes: goInt(field(config(), 'checkpointCutoffSizeBytes'), 'checkpointCutoffSizeBytes') }
+        parsed.deltaCheckpointUpdates = {
+          checkpointCutoffSizeBytes: goInt(
+            field(config(), 'checkpointCutoffSizeBytes'),
+            'checkpointCutoffSizeBytes',
+          ),
+        }
         break
       case 'delta-checkpoint-uploads-v2':
         if (version === 2) {
           parsed.deltaCheckpointUpdates = {
-            checkpointCutoffSizeBytes: goInt(field(config(), 'checkpointCutoffSizeBytes'), 'checkpointCutoffSizeBytes'),
+            checkpointCutoffSizeBytes: goInt(
+              field(config(), 'checkpointCutoffSizeBytes'),
+              'checkpointCutoffSizeBytes',
+            ),
           }
         }
         break
@@ -117,7 +125,8 @@ function field(object: Record<string, unknown>, name: string): unknown {
 
 function goInt(value: unknown, what: string): number {
   if (value === undefined || value === null) return 0
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new Error(`cannot unmarshal ${what} into int`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new Error(`cannot unmarshal ${what} into int`)
   return value
 }
 

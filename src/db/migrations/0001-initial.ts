@@ -45,7 +45,8 @@ export async function up(db: Kysely<unknown>, blobType: 'blob' | 'bytea'): Promi
     .createTable('state_versions')
     .addColumn('stack_id', 'text', (c) => c.notNull())
     .addColumn('version', 'integer', (c) => c.notNull())
-    .addColumn('deployment_gz', blobType, (c) => c.notNull())
+    .addColumn('deployment', blobType, (c) => c.notNull())
+    .addColumn('encoding', 'text', (c) => c.notNull())
     .addColumn('sha256', 'text', (c) => c.notNull())
     .addColumn('size', 'integer', (c) => c.notNull())
     .addColumn('resource_count', 'integer', (c) => c.notNull())
@@ -80,8 +81,16 @@ export async function up(db: Kysely<unknown>, blobType: 'blob' | 'bytea'): Promi
     .execute()
   await db.schema.createIndex('updates_stack').on('updates').columns(['stack_id', 'created_at']).execute()
   await db.schema.createIndex('updates_lease').on('updates').column('lease_token_hash').execute()
-  await db.schema.createIndex('updates_previous_lease').on('updates').column('previous_lease_token_hash').execute()
-  await db.schema.createIndex('updates_running').on('updates').columns(['status', 'lease_expires_at']).execute()
+  await db.schema
+    .createIndex('updates_previous_lease')
+    .on('updates')
+    .column('previous_lease_token_hash')
+    .execute()
+  await db.schema
+    .createIndex('updates_running')
+    .on('updates')
+    .columns(['status', 'lease_expires_at'])
+    .execute()
 
   // The checkpoint uploads of a running update (full or verbatim texts, delta edits), so the working state
   // survives a crash without re-compressing multi-MB texts on every save. Cleared when the update ends.
