@@ -55,6 +55,10 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      // `BENCH_PROFILE_DIR=dir npm run bench` writes a V8 CPU profile of the server there (--cpu-prof).
+      ...(process.env.BENCH_PROFILE_DIR
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+        : []),
       'bin/pulumi-backend.js',
       `-addr=127.0.0.1:${port}`,
       `-db=${dbPath}`,

@@ -38,6 +38,8 @@ export function summarize(samples: number[]): KindStats {
 /** Wraps a CliClient: every call is timed under a kind, and its request wire bytes are counted. */
 export class Recorder {
   readonly samples = new Map<string, number[]>()
+  /** Server-side handling time per kind, from the server's `Server-Timing: app;dur=…` header. */
+  readonly serverSamples = new Map<string, number[]>()
   requests = 0
   errors = 0
   bytesSent = 0
@@ -63,12 +65,17 @@ export class Recorder {
   ): Promise<CliResponse<T>> {
     const start = performance.now()
     this.requests++
+    let headers: CliResponse['headers'] | undefined
     try {
-      return await this.inner.call<T>(method, path, options)
+      const response = await this.inner.call<T>(method, path, options)
+      headers = response.headers
+      return response
     } catch (error) {
       this.errors++
       throw error
     } finally {
+      const serverMs = serverTiming(headers)
+      if (serverMs !== undefined) push(this.serverSamples, kind, serverMs)
       const ms = performance.now() - start
       let list = this.samples.get(kind)
       if (!list) {
@@ -87,6 +94,12 @@ export class Recorder {
     return out
   }
 
+  serverStats(): Record<string, KindStats> {
+    const out: Record<string, KindStats> = {}
+    for (const [kind, list] of this.serverSamples) out[kind] = summarize(list)
+    return out
+  }
+
   allSamples(): number[] {
     return [...this.samples.values()].flat()
   }
@@ -98,4 +111,17 @@ function requestWireBytes(options: CallOptions): number {
   else if (options.body !== undefined) payload = Buffer.from(goJsonMarshal(options.body))
   if (payload === undefined) return 0
   return options.gzip ? gzipSync(payload).length : payload.length
+}
+
+function push(map: Map<string, number[]>, kind: string, value: number): void {
+  const list = map.get(kind)
+  if (list) list.push(value)
+  else map.set(kind, [value])
+}
+
+/** `Server-Timing: app;dur=1.23` → 1.23. */
+function serverTiming(headers: CliResponse['headers'] | undefined): number | undefined {
+  const value = headers?.['server-timing']
+  const match = /app;dur=([0-9.]+)/.exec(Array.isArray(value) ? value.join(',') : (value ?? ''))
+  return match ? Number(match[1]) : undefined
 }

@@ -1,7 +1,8 @@
 import SQLite from 'better-sqlite3'
-import { Kysely, SqliteDialect, sql } from 'kysely'
+import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import type { Database } from './schema.js'
+import { startWalCheckpointer } from './wal-checkpointer.js'
 
 export type Db = Kysely<Database>
 
@@ -26,12 +27,43 @@ export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> 
   native.pragma('synchronous = NORMAL')
   native.pragma('busy_timeout = 5000')
   native.pragma('foreign_keys = ON')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) })
+  const inMemory = path === ':memory:' || path === ''
+  // Checkpoints move to a worker thread (see wal-checkpointer.ts); in-memory databases have no WAL.
+  const checkpointer = inMemory
+    ? undefined
+    : startWalCheckpointer(path, () => native.pragma('wal_autocheckpoint = 1000'))
+  if (checkpointer) native.pragma('wal_autocheckpoint = 0')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) })
   await migrate(db, 'blob')
   return {
     db,
     async close() {
+      await checkpointer?.close()
+      // The last connection to close checkpoints the WAL fully and removes it.
       await db.destroy()
+    },
+  }
+}
+
+/**
+ * Kysely prepares every query anew; preparing is a large share of a small query's cost. The server issues a
+ * small, fixed set of SQL texts, so prepared statements are kept and reused (better-sqlite3 statements are
+ * reusable, and execution is synchronous, so one is never used twice at once).
+ */
+function withStatementCache(native: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>()
+  return {
+    prepare(sqlText: string) {
+      let statement = statements.get(sqlText)
+      if (!statement) {
+        statement = native.prepare(sqlText)
+        // Unbounded texts (e.g. multi-row inserts of varying size) must not grow the cache forever.
+        if (statements.size < 2000) statements.set(sqlText, statement)
+      }
+      return statement
+    },
+    close() {
+      native.close()
     },
   }
 }

@@ -3,11 +3,11 @@ import { gzip as gzipCb } from 'node:zlib'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
-import { InvalidError, UnauthenticatedError } from '../errors.js'
+import { UnauthenticatedError } from '../errors.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { handleError } from './error-handler.js'
-import { inflateRequestBody } from './request-gzip.js'
+import { parseRequestBody } from './request-body.js'
 import type { AuthKind } from './route-config.js'
 
 const gzipAsync = promisify(gzipCb)
@@ -59,18 +59,10 @@ export function buildHttpServer(deps: HttpDeps): HttpServer {
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
   app.decorateRequest('principal', undefined)
-  app.addHook('preParsing', inflateRequestBody)
   app.removeAllContentTypeParsers()
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer
-    if (request.routeOptions.config.rawBody) return done(null, raw)
-    if (raw.length === 0) return done(null, undefined)
-    try {
-      done(null, JSON.parse(raw.toString('utf8')))
-    } catch {
-      done(new InvalidError('Bad Request: the request body is not valid JSON'), undefined)
-    }
-  })
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
+    parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),
+  )
 
   app.addHook('onRequest', async (request) => {
     const auth = request.routeOptions.config.auth
@@ -78,6 +70,11 @@ export function buildHttpServer(deps: HttpDeps): HttpServer {
     request.principal = await authenticate(deps, auth, request)
   })
 
+  // Server-side handling time (W3C Server-Timing), so clients and benchmarks can tell server from network time.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    void reply.header('server-timing', `app;dur=${reply.elapsedTime.toFixed(2)}`)
+    return payload
+  })
   app.addHook('onSend', compressResponse)
   app.addHook('onResponse', async (request, reply) => {
     if (deps.auditLogs && request.method !== 'GET' && request.method !== 'HEAD' && request.principal) {

@@ -155,7 +155,8 @@ function pendingOperationsEdits(deployment: readonly ObjectMember[]): Checkpoint
 
 /**
  * The text the server exports for a stored checkpoint text (§6.2 canonical form or any `UntypedDeployment`).
- * Validates the envelope (integer `version` 1–4, object `deployment`, string-array `features`). The hot path
+ * Validates the envelope (integer `version` 1–4, object `deployment`, string-array `features`, list-valued
+ * `resources` and pending operations). The hot path
  * returns the input Buffer itself; only a deployment carrying the CLI's camelCase `pendingOperations` gets a
  * new Buffer, in which that member is renamed (all other bytes kept as they were).
  */
@@ -165,6 +166,16 @@ export function deploymentFromCheckpointText(text: Buffer): Buffer {
     objectMembersWithNested(text, 'deployment'),
   )
   validateCheckpointText(text, members)
+  const deployment = lastByKey(nested ?? [])
+  // DeploymentV3's slices: anything but a list (or null) fails the CLI's json.Unmarshal of every later export.
+  for (const key of ['resources', SNAKE_PENDING, CAMEL_PENDING]) {
+    const range = deployment.get(key)
+    if (range !== undefined && !['array', 'null'].includes(jsonKind(text, range))) {
+      throw new InvalidError(
+        `invalid checkpoint: "deployment.${key}" must be a list, got ${jsonKind(text, range)}`,
+      )
+    }
+  }
   const edits = pendingOperationsEdits(nested ?? [])
   return edits.length === 0 ? text : applyCheckpointDelta(text, edits)
 }

@@ -21,8 +21,9 @@ import { cliVersionFromUserAgent, requireKnownKind, type UpdateService } from '.
 import { parseCheckpointEdits } from './working-state.js'
 
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
-// client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any.
-const UPDATE = `${STACK}/:updateKind/:updateId`
+// client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any known
+// kind (apitype.UpdateKind). Any other segment matches no route: 404, before authentication.
+const UPDATE = `${STACK}/:updateKind(^(?:update|preview|refresh|destroy|import|rename)$)/:updateId`
 const UpdatePath = Type.Object({
   ...StackPath.properties,
   updateKind: Type.String(),

@@ -19,7 +19,11 @@ import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import type { StateService } from '../state/state-service.js'
 import type { CheckpointEdit } from './checkpoint-delta.js'
-import { untypedDeploymentFromCheckpointRequest, verbatimDeploymentRange } from './checkpoint-text.js'
+import {
+  deploymentFromCheckpointText,
+  untypedDeploymentFromCheckpointRequest,
+  verbatimDeploymentRange,
+} from './checkpoint-text.js'
 import type { EventBuffer } from './event-buffer.js'
 import type { Update, UpdateKind, UpdateStatus } from './update.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
@@ -180,6 +184,8 @@ export class UpdateService {
   /** PATCH …/checkpoint (L4): the whole deployment, an idempotent replacement. */
   async saveCheckpoint(lease: UpdateLeasePrincipal, body: Buffer): Promise<void> {
     const text = untypedDeploymentFromCheckpointRequest(body)
+    // Refuse a text that could not be exported now, while the CLI can still report it (not at complete).
+    deploymentFromCheckpointText(text)
     await this.#withCheckpoints(lease, async (state, position) => {
       state.replace(text)
       return { position, sequenceNumber: 0, kind: 'text', payload: text }
@@ -190,6 +196,7 @@ export class UpdateService {
   async saveVerbatimCheckpoint(lease: UpdateLeasePrincipal, body: Buffer): Promise<void> {
     const { text, sequenceNumber } = verbatimDeploymentRange(body)
     const copy = Buffer.from(text)
+    deploymentFromCheckpointText(copy)
     await this.#withCheckpoints(lease, async (state, position) => {
       state.verbatim(copy, sequenceNumber)
       return { position, sequenceNumber, kind: 'text', payload: copy }
@@ -264,7 +271,13 @@ export class UpdateService {
       if (update.status === status) return
       if (update.status === 'cancelled') throw new ConflictError('Conflict: this update was cancelled')
       await this.#running(lease)
-      await this.#finish(update, status, cliVersion)
+      const refused = await this.#finish(update, status, cliVersion)
+      if (refused) {
+        throw new InvalidError(
+          `Bad Request: the update's state is not a valid deployment (${refused.message}); ` +
+            'the update failed and the stack keeps its previous state',
+        )
+      }
     })
   }
 
@@ -331,14 +344,36 @@ export class UpdateService {
     })
   }
 
-  async #finish(update: Update, status: UpdateStatus, cliVersion: string): Promise<void> {
+  /**
+   * Ends an update. Returns the reason when what it uploaded does not make a valid deployment: it then fails and
+   * the stack keeps its base state — throwing instead would leave the update running and the stack locked for
+   * good, since lease expiry would fail the same way.
+   */
+  async #finish(
+    update: Update,
+    requested: UpdateStatus,
+    cliVersion: string,
+  ): Promise<InvalidError | undefined> {
     await this.deps.events.flush()
     const stack = await this.deps.store.stacks.findById(update.stackId)
     if (!stack) throw new NotFoundError('Not Found: the stack of this update no longer exists')
     const now = this.deps.clock.now()
     const resourceChanges = this.#summaries.get(update.id) ?? (await this.#summaryFromEvents(update.id))
     const real = !update.dryRun && update.status === 'running'
-    const final = real ? await this.#finalState(update, stack, cliVersion, now) : undefined
+    let status = requested
+    let final: StateText | undefined
+    let refused: InvalidError | undefined
+    if (real) {
+      try {
+        final = await this.#finalState(update, stack, cliVersion, now)
+      } catch (error) {
+        if (!(error instanceof InvalidError)) throw error
+        this.deps.logger.error({ updateId: update.id, err: error }, 'update state is not a valid deployment')
+        refused = error
+        status = 'failed'
+        final = await this.#baseState(update, stack)
+      }
+    }
     const prepared = final && (await this.deps.state.prepare(final.text, final.resourceCount))
     await this.deps.store.transaction(async (tx) => {
       if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared)
@@ -357,6 +392,7 @@ export class UpdateService {
     })
     this.#working.delete(update.id)
     this.#summaries.delete(update.id)
+    return refused
   }
 
   /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */
@@ -364,7 +400,10 @@ export class UpdateService {
     const state = await this.#workingState(update)
     const uploaded =
       state.mode === 'journal' ? state.result(cliVersion || 'v3.0.0', new Date(now)) : state.result()
-    if (uploaded) return uploaded
+    return uploaded ?? this.#baseState(update, stack)
+  }
+
+  async #baseState(update: Update, stack: Stack): Promise<StateText> {
     // The stack lock kept the base current: its resource count is the stack's.
     return {
       text: await this.deps.state.textAt(update.stackId, update.baseVersion),

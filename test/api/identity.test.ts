@@ -143,26 +143,29 @@ describe('identity, capabilities and health', () => {
   })
 
   it('never leaks internals in client errors', async () => {
-    const attempts: Promise<unknown>[] = [
-      cli.call('POST', '/api/stacks/acme/web', { rawBody: Buffer.from('{"stackName":') }),
-      cli.call('POST', '/api/stacks/acme/web', { body: { stackName: ['x'] } }),
-      cli.call('POST', '/api/stacks/acme/web', {
-        rawBody: Buffer.from('\x1f\x8b garbage'),
-        headers: { 'Content-Encoding': 'gzip' },
-      }),
-      cli.call('POST', '/api/stacks/acme/web', {
-        body: { stackName: 'x' },
-        headers: { 'Content-Encoding': 'br' },
-      }),
-      cli.call('GET', '/api/user/stacks?continuationToken=%%%'),
-      cli.call('GET', '/api/user/stacks?continuationToken=bm9wZQ'),
-      cli.call('GET', '/api/stacks/acme/web/%E0%A4%A'),
-      cli.call('GET', `/api/stacks/acme/web/${'x'.repeat(300)}`),
-      cli.call('GET', '/api/stacks/acme/web/dev/export/abc'),
-      cli.call('PATCH', '/api/stacks/acme/web/dev/tags', { body: [1, 2] }),
+    // One at a time: each must be answered on its own, not raced against the others.
+    const attempts: (() => Promise<unknown>)[] = [
+      () => cli.call('POST', '/api/stacks/acme/web', { rawBody: Buffer.from('{"stackName":') }),
+      () => cli.call('POST', '/api/stacks/acme/web', { body: { stackName: ['x'] } }),
+      () =>
+        cli.call('POST', '/api/stacks/acme/web', {
+          rawBody: Buffer.from('\x1f\x8b garbage'),
+          headers: { 'Content-Encoding': 'gzip' },
+        }),
+      () =>
+        cli.call('POST', '/api/stacks/acme/web', {
+          body: { stackName: 'x' },
+          headers: { 'Content-Encoding': 'br' },
+        }),
+      () => cli.call('GET', '/api/user/stacks?continuationToken=%%%'),
+      () => cli.call('GET', '/api/user/stacks?continuationToken=bm9wZQ'),
+      () => cli.call('GET', '/api/stacks/acme/web/%E0%A4%A'),
+      () => cli.call('GET', `/api/stacks/acme/web/${'x'.repeat(300)}`),
+      () => cli.call('GET', '/api/stacks/acme/web/dev/export/abc'),
+      () => cli.call('PATCH', '/api/stacks/acme/web/dev/tags', { body: [1, 2] }),
     ]
     for (const attempt of attempts) {
-      const error = await attempt.then(
+      const error = await attempt().then(
         () => assert.fail('expected an error'),
         (e: unknown) => e,
       )

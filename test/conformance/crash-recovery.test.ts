@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, describe, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import { CliApiError, CliClient } from '../support/cli-client.js'
 import {
   complete,
@@ -108,48 +108,74 @@ class ServerProcess {
 const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
 describe('crash recovery', () => {
-  const servers: ServerProcess[] = []
-  after(async () => {
-    for (const server of servers) await server.dispose()
-  })
+  // One process, killed once. Short leases: the live updates renew theirs as the CLI does (token_source.go), the
+  // abandoned one does not and must expire after the restart.
+  const server = new ServerProcess(['-lease-duration=2s'])
+  const fixture = deltaFixture()
+  const text1 = Buffer.from(fixture.req1 ?? '')
+  const text4 = applyEdits(
+    applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? ''),
+    fixture.req4 ?? '',
+  )
+  const delta = (n: 2 | 3 | 4) =>
+    deltaBody(fixture[`req${n}`] ?? '', fixture[`req${n}.hash`] ?? '', n, n === 4 ? 4 : 3)
+  const journaled: StackId = { org: 'acme', project: 'web', stack: 'journaled' }
+  const checkpointed: StackId = { org: 'acme', project: 'web', stack: 'checkpointed' }
+  const abandonedStack: StackId = { org: 'acme', project: 'web', stack: 'abandoned' }
+  const entries = createEntries(journaled, 10)
+  const half = 13
+  let cli: CliClient
+  let up: RunningUpdate
+  let cp: RunningUpdate
+  let abandoned: RunningUpdate
 
-  it('keeps every acknowledged journal batch and checkpoint across kill -9; the CLIs finish with their lease tokens', async () => {
-    const server = new ServerProcess()
-    servers.push(server)
-    let cli = await server.start()
-    const journaled: StackId = { org: 'acme', project: 'web', stack: 'journaled' }
-    const checkpointed: StackId = { org: 'acme', project: 'web', stack: 'checkpointed' }
-    await createStack(cli, journaled)
-    await createStack(cli, checkpointed)
+  /** renew_lease with the 300 s the CLI asks for; the new token replaces the old one. */
+  async function renewed(update: RunningUpdate): Promise<RunningUpdate> {
+    const response = await cli.call<{ token: string }>('POST', `${update.path}/renew_lease`, {
+      auth: { kind: 'update-token', token: update.token },
+      body: { token: '', duration: 300 },
+    })
+    return { ...update, token: response.body.token }
+  }
+
+  before(async () => {
+    cli = await server.start()
+    for (const stack of [journaled, checkpointed, abandonedStack]) await createStack(cli, stack)
 
     // A journaled `pulumi up` halfway: several acknowledged batches (journal/snapshot.go sends one at a time).
-    const up = await createAndStart(cli, journaled)
+    up = await renewed(await createAndStart(cli, journaled))
     assert.equal(up.journalVersion, 1)
-    const entries = createEntries(journaled, 10)
-    const half = 13
     for (let i = 0; i < half; i += 3) await sendJournal(cli, up, entries.slice(i, Math.min(i + 3, half)))
 
     // A checkpoint-mode update halfway: verbatim seq 1 and delta seq 2 acknowledged (snapshot.go :: Save).
-    const fixture = deltaFixture()
-    const text1 = Buffer.from(fixture.req1 ?? '')
-    const text4 = applyEdits(applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? ''), fixture.req4 ?? '')
-    const cp = await createAndStart(cli, checkpointed, { journal: false })
+    cp = await renewed(await createAndStart(cli, checkpointed, { journal: false }))
     assert.equal(cp.journalVersion, 0)
     await patchUpdate(cli, cp, 'checkpointverbatim', verbatimBody(text1, 1))
-    await patchUpdate(cli, cp, 'checkpointdelta', deltaBody(fixture.req2 ?? '', fixture['req2.hash'] ?? '', 2))
+    await patchUpdate(cli, cp, 'checkpointdelta', delta(2))
+
+    // An update whose CLI dies with the server and never comes back.
+    abandoned = await createAndStart(cli, abandonedStack)
+    const lost = createEntries(abandonedStack, 4)
+    await sendJournal(cli, abandoned, lost.slice(0, 3))
+    await sendJournal(cli, abandoned, lost.slice(3, 7))
 
     await server.kill9()
     cli = await server.start()
-    const onNewServer = (update: RunningUpdate): RunningUpdate => update // same ids, same lease tokens
+  })
+  after(() => server.dispose())
 
-    // The CLI retries the last batch whose answer it may have lost, then carries on.
-    await sendJournal(cli, onNewServer(up), entries.slice(12, half))
-    for (let i = half; i < entries.length; i += 3) await sendJournal(cli, onNewServer(up), entries.slice(i, i + 3))
-    await complete(cli, onNewServer(up))
+  it('keeps every acknowledged journal batch and checkpoint across kill -9; the CLIs finish with their lease tokens', async () => {
+    // The CLIs talk to the new process with the same update ids and lease tokens. A journal batch whose answer
+    // was lost is resent, then the update carries on.
+    await sendJournal(cli, up, entries.slice(12, half))
+    for (let i = half; i < entries.length; i += 3) await sendJournal(cli, up, entries.slice(i, i + 3))
+    await complete(cli, up)
 
-    // The delta baseline after the restart is the text acknowledged before it: seq 3's hash must verify.
-    await patchUpdate(cli, cp, 'checkpointdelta', deltaBody(fixture.req3 ?? '', fixture['req3.hash'] ?? '', 3))
-    await patchUpdate(cli, cp, 'checkpointdelta', deltaBody(fixture.req4 ?? '', fixture['req4.hash'] ?? '', 4, 4))
+    // A retried delta whose answer was lost is still recognised as a retry after the restart (200, no-op)...
+    await patchUpdate(cli, cp, 'checkpointdelta', delta(2))
+    // ...and the baseline is the text acknowledged before the crash: seq 3's hash must verify against it.
+    await patchUpdate(cli, cp, 'checkpointdelta', delta(3))
+    await patchUpdate(cli, cp, 'checkpointdelta', delta(4))
     await complete(cli, cp)
 
     const { json } = await exportOf(cli, journaled)
@@ -163,28 +189,15 @@ describe('crash recovery', () => {
   })
 
   it('after kill -9 and a restart, lease expiry frees the stack and keeps the journaled resources', async () => {
-    const server = new ServerProcess(['-lease-duration=2s'])
-    servers.push(server)
-    let cli = await server.start()
-    const stack: StackId = { org: 'acme', project: 'web', stack: 'abandoned' }
-    await createStack(cli, stack)
-    const up = await createAndStart(cli, stack)
-    const entries = createEntries(stack, 4)
-    await sendJournal(cli, up, entries.slice(0, 3))
-    await sendJournal(cli, up, entries.slice(3, 7))
-
-    await server.kill9()
-    cli = await server.start()
-
     // Nobody comes back for the update: the expiry sweep ends it as failed with what it journaled.
     await eventually('the lease to expire after the restart', async () => {
-      const status = await cli.call<{ status: string }>('GET', up.path)
+      const status = await cli.call<{ status: string }>('GET', abandoned.path)
       return status.body.status === 'failed' ? true : undefined
     })
-    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-abandoned', 'r0', 'r1'])
-    const summary = await cli.call<{ currentOperation?: unknown }>('GET', stackPath(stack))
+    assert.deepEqual(names(await resourceUrns(cli, abandonedStack)), ['web-abandoned', 'r0', 'r1'])
+    const summary = await cli.call<{ currentOperation?: unknown }>('GET', stackPath(abandonedStack))
     assert.equal(summary.body.currentOperation, undefined)
-    const next = await createAndStart(cli, stack)
+    const next = await createAndStart(cli, abandonedStack)
     assert.equal(next.version, 2)
     await complete(cli, next)
   })

@@ -20,12 +20,14 @@ import {
 import {
   assertClientError,
   createStack,
+  deltaBody,
   exportOf,
   JournalWriter,
   patchUpdate,
   resourceState,
   resourceUrns,
   rootUrn,
+  sha256Hex,
   verbatimBody,
 } from '../support/update-uploads.js'
 
@@ -73,7 +75,11 @@ describe('bad update input', () => {
   })
   after(() => server.close())
 
-  async function journaledUpdate(): Promise<{ stack: StackId; update: RunningUpdate; journal: JournalWriter }> {
+  async function journaledUpdate(): Promise<{
+    stack: StackId
+    update: RunningUpdate
+    journal: JournalWriter
+  }> {
     const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
     await createStack(cli, stack)
     const update = await createAndStart(cli, stack)
@@ -102,7 +108,10 @@ describe('bad update input', () => {
       ['fractional operationID', { ...good, operationID: 1.5 }],
       ['state that is not an object', { ...good, kind: 1, state: 'x' }],
       ['Success removing an unknown operation', { ...good, kind: 1, removeNew: 999 }],
-      ['Outputs of an unknown operation', { ...good, kind: 4, removeNew: 999, state: resourceState(stack, 'x') }],
+      [
+        'Outputs of an unknown operation',
+        { ...good, kind: 4, removeNew: 999, state: resourceState(stack, 'x') },
+      ],
       ['RefreshSuccess of an unknown operation', { ...good, kind: 3, removeNew: 999, isRefresh: true }],
     ]
     for (const [what, entry] of malformed) {
@@ -118,11 +127,19 @@ describe('bad update input', () => {
     await assertClientError(sendJournal(cli, update, journal.take()), 400)
     // Not JSON, or not a JournalEntries object.
     await assertApiError(
-      cli.call('PATCH', `${update.path}/journalentries`, { auth: leaseAuth(update), gzip: true, rawBody: Buffer.from('{"entries":[') }),
+      cli.call('PATCH', `${update.path}/journalentries`, {
+        auth: leaseAuth(update),
+        gzip: true,
+        rawBody: Buffer.from('{"entries":['),
+      }),
       400,
     )
     await assertClientError(
-      cli.call('PATCH', `${update.path}/journalentries`, { auth: leaseAuth(update), gzip: true, body: { entries: 'x' } }),
+      cli.call('PATCH', `${update.path}/journalentries`, {
+        auth: leaseAuth(update),
+        gzip: true,
+        body: { entries: 'x' },
+      }),
       400,
     )
 
@@ -139,7 +156,10 @@ describe('bad update input', () => {
     await sendJournal(cli, update, writer.take())
     await complete(cli, update)
     const { json } = await exportOf(cli, stack)
-    assert.deepEqual(names((json.deployment.resources ?? []).map((r) => r.urn as string)), [`web-${stack.stack}`, 'real'])
+    assert.deepEqual(names((json.deployment.resources ?? []).map((r) => r.urn as string)), [
+      `web-${stack.stack}`,
+      'real',
+    ])
     assert.deepEqual(json.deployment.resources?.[0]?.outputs, { ok: true })
   })
 
@@ -165,10 +185,41 @@ describe('bad update input', () => {
       const full = `{"isInvalid":false,${text.slice(1)}`
       await assertClientError(patchUpdate(cli, update, 'checkpoint', Buffer.from(full)), 400)
     }
-    await assertClientError(patchUpdate(cli, update, 'checkpointverbatim', Buffer.from('{"version":3,"untypedDeployment":{')), 400)
+    await assertClientError(
+      patchUpdate(cli, update, 'checkpointverbatim', Buffer.from('{"version":3,"untypedDeployment":{')),
+      400,
+    )
     await assertClientError(patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(good, 0)), 400)
     await complete(cli, update)
     assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), good.toString('utf8'))
+  })
+
+  it('a delta whose hash-verified result is not a deployment cannot wedge the stack', async () => {
+    // Deltas are not re-validated per upload (only hashed); the final state is, and must not leave the stack locked.
+    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
+    await createStack(cli, stack)
+    const text = Buffer.from(
+      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
+        '"resources":[{"urn":"urn:pulumi:x::web::t:index:R::kept","custom":true,"type":"t:index:R"}]}}',
+    )
+    const first = await createAndStart(cli, stack, { journal: false })
+    await patchUpdate(cli, first, 'checkpointverbatim', verbatimBody(text, 1))
+    await complete(cli, first)
+
+    const update = await createAndStart(cli, stack, { journal: false })
+    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text, 1))
+    const brokenVersion = `[{"Span":{"uri":"","start":{"line":1,"column":1,"offset":11},"end":{"line":1,"column":1,"offset":12}},"NewText":"99"}]`
+    const broken = Buffer.concat([text.subarray(0, 11), Buffer.from('99'), text.subarray(12)])
+    await patchUpdate(cli, update, 'checkpointdelta', deltaBody(brokenVersion, sha256Hex(broken), 2))
+    await assertClientError(complete(cli, update), 400)
+
+    // The update is over (failed), the stack is free and still exports its last good state.
+    const status = await cli.call<{ status: string }>('GET', update.path)
+    assert.equal(status.body.status, 'failed')
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text.toString('utf8'))
+    const next = await createAndStart(cli, stack)
+    assert.equal(next.version, 3)
+    await complete(cli, next)
   })
 
   it(`answers 413 to a body declared larger than the limit (${BODY_LIMIT_BYTES} bytes) before reading it`, async () => {
@@ -208,7 +259,10 @@ describe('bad update input', () => {
     // ~0.6 MB on the wire, more than the limit once inflated: one small gzip member repeated (RFC 1952 §2.2).
     const member = gzipSync(Buffer.alloc(1024 * 1024, 0x20))
     const members = BODY_LIMIT_BYTES / (1024 * 1024) + 8
-    const bomb = Buffer.concat([gzipSync(Buffer.from('{"entries":[')), ...Array.from({ length: members }, () => member)])
+    const bomb = Buffer.concat([
+      gzipSync(Buffer.from('{"entries":[')),
+      ...Array.from({ length: members }, () => member),
+    ])
     assert.ok(bomb.length < 2 * 1024 * 1024)
     await assertApiError(
       cli.call('PATCH', `${update.path}/journalentries`, {
@@ -235,12 +289,28 @@ describe('bad update input', () => {
     await assertApiError(cli.call('GET', `${wrong}/events`), 404)
     await assertApiError(cli.call('POST', `${wrong}/cancel`), 404)
     const lease = { auth: leaseAuth(update) }
-    await assertApiError(cli.call('PATCH', `${wrong}/journalentries`, { ...lease, gzip: true, body: { entries: [] } }), 404)
-    await assertApiError(cli.call('POST', `${wrong}/events/batch`, { ...lease, gzip: true, body: { events: [] } }), 404)
-    await assertApiError(cli.call('POST', `${wrong}/renew_lease`, { ...lease, body: { token: '', duration: 300 } }), 404)
-    await assertApiError(cli.call('POST', `${wrong}/complete`, { ...lease, body: { status: 'succeeded' } }), 404)
+    await assertApiError(
+      cli.call('PATCH', `${wrong}/journalentries`, { ...lease, gzip: true, body: { entries: [] } }),
+      404,
+    )
+    await assertApiError(
+      cli.call('POST', `${wrong}/events/batch`, { ...lease, gzip: true, body: { events: [] } }),
+      404,
+    )
+    await assertApiError(
+      cli.call('POST', `${wrong}/renew_lease`, { ...lease, body: { token: '', duration: 300 } }),
+      404,
+    )
+    await assertApiError(
+      cli.call('POST', `${wrong}/complete`, { ...lease, body: { status: 'succeeded' } }),
+      404,
+    )
     // Older CLIs used the real kind in update paths (client.go :: getUpdatePath now always says "update").
-    await cli.call('PATCH', `${base}/update/${update.id}/journalentries`, { ...lease, gzip: true, body: { entries: [] } })
+    await cli.call('PATCH', `${base}/update/${update.id}/journalentries`, {
+      ...lease,
+      gzip: true,
+      body: { entries: [] },
+    })
     await complete(cli, update)
   })
 })

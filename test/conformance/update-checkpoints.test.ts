@@ -46,7 +46,11 @@ describe('checkpoint uploads', () => {
     const stack = { org: 'acme', project: 'web', stack: `cp${++counter}` }
     await createStack(cli, stack)
     const update = await createAndStart(cli, stack, { journal: false })
-    assert.equal(update.journalVersion, 0, 'journalVersion omitted at start must be answered with 0 (checkpoints)')
+    assert.equal(
+      update.journalVersion,
+      0,
+      'journalVersion omitted at start must be answered with 0 (checkpoints)',
+    )
     return { stack, update }
   }
 
@@ -68,7 +72,11 @@ describe('checkpoint uploads', () => {
     assert.deepEqual(exported.json, JSON.parse(text4.toString('utf8')))
     assert.equal(exported.json.version, 4)
     assert.deepEqual(exported.json.features, ['refreshBeforeUpdate'])
-    assert.equal(exported.raw.toString('utf8'), text4.toString('utf8'), 'the canonical text is kept byte-exact')
+    assert.equal(
+      exported.raw.toString('utf8'),
+      text4.toString('utf8'),
+      'the canonical text is kept byte-exact',
+    )
     // stack export --version 1 is the same state.
     assert.deepEqual((await exportOf(cli, stack, 1)).json, exported.json)
   })
@@ -133,7 +141,11 @@ describe('checkpoint uploads', () => {
     const { stack, update } = await checkpointUpdate()
     await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text1, 1))
     const span = (start: number, end: number, text = '') => ({
-      Span: { uri: '', start: { line: 1, column: 1, offset: start }, end: { line: 1, column: 1, offset: end } },
+      Span: {
+        uri: '',
+        start: { line: 1, column: 1, offset: start },
+        end: { line: 1, column: 1, offset: end },
+      },
       NewText: text,
     })
     const bad = [
@@ -242,7 +254,9 @@ describe('full checkpoints', () => {
     const update = await createAndStart(cli, stack, { journal: false })
     const deployment = {
       manifest: { time: '2026-01-01T00:00:00Z', magic: '', version: '' },
-      resources: [{ urn: 'urn:pulumi:full4::eks::t:index:R::r', custom: true, type: 't:index:R', taint: true }],
+      resources: [
+        { urn: 'urn:pulumi:full4::eks::t:index:R::r', custom: true, type: 't:index:R', taint: true },
+      ],
     }
     await cli.call('PATCH', `${update.path}/checkpoint`, {
       auth: { kind: 'update-token', token: update.token },
@@ -262,9 +276,7 @@ describe('full checkpoints', () => {
     await assertClientError(patchUpdate(cli, journaled, 'checkpointverbatim', verbatimBody(text1, 1)))
     await complete(cli, journaled)
     const checkpointed = await createAndStart(cli, stack, { journal: false })
-    await assertClientError(
-      patchUpdate(cli, checkpointed, 'journalentries', Buffer.from('{"entries":[]}')),
-    )
+    await assertClientError(patchUpdate(cli, checkpointed, 'journalentries', Buffer.from('{"entries":[]}')))
     await complete(cli, checkpointed)
   })
 })

@@ -41,7 +41,8 @@ const rootState = (stack: StackId) => ({ urn: rootUrn(stack), custom: false, typ
 /** Sends a writer's pending entries in batches, as journal/snapshot.go :: sendBatches does (one at a time). */
 async function flush(cli: CliClient, update: RunningUpdate, journal: JournalWriter, batchSize = 50) {
   const entries = journal.take()
-  for (let i = 0; i < entries.length; i += batchSize) await sendJournal(cli, update, entries.slice(i, i + batchSize))
+  for (let i = 0; i < entries.length; i += batchSize)
+    await sendJournal(cli, update, entries.slice(i, i + batchSize))
 }
 
 /** A journaled `pulumi up` creating the root stack and the given resources (in order) on an empty stack. */
@@ -69,7 +70,8 @@ async function sameSteps(cli: CliClient, stack: StackId, journal: JournalWriter)
 }
 
 async function history(cli: CliClient, stack: StackId, query = 'pageSize=10&page=1') {
-  return (await cli.call<{ updates: HistoryEntry[] }>('GET', `${stackPath(stack)}/updates?${query}`)).body.updates
+  return (await cli.call<{ updates: HistoryEntry[] }>('GET', `${stackPath(stack)}/updates?${query}`)).body
+    .updates
 }
 
 async function stackVersion(cli: CliClient, stack: StackId): Promise<number> {
@@ -108,7 +110,9 @@ describe('update kinds', () => {
     await flush(cli, update, journal)
     await complete(cli, update)
 
-    await sendEvents(cli, preview, [{ sequence: 0, timestamp: 1, summaryEvent: { resourceChanges: { same: 2 } } }])
+    await sendEvents(cli, preview, [
+      { sequence: 0, timestamp: 1, summaryEvent: { resourceChanges: { same: 2 } } },
+    ])
     await complete(cli, preview)
     // A preview of `pulumi refresh` (own endpoint, options.dryRun) behaves the same.
     const refreshPreview = await createAndStart(cli, stack, { kind: 'refresh', dryRun: true })
@@ -125,7 +129,10 @@ describe('update kinds', () => {
         [1, 'update'],
       ],
     )
-    assert.deepEqual((await resourceUrns(cli, stack)).map((u) => u.split('::').at(-1)), ['web-preview', 'a', 'b'])
+    assert.deepEqual(
+      (await resourceUrns(cli, stack)).map((u) => u.split('::').at(-1)),
+      ['web-preview', 'a', 'b'],
+    )
   })
 
   it('pulumi refresh: RefreshSuccess entries (one deleting a resource) and RebuiltBaseState', async () => {
@@ -133,7 +140,10 @@ describe('update kinds', () => {
     await createStack(cli, stack)
     const a = resourceState(stack, 'a')
     const b = resourceState(stack, 'b')
-    const c = resourceState(stack, 'c', { dependencies: [a.urn, b.urn], propertyDependencies: { x: [a.urn, b.urn] } })
+    const c = resourceState(stack, 'c', {
+      dependencies: [a.urn, b.urn],
+      propertyDependencies: { x: [a.urn, b.urn] },
+    })
     await deploy(cli, stack, [a, b, c])
 
     const update = await createAndStart(cli, stack, { kind: 'refresh' })
@@ -327,12 +337,15 @@ describe('update history', () => {
 
   it('records kinds, results and versions 1..N (never reused) with a state per version', async () => {
     // v1: up creating a.
-    await deploy(cli, stack, [resourceState(stack, 'a')])
-    // A created-but-never-started update that gets cancelled neither takes a version nor shows in history.
+    const v1 = await deploy(cli, stack, [resourceState(stack, 'a')])
+    // A created-but-never-started update that gets cancelled neither takes a version nor shows in history, and
+    // does not become the stack's last update.
     const created = await cli.call<{ updateID: string }>('POST', `${stackPath(stack)}/update`, {
       body: { options: { dryRun: false } },
     })
     await cli.call('POST', `${stackPath(stack)}/update/${created.body.updateID}/cancel`)
+    const summary = await cli.call<{ activeUpdate: string }>('GET', stackPath(stack))
+    assert.equal(summary.body.activeUpdate, v1.id)
 
     // v2: up creating b, then failing.
     const failed = await createAndStart(cli, stack)
@@ -376,7 +389,9 @@ describe('update history', () => {
     const op = journal.begin({ type: 'deleting', resource: resourceState(stack, 'c') })
     journal.success(op, { removeOld: cIndex })
     await flush(cli, destroy, journal)
-    await sendEvents(cli, destroy, [{ sequence: 0, timestamp: 1, summaryEvent: { resourceChanges: { delete: 1, same: 3 } } }])
+    await sendEvents(cli, destroy, [
+      { sequence: 0, timestamp: 1, summaryEvent: { resourceChanges: { delete: 1, same: 3 } } },
+    ])
     await complete(cli, destroy)
 
     const rows = await history(cli, stack)
@@ -418,7 +433,9 @@ describe('update history', () => {
     assert.equal(latest.body.info.version, 6)
     assert.equal(latest.body.info.kind, 'update')
     // client.go :: GetLatestConfiguration reads info.config.
-    assert.deepEqual(latest.body.info.config, { 'web:greeting': { string: 'hello', secret: false, object: false } })
+    assert.deepEqual(latest.body.info.config, {
+      'web:greeting': { string: 'hello', secret: false, object: false },
+    })
     const third = await cli.call<{ info: HistoryEntry }>('GET', `${stackPath(stack)}/updates/3`)
     assert.deepEqual([third.body.info.version, third.body.info.result], [3, 'failed'])
     await assertApiError(cli.call('GET', `${stackPath(stack)}/updates/99`), 404)

@@ -2,6 +2,7 @@
 // newUpdate / RenewLeaseFunc, token_source.go, backend.go :: CancelCurrentUpdate, client.go :: updateRESTCall.
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
@@ -20,10 +21,14 @@ import { assertClientError, createStack, eventually, resourceUrns } from '../sup
 
 /** POST …/renew_lease as token_source.go does: current lease token in the header, `{"token":"","duration":300}`. */
 async function renew(cli: CliClient, update: RunningUpdate) {
-  const response = await cli.call<{ token: string; tokenExpiration?: number }>('POST', `${update.path}/renew_lease`, {
-    auth: { kind: 'update-token', token: update.token },
-    body: { token: '', duration: 300 },
-  })
+  const response = await cli.call<{ token: string; tokenExpiration?: number }>(
+    'POST',
+    `${update.path}/renew_lease`,
+    {
+      auth: { kind: 'update-token', token: update.token },
+      body: { token: '', duration: 300 },
+    },
+  )
   return response.body
 }
 
@@ -32,10 +37,10 @@ const withToken = (update: RunningUpdate, token: string): RunningUpdate => ({ ..
 async function eventsPage(cli: CliClient, update: RunningUpdate, token?: string) {
   const query = token === undefined ? '' : `?continuationToken=${token}`
   return (
-    await cli.call<{ events: { sequence: number; stdoutEvent?: { message: string } }[]; continuationToken: string | null }>(
-      'GET',
-      `${update.path}/events${query}`,
-    )
+    await cli.call<{
+      events: { sequence: number; stdoutEvent?: { message: string } }[]
+      continuationToken: string | null
+    }>('GET', `${update.path}/events${query}`)
   ).body
 }
 
@@ -66,7 +71,10 @@ describe('update leases and tokens', () => {
     assert.equal(typeof first.token, 'string')
     assert.ok(first.token.length > 0, 'an empty token makes the CLI send no Authorization header')
     assert.notEqual(first.token, update.token)
-    assert.ok(Number.isInteger(first.tokenExpiration), 'tokenExpiration must be an integer (a string breaks decoding)')
+    assert.ok(
+      Number.isInteger(first.tokenExpiration),
+      'tokenExpiration must be an integer (a string breaks decoding)',
+    )
 
     // A request already in flight with the old token still lands.
     await sendJournal(cli, update, entries.slice(0, 3))
@@ -92,7 +100,9 @@ describe('update leases and tokens', () => {
 
     // The running CLI's next update-token calls fail (4xx, so it stops instead of retrying)...
     await assertClientError(sendJournal(cli, running, createEntries(stack, 2).slice(5)))
-    await assertClientError(sendEvents(cli, running, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'x' } }]))
+    await assertClientError(
+      sendEvents(cli, running, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'x' } }]),
+    )
     await assertApiError(renew(cli, running), 403)
     // ...including its own complete.
     await assertClientError(complete(cli, running, 'failed'))
@@ -132,7 +142,10 @@ describe('update leases and tokens', () => {
     await assertApiError(cli.call('POST', `${update.path}/cancel`, { auth: lease }), 401)
     // No token at all, or an unknown one.
     await assertApiError(
-      cli.call('POST', `${update.path}/renew_lease`, { auth: { kind: 'update-token', token: '' }, body: { duration: 300 } }),
+      cli.call('POST', `${update.path}/renew_lease`, {
+        auth: { kind: 'update-token', token: '' },
+        body: { duration: 300 },
+      }),
       401,
     )
     await assertApiError(renew(cli, withToken(update, 'lease-not-a-real-token')), 401)
@@ -145,7 +158,10 @@ describe('update leases and tokens', () => {
     // A preview can run beside A (no lock).
     const b = await createAndStart(cli, stack, { kind: 'preview', dryRun: true })
     const aOnB = { ...b, token: a.token }
-    await assertApiError(sendEvents(cli, aOnB, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'x' } }]), 403)
+    await assertApiError(
+      sendEvents(cli, aOnB, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'x' } }]),
+      403,
+    )
     await assertApiError(complete(cli, aOnB), 403)
     await assertApiError(renew(cli, aOnB), 403)
 
@@ -153,10 +169,7 @@ describe('update leases and tokens', () => {
     await assertApiError(cli.call('GET', unknown), 404)
     await assertApiError(cli.call('GET', `${unknown}/events`), 404)
     await assertApiError(cli.call('POST', `${unknown}/cancel`), 404)
-    await assertApiError(
-      cli.call('POST', unknown, { body: { journalVersion: 1 } }),
-      404,
-    )
+    await assertApiError(cli.call('POST', unknown, { body: { journalVersion: 1 } }), 404)
     await complete(cli, b)
     await complete(cli, a)
   })
@@ -170,7 +183,9 @@ describe('update leases and tokens', () => {
     await complete(cli, update)
     await assertClientError(sendJournal(cli, update, entries))
     await assertClientError(sendJournal(cli, update, createEntries(stack, 3).slice(5)))
-    await assertClientError(sendEvents(cli, update, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'late' } }]))
+    await assertClientError(
+      sendEvents(cli, update, [{ sequence: 0, timestamp: 1, stdoutEvent: { message: 'late' } }]),
+    )
     await assertApiError(renew(cli, update), 403)
     await assertClientError(complete(cli, update, 'failed'))
     assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-lease5', 'r0'])
@@ -179,7 +194,11 @@ describe('update leases and tokens', () => {
   it('stores out-of-order event batches with duplicates once, in sequence order; continuationToken is null only after complete', async () => {
     const stack = await freshStack()
     const update = await createAndStart(cli, stack)
-    const event = (sequence: number) => ({ sequence, timestamp: 1, stdoutEvent: { message: `m${sequence}`, color: 'raw' } })
+    const event = (sequence: number) => ({
+      sequence,
+      timestamp: 1,
+      stdoutEvent: { message: `m${sequence}`, color: 'raw' },
+    })
     // Up to 3 batches in flight (state.go :: persistEngineEvents), and retried batches after a 5xx.
     await Promise.all([
       sendEvents(cli, update, [event(4), event(5)]),
@@ -207,6 +226,33 @@ describe('update leases and tokens', () => {
     )
     assert.equal(done.continuationToken, null, 'readers stop on null')
   })
+
+  it('round-trips a real engine event stream sent as concurrent batches of 50, and takes history from its summary', async () => {
+    const stack = await freshStack()
+    const update = await createAndStart(cli, stack)
+    // state.go :: persistEngineEvents never sends the engine's final CancelEvent.
+    const stream = readFileSync(
+      new URL('../fixtures/events/not-truncated-template-body.json', import.meta.url),
+      'utf8',
+    )
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { sequence: number; cancelEvent?: unknown })
+      .filter((event) => event.cancelEvent === undefined)
+    const batches = [0, 50, 100].map((i) => stream.slice(i, i + 50))
+    await Promise.all(batches.reverse().map((batch) => sendEvents(cli, update, batch)))
+    await sendEvents(cli, update, batches[1] ?? []) // a retried batch
+    await complete(cli, update)
+
+    const done = await eventsPage(cli, update)
+    assert.deepEqual(done.events, stream)
+    assert.equal(done.continuationToken, null)
+    const history = await cli.call<{ updates: { resourceChanges: Record<string, number> }[] }>(
+      'GET',
+      `${stackPath(stack)}/updates?pageSize=1&page=1`,
+    )
+    assert.deepEqual(history.body.updates[0]?.resourceChanges, { same: 57, update: 1 })
+  })
 })
 
 describe('lease expiry', () => {
@@ -233,8 +279,11 @@ describe('lease expiry', () => {
     const startPath = `${stackPath(stack)}/update/${created.body.updateID}`
     const started = await eventually('the expired lease to free the stack', async () => {
       try {
-        return (await cli.call<{ version: number; token: string }>('POST', startPath, { body: { journalVersion: 1 } }))
-          .body
+        return (
+          await cli.call<{ version: number; token: string }>('POST', startPath, {
+            body: { journalVersion: 1 },
+          })
+        ).body
       } catch (error) {
         if (error instanceof CliApiError && error.status === 409) return undefined
         throw error
@@ -278,7 +327,10 @@ describe('lease expiry', () => {
       const status = await cli.call<{ status: string }>('GET', abandoned.path)
       return status.body.status === 'failed' ? true : undefined
     })
-    const summary = await cli.call<{ activeUpdate: string; currentOperation?: unknown }>('GET', stackPath(stack))
+    const summary = await cli.call<{ activeUpdate: string; currentOperation?: unknown }>(
+      'GET',
+      stackPath(stack),
+    )
     assert.equal(summary.body.currentOperation, undefined, 'no update is in progress any more')
   })
 })

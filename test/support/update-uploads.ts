@@ -26,7 +26,10 @@ export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update
  * server's implementation so a fixture replay cannot agree with a shared bug.
  */
 export function applyEdits(base: Buffer, editsJson: string): Buffer {
-  const edits = JSON.parse(editsJson) as { Span: { start: { offset: number }; end: { offset: number } }; NewText: string }[]
+  const edits = JSON.parse(editsJson) as {
+    Span: { start: { offset: number }; end: { offset: number } }
+    NewText: string
+  }[]
   const parts: Buffer[] = []
   let last = 0
   for (const edit of edits) {
@@ -47,7 +50,12 @@ export function verbatimBody(text: Buffer | string, sequenceNumber: number, vers
 }
 
 /** apitype.PatchUpdateCheckpointDeltaRequest with the edits JSON inlined as the CLI marshalled it. */
-export function deltaBody(editsJson: string, checkpointHash: string, sequenceNumber: number, version = 3): Buffer {
+export function deltaBody(
+  editsJson: string,
+  checkpointHash: string,
+  sequenceNumber: number,
+  version = 3,
+): Buffer {
   return Buffer.from(
     `{"version":${version},"checkpointHash":"${checkpointHash}","sequenceNumber":${sequenceNumber},"deploymentDelta":${editsJson}}`,
   )
@@ -91,14 +99,22 @@ export async function assertClientError(promise: Promise<unknown>, status?: numb
   assert.ok(caught instanceof CliApiError, `expected an API error, got ${String(caught)}`)
   const error = caught
   if (status !== undefined) assert.equal(error.status, status, `status (message: ${error.apiMessage})`)
-  else assert.ok(error.status >= 400 && error.status < 500, `expected a 4xx, got ${error.status}: ${error.apiMessage}`)
+  else
+    assert.ok(
+      error.status >= 400 && error.status < 500,
+      `expected a 4xx, got ${error.status}: ${error.apiMessage}`,
+    )
   assert.equal(error.code, error.status, 'error body code must equal the HTTP status')
   assert.ok(error.apiMessage.length > 0, 'error message must not be empty')
   return error
 }
 
 /** Polls `check` with short sleeps until it returns a value, failing after `timeoutMs` (never asserts timing). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
