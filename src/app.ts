@@ -39,8 +39,6 @@ export class StartupError extends Error {
   override name = 'StartupError'
 }
 
-// Checkpoints of tens of MB are normal (protocol §1.3); the limit applies after gzip inflation.
-const BODY_LIMIT_BYTES = 512 * 1024 * 1024
 const CANARY_KEY = 'master_key_canary'
 
 /** The one composition root, used by main and by every test. */
@@ -91,7 +89,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       identity,
       leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-      bodyLimitBytes: BODY_LIMIT_BYTES,
+      bodyLimitBytes: config.maxBodyBytes,
       https: tls,
       auditLogs: config.auditLogs,
     })

@@ -51,19 +51,6 @@ export const PatchUpdateCheckpointDeltaRequest = Type.Object({
   deploymentDelta: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
 })
 
-/** apitype.EngineEventBatch: each event is {sequence, timestamp, <one payload key>}; payloads stay opaque. */
-export const EngineEventBatch = Type.Object({
-  events: Type.Union([
-    Type.Array(
-      Type.Object(
-        { sequence: Type.Integer({ minimum: 0 }), timestamp: Type.Integer() },
-        { additionalProperties: true },
-      ),
-    ),
-    Type.Null(),
-  ]),
-})
-
 export const HistoryQuery = Type.Object({
   pageSize: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
   page: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),

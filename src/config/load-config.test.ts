@@ -53,6 +53,7 @@ describe('loadConfig defaults', () => {
       eventBufferSize: 1000,
       eventFlushIntervalMs: 1000,
       journaling: true,
+      maxBodyBytes: 536870912,
       auth: { mode: 'single-tenant', token: undefined },
     })
   })

@@ -25,6 +25,7 @@ export interface Config {
   eventBufferSize: number
   eventFlushIntervalMs: number
   journaling: boolean
+  maxBodyBytes: number
   auth: { mode: 'single-tenant'; token: string | undefined }
 }
 
@@ -72,6 +73,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const eventBufferSize = r.int('event-buffer-size')
   const eventFlushIntervalMs = r.durationMs('event-flush-interval')
   const journaling = r.bool('journaling')
+  const maxBodyBytes = r.int('max-body-size')
   const authMode = r.enumValue('auth-mode')
   if (authMode !== 'single-tenant') {
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
@@ -99,6 +101,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       eventBufferSize,
       eventFlushIntervalMs,
       journaling,
+      maxBodyBytes,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
     },
   }

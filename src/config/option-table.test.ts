@@ -37,6 +37,7 @@ describe('option table', () => {
       'auth-mode': 'single-tenant',
       'single-tenant-token': '',
       journaling: 'true',
+      'max-body-size': '536870912',
     })
   })
 

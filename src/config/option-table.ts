@@ -217,6 +217,17 @@ export const OPTIONS = [
       '(an addition of this server; the Go server has no such option)',
     secret: false,
   },
+  {
+    flag: 'max-body-size',
+    env: 'PULUMI_BACKEND_MAX_BODY_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '536870912',
+    description:
+      'largest accepted request body in bytes, after gzip decompression (checkpoints of large stacks are tens ' +
+      'of MB; an addition of this server)',
+    secret: false,
+  },
 ] as const satisfies readonly OptionSpec[]
 
 export type OptionFlag = (typeof OPTIONS)[number]['flag']

@@ -4,7 +4,6 @@ import { JournalEntriesSchema } from '../apitype/journal.js'
 import { StackPath } from '../apitype/stacks.js'
 import {
   CompleteUpdateRequest,
-  EngineEventBatch,
   EventsQuery,
   PatchUpdateCheckpointDeltaRequest,
   RenewUpdateLeaseRequest,
@@ -15,6 +14,7 @@ import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { leaseOf, userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
+import { parseEngineEventBatch } from './engine-event-batch.js'
 import { parseJournalEntries } from './journal-replay.js'
 import type { UpdateLogStore } from './update-log-store.js'
 import { cliVersionFromUserAgent, requireKnownKind, type UpdateService } from './update-service.js'
@@ -148,10 +148,11 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'POST',
     url: `${UPDATE}/events/batch`,
-    config: { operationId: 'postEngineEventBatch', auth: 'update-token' },
-    schema: { params: UpdatePath, body: EngineEventBatch },
+    // Raw bytes: events are split and stored by scanning, never parsed whole (see engine-event-batch.ts).
+    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true },
+    schema: { params: UpdatePath },
     handler: async (request) => {
-      await updates.recordEvents(leaseOf(request.principal), request.body.events ?? [])
+      await updates.recordEvents(leaseOf(request.principal), parseEngineEventBatch(request.body as Buffer))
       return {}
     },
   })

@@ -18,12 +18,14 @@ import { formatStackRef, type Stack, type StackRef, validateTags } from '../stac
 import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import type { StateService } from '../state/state-service.js'
+import { ActiveUpdates } from './active-updates.js'
 import type { CheckpointEdit } from './checkpoint-delta.js'
 import {
   deploymentFromCheckpointText,
   untypedDeploymentFromCheckpointRequest,
   verbatimDeploymentRange,
 } from './checkpoint-text.js'
+import type { ParsedEventBatch } from './engine-event-batch.js'
 import type { EventBuffer } from './event-buffer.js'
 import type { Update, UpdateKind, UpdateStatus } from './update.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
@@ -61,6 +63,7 @@ export class UpdateService {
   readonly #working = new Map<string, WorkingState>()
   readonly #summaries = new Map<string, Record<string, number>>()
   readonly #mutex = new KeyedMutex()
+  readonly #active = new ActiveUpdates()
 
   constructor(
     private readonly deps: {
@@ -126,31 +129,34 @@ export class UpdateService {
     // client.go :: StartUpdate offers journalVersion 1; journaling only applies to real updates (runEngineAction).
     const journalVersion =
       this.deps.config.journaling && !update.dryRun && (request.journalVersion ?? 0) >= 1 ? 1 : 0
-    const version = await this.deps.store.transaction(async (tx) => {
+    const started = await this.deps.store.transaction(async (tx) => {
       const current = await tx.stacks.findById(stack.id)
       if (!current) throw new NotFoundError(`Not Found: stack '${formatStackRef(ref)}' not found`)
       if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
       if (request.tags) await tx.stacks.setTags(stack.id, request.tags)
-      const version = update.dryRun ? current.version : current.version + 1
-      await tx.updates.patch(updateId, {
-        status: 'running',
-        version,
+      const patch = {
+        status: 'running' as const,
+        version: update.dryRun ? current.version : current.version + 1,
         baseVersion: current.version,
         startedAt: now,
         leaseTokenHash: hashToken(token),
         leaseExpiresAt: expiresAt,
         journalVersion,
-      })
-      return version
+      }
+      await tx.updates.patch(updateId, patch)
+      return { ...update, ...patch }
     })
-    return { version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
+    this.#active.put({ update: started, stack: { org: stack.org, project: stack.project, name: stack.name } })
+    return { version: started.version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
   }
 
   /** `Authorization: update-token …`: the lease must belong to exactly this update of this stack. */
   async authenticateLease(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal> {
-    const update = await this.deps.store.updates.byLeaseHash(hashToken(token))
+    const hash = hashToken(token)
+    const active = this.#active.byLeaseHash(hash)
+    const update = active?.update ?? (await this.deps.store.updates.byLeaseHash(hash))
     if (!update) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
-    const stack = await this.deps.store.stacks.findById(update.stackId)
+    const stack = active ? active.stack : await this.deps.store.stacks.findById(update.stackId)
     const sameStack =
       stack &&
       stack.org === params.orgName &&
@@ -172,11 +178,14 @@ export class UpdateService {
       const token = newToken('lease')
       const duration = Math.max(this.deps.config.leaseDurationMs, Math.min(durationSeconds, 300) * 1000)
       const expiresAt = this.deps.clock.now() + duration
-      await this.deps.store.updates.patch(update.id, {
+      const patch = {
         previousLeaseTokenHash: update.leaseTokenHash,
         leaseTokenHash: hashToken(token),
         leaseExpiresAt: expiresAt,
-      })
+      }
+      await this.deps.store.updates.patch(update.id, patch)
+      const active = this.#active.get(update.id)
+      if (active) this.#active.put({ ...active, update: { ...update, ...patch } })
       return { token, tokenExpiration: Math.floor(expiresAt / 1000) }
     })
   }
@@ -245,18 +254,11 @@ export class UpdateService {
   }
 
   /** POST …/events/batch (L8): buffered; duplicates (retries) are ignored by sequence. */
-  async recordEvents(lease: UpdateLeasePrincipal, events: readonly Record<string, unknown>[]): Promise<void> {
+  async recordEvents(lease: UpdateLeasePrincipal, batch: ParsedEventBatch): Promise<void> {
     const update = await this.#running(lease)
-    for (const event of events) {
-      const summary = event.summaryEvent as { resourceChanges?: Record<string, number> } | undefined
-      if (summary?.resourceChanges) this.#summaries.set(update.id, summary.resourceChanges)
-    }
+    if (batch.resourceChanges) this.#summaries.set(update.id, batch.resourceChanges)
     await this.deps.events.add(
-      events.map((event) => ({
-        updateId: update.id,
-        sequence: event.sequence as number,
-        event: JSON.stringify(event),
-      })),
+      batch.events.map((event) => ({ updateId: update.id, sequence: event.sequence, event: event.text })),
     )
   }
 
@@ -392,6 +394,7 @@ export class UpdateService {
     })
     this.#working.delete(update.id)
     this.#summaries.delete(update.id)
+    this.#active.remove(update.id)
     return refused
   }
 
@@ -467,7 +470,7 @@ export class UpdateService {
   }
 
   async #load(updateId: string): Promise<Update> {
-    const update = await this.deps.store.updates.get(updateId)
+    const update = this.#active.get(updateId)?.update ?? (await this.deps.store.updates.get(updateId))
     if (!update) throw new NotFoundError(`Not Found: update '${updateId}' not found`)
     return update
   }
