@@ -1,8 +1,8 @@
 // An HTTP client that speaks exactly as the pulumi CLI does (pkg/backend/httpstate/client/api.go :: pulumiAPICall):
 // same headers, gzip request bodies on the same calls, gzip response decoding, error bodies parsed the CLI's way.
 // Used by conformance tests, API tests and the benchmark load generator.
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import { Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { gunzipSync, gzipSync } from 'node:zlib'
 
 export const CLI_VERSION = 'v3.200.0'
@@ -41,6 +41,10 @@ export interface CallOptions {
   headers?: Record<string, string>
   acceptGzip?: boolean
 }
+
+// Go's http.DefaultClient keeps connections alive between calls, and so do we.
+const httpAgent = new HttpAgent({ keepAlive: true })
+const httpsAgent = new HttpsAgent({ keepAlive: true, rejectUnauthorized: false })
 
 export class CliClient {
   constructor(
@@ -91,7 +95,8 @@ async function send(
 ): Promise<CliResponse> {
   const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
-    const req = requestFn(url, { method, headers, rejectUnauthorized: false }, (res) => {
+    const agent = url.protocol === 'https:' ? httpsAgent : httpAgent
+    const req = requestFn(url, { method, headers, agent, rejectUnauthorized: false }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('error', reject)
