@@ -29,27 +29,31 @@ export function makeStack(stack: StackId, count: number, bytes = 16 * 1024): Sta
   const rootUrn = `urn:pulumi:${stack.stack}::${stack.project}::pulumi:pulumi:Stack::${stack.project}-${stack.stack}`
   const root: Resource = { urn: rootUrn, custom: false, type: 'pulumi:pulumi:Stack' }
   const resources: Resource[] = []
-  const padLength = Math.max(0, bytes - 400)
-  for (let i = 0; i < count; i++) {
-    resources.push({
-      urn: `urn:pulumi:${stack.stack}::${stack.project}::random:index/randomString:RandomString::r${i}`,
-      custom: true,
-      id: `id-${i}`,
-      type: 'random:index/randomString:RandomString',
-      inputs: { length: 16, special: false },
-      outputs: {
-        length: 16,
-        result: randomBytes(12).toString('base64'),
-        special: false,
-        padding: randomBytes(Math.ceil((padLength * 3) / 4))
-          .toString('base64')
-          .slice(0, padLength),
-      },
-      parent: rootUrn,
-      provider: '',
-    })
-  }
+  for (let i = 0; i < count; i++) resources.push(makeResource(stack, i, bytes))
   return { stack, root, resources }
+}
+
+/** Resource `r<i>` of `stack`: a random string padded with random base64 text to ~`bytes` bytes. */
+export function makeResource(stack: StackId, i: number, bytes = 16 * 1024): Resource {
+  const rootUrn = `urn:pulumi:${stack.stack}::${stack.project}::pulumi:pulumi:Stack::${stack.project}-${stack.stack}`
+  const padLength = Math.max(0, bytes - 400)
+  return {
+    urn: `urn:pulumi:${stack.stack}::${stack.project}::random:index/randomString:RandomString::r${i}`,
+    custom: true,
+    id: `id-${i}`,
+    type: 'random:index/randomString:RandomString',
+    inputs: { length: 16, special: false },
+    outputs: {
+      length: 16,
+      result: randomBytes(12).toString('base64'),
+      special: false,
+      padding: randomBytes(Math.ceil((padLength * 3) / 4))
+        .toString('base64')
+        .slice(0, padLength),
+    },
+    parent: rootUrn,
+    provider: '',
+  }
 }
 
 const secretsProvider = (s: StackId) => ({
@@ -210,6 +214,45 @@ export async function journaledNoop(rec: Recorder, model: StackModel) {
   await finish(rec, update, events, { same: all.length })
 }
 
+/**
+ * Journaled update adding `added` resources after the existing ones: same-steps elided and batched up to 100
+ * entries (as in the no-op), then one batch per create step. The new resources join `model.resources`.
+ */
+export async function journaledAdd(rec: Recorder, model: StackModel, added: Resource[]) {
+  const update = await beginUpdate(rec, model, 'update', true)
+  const j = new Journal()
+  const cli = rec.as('journal')
+  const events = new EventSink(rec.as('events'), update)
+  await events.push({ preludeEvent: { config: {} } })
+  let batch: unknown[] = [j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })]
+  const all = [model.root, ...model.resources]
+  for (let i = 0; i < all.length; i++) {
+    const r = all[i] as Resource
+    const op = ++j.op
+    batch.push(j.entry({ kind: 0, operationID: op }))
+    batch.push(j.entry({ kind: 1, operationID: op, removeOld: i, state: r }))
+    await events.push(stepEvent('resourcePreEvent', 'same', r, false))
+    await events.push(stepEvent('resOutputsEvent', 'same', r, false))
+    if (batch.length >= 100) {
+      await sendJournal(cli, update, batch)
+      batch = []
+    }
+  }
+  if (batch.length > 0) await sendJournal(cli, update, batch)
+  for (const r of added) {
+    const op = ++j.op
+    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
+    const { outputs: _outputs, ...begin } = r
+    await sendJournal(cli, update, [
+      j.entry({ kind: 0, operationID: op, operation: { resource: begin, type: 'creating' } }),
+      j.entry({ kind: 1, operationID: op, state: r }),
+    ])
+    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
+  }
+  model.resources.push(...added)
+  await finish(rec, update, events, { same: all.length, create: added.length })
+}
+
 /** Journaled destroy: deletes in reverse order, one batch per step. */
 export async function journaledDestroy(rec: Recorder, model: StackModel) {
   const update = await beginUpdate(rec, model, 'destroy', true)
@@ -341,35 +384,54 @@ export interface DiyResult {
   perSaveP50: number
 }
 
-/** The DIY file backend per step: serialize the whole checkpoint (indented), rewrite the file and its `.bak`. */
-export function diyCreate(model: StackModel): DiyResult {
+/**
+ * The DIY file backend per save: serialize the whole checkpoint (indented), rewrite the file and its `.bak`.
+ * `saves` lists, per save, how many resources of `[root, ...resources]` the checkpoint holds at that moment.
+ */
+export function diyRun(model: StackModel, resources: Resource[], saves: number[]): DiyResult {
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-diy-bench-'))
   const file = join(dir, `${model.stack.stack}.json`)
-  const resources: Resource[] = []
-  const checkpoint = {
-    version: 3,
-    checkpoint: {
-      stack: `${model.stack.org}/${model.stack.project}/${model.stack.stack}`,
-      latest: { manifest: MANIFEST, secrets_providers: secretsProvider(model.stack), resources },
-    },
-  }
+  const all = [model.root, ...resources]
   let bytesWritten = 0
   let writes = 0
-  const saves: number[] = []
+  const times: number[] = []
   const start = performance.now()
-  for (const r of [model.root, ...model.resources]) {
+  for (const count of saves) {
     const t0 = performance.now()
-    resources.push(r)
+    const checkpoint = {
+      version: 3,
+      checkpoint: {
+        stack: `${model.stack.org}/${model.stack.project}/${model.stack.stack}`,
+        latest: {
+          manifest: MANIFEST,
+          secrets_providers: secretsProvider(model.stack),
+          resources: all.slice(0, count),
+        },
+      },
+    }
     const text = Buffer.from(JSON.stringify(checkpoint, null, 4))
     writeFileSync(file, text)
     writeFileSync(`${file}.bak`, text)
     bytesWritten += 2 * text.length
     writes += 2
-    saves.push(performance.now() - t0)
+    times.push(performance.now() - t0)
   }
   const totalMs = performance.now() - start
   rmSync(dir, { recursive: true, force: true })
-  return { totalMs, bytesWritten, writes, perSaveP50: summarize(saves).p50 }
+  return { totalMs: Math.round(totalMs), bytesWritten, writes, perSaveP50: summarize(times).p50 }
+}
+
+/** Save counts per phase: create (one save per step), no-op (the final save), add (per step), destroy. */
+export const diySaves = {
+  create: (n: number) => Array.from({ length: n + 1 }, (_, i) => i + 1),
+  noop: (n: number) => [n + 1],
+  add: (n: number, added: number) => Array.from({ length: added }, (_, i) => n + 2 + i),
+  destroy: (n: number) => Array.from({ length: n + 1 }, (_, i) => n - i),
+}
+
+/** The DIY create (kept for callers of the first harness). */
+export function diyCreate(model: StackModel): DiyResult {
+  return diyRun(model, model.resources, diySaves.create(model.resources.length))
 }
 
 // ---- concurrency ----
@@ -383,6 +445,9 @@ export interface ConcurrencyResult {
   requestsPerSecond: number
   p50: number
   p99: number
+  /** Server-side handling time (Server-Timing) over all requests. */
+  serverP50: number
+  serverP99: number
   peakRssBytes: number
 }
 
@@ -400,6 +465,7 @@ export async function concurrentCreates(
   for (const m of models) await createStack(rec, m.stack)
   const setupRequests = rec.requests
   rec.samples.clear()
+  rec.serverSamples.clear()
   let peak = rss()
   const timer = setInterval(() => {
     peak = Math.max(peak, rss())
@@ -411,6 +477,7 @@ export async function concurrentCreates(
   peak = Math.max(peak, rss())
   const failed = results.filter((r) => r.status === 'rejected')
   const s = summarize(rec.allSamples())
+  const server = summarize([...rec.serverSamples.values()].flat())
   const requests = rec.requests - setupRequests
   return {
     stacks,
@@ -421,6 +488,8 @@ export async function concurrentCreates(
     requestsPerSecond: Math.round((requests / wallMs) * 1000),
     p50: s.p50,
     p99: s.p99,
+    serverP50: server.p50,
+    serverP99: server.p99,
     peakRssBytes: peak,
   }
 }

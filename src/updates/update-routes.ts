@@ -17,7 +17,7 @@ import { stackRef } from '../stacks/stack-routes.js'
 import { parseEngineEventBatch } from './engine-event-batch.js'
 import { parseJournalEntries } from './journal-replay.js'
 import type { UpdateLogStore } from './update-log-store.js'
-import { cliVersionFromUserAgent, requireKnownKind, type UpdateService } from './update-service.js'
+import { cliVersionFromUserAgent, type UpdateService } from './update-service.js'
 import { parseCheckpointEdits } from './working-state.js'
 
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
@@ -63,7 +63,6 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     config: { operationId: 'startUpdate', auth: 'token' },
     schema: { params: UpdatePath, body: Type.Union([StartUpdateRequest, Type.Null()]) },
     handler: async (request) => {
-      requireKnownKind(request.params.updateKind)
       const body = request.body ?? {}
       return updates.start(stackRef(request.params), request.params.updateId, {
         tags: body.tags ?? undefined,
@@ -78,7 +77,6 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     config: { operationId: 'getUpdateStatus', auth: 'token' },
     schema: { params: UpdatePath },
     handler: async (request) => {
-      requireKnownKind(request.params.updateKind)
       const update = await updates.get(stackRef(request.params), request.params.updateId)
       // apitype.UpdateResults; the CLI polls without sleeping while continuationToken is non-null.
       const status = update.status === 'cancelled' ? 'failed' : update.status

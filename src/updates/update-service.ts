@@ -27,7 +27,7 @@ import {
 } from './checkpoint-text.js'
 import type { ParsedEventBatch } from './engine-event-batch.js'
 import type { EventBuffer } from './event-buffer.js'
-import type { Update, UpdateKind, UpdateStatus } from './update.js'
+import { newUpdate, type Update, type UpdateStatus } from './update.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
 export interface UpdateConfig {
@@ -80,30 +80,23 @@ export class UpdateService {
   async create(user: UserPrincipal, ref: StackRef, input: CreateUpdateInput): Promise<string> {
     const stack = await this.deps.stacks.get(ref)
     const id = randomUUID()
-    await this.deps.store.updates.insert({
-      id,
-      stackId: stack.id,
-      kind: input.kind,
-      dryRun: input.dryRun,
-      status: 'not started',
-      version: 0,
-      baseVersion: stack.version,
-      program: input.program,
-      config: input.config,
-      message: input.message,
-      environment: input.environment,
-      requestedBy: user.login,
-      createdAt: this.deps.clock.now(),
-      startedAt: null,
-      endedAt: null,
-      leaseTokenHash: null,
-      previousLeaseTokenHash: null,
-      leaseExpiresAt: null,
-      journalVersion: 0,
-      checkpointSeq: 0,
-      resourceChanges: null,
-      resourceCount: null,
-    })
+    await this.deps.store.updates.insert(
+      newUpdate({
+        id,
+        stackId: stack.id,
+        kind: input.kind,
+        dryRun: input.dryRun,
+        status: 'not started',
+        version: 0,
+        baseVersion: stack.version,
+        program: input.program,
+        config: input.config,
+        message: input.message,
+        environment: input.environment,
+        requestedBy: user.login,
+        createdAt: this.deps.clock.now(),
+      }),
+    )
     return id
   }
 
@@ -514,14 +507,4 @@ export class UpdateService {
 export function cliVersionFromUserAgent(userAgent: string | undefined): string {
   // api.go :: UserAgent: "pulumi-cli/1 (v3.200.0; linux; cmd=up)".
   return /pulumi-cli\/\d+ \((v?[0-9][^;)]*)/.exec(userAgent ?? '')?.[1] ?? ''
-}
-
-export function requireKnownKind(kind: string): UpdateKind {
-  const kinds: UpdateKind[] = ['update', 'preview', 'refresh', 'destroy', 'import', 'rename']
-  if (!kinds.includes(kind as UpdateKind)) throw new NotFoundError(`Not Found: unknown update kind '${kind}'`)
-  return kind as UpdateKind
-}
-
-export function invalid(message: string): never {
-  throw new InvalidError(`Bad Request: ${message}`)
 }

@@ -45,6 +45,32 @@ export function historyResult(status: UpdateStatus): 'not-started' | 'in-progres
   }
 }
 
+/** An update record with everything not given at its empty default (no lease, no times, no results). */
+export function newUpdate(
+  fields: Pick<
+    Update,
+    'id' | 'stackId' | 'kind' | 'dryRun' | 'status' | 'version' | 'baseVersion' | 'requestedBy' | 'createdAt'
+  > &
+    Partial<Update>,
+): Update {
+  return {
+    program: {},
+    config: {},
+    message: '',
+    environment: {},
+    startedAt: null,
+    endedAt: null,
+    leaseTokenHash: null,
+    previousLeaseTokenHash: null,
+    leaseExpiresAt: null,
+    journalVersion: 0,
+    checkpointSeq: 0,
+    resourceChanges: null,
+    resourceCount: null,
+    ...fields,
+  }
+}
+
 /** A history entry for a change applied at once, without an update lifecycle (stack import, rename). */
 export function instantUpdate(fields: {
   id: string
@@ -55,7 +81,7 @@ export function instantUpdate(fields: {
   at: number
   resourceCount: number
 }): Update {
-  return {
+  return newUpdate({
     id: fields.id,
     stackId: fields.stackId,
     kind: fields.kind,
@@ -63,20 +89,10 @@ export function instantUpdate(fields: {
     status: 'succeeded',
     version: fields.version,
     baseVersion: fields.version - 1,
-    program: {},
-    config: {},
-    message: '',
-    environment: {},
     requestedBy: fields.requestedBy,
     createdAt: fields.at,
     startedAt: fields.at,
     endedAt: fields.at,
-    leaseTokenHash: null,
-    previousLeaseTokenHash: null,
-    leaseExpiresAt: null,
-    journalVersion: 0,
-    checkpointSeq: 0,
-    resourceChanges: null,
     resourceCount: fields.resourceCount,
-  }
+  })
 }

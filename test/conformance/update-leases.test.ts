@@ -11,6 +11,7 @@ import {
   complete,
   createAndStart,
   createEntries,
+  historyResults,
   type RunningUpdate,
   type StackId,
   sendEvents,
@@ -113,17 +114,10 @@ describe('update leases and tokens', () => {
     const next = await createAndStart(cli, stack)
     assert.equal(next.version, 2)
     await complete(cli, next)
-    const history = await cli.call<{ updates: { version: number; result: string }[] }>(
-      'GET',
-      `${stackPath(stack)}/updates?pageSize=10&page=1`,
-    )
-    assert.deepEqual(
-      history.body.updates.map((u) => [u.version, u.result]),
-      [
-        [2, 'succeeded'],
-        [1, 'failed'],
-      ],
-    )
+    assert.deepEqual(await historyResults(cli, stack), [
+      [2, 'succeeded'],
+      [1, 'failed'],
+    ])
   })
 
   it('accepts each token kind only where the CLI sends it (401 otherwise)', async () => {
@@ -308,17 +302,10 @@ describe('lease expiry', () => {
       path: startPath,
     }
     await complete(cli, next)
-    const history = await cli.call<{ updates: { version: number; result: string }[] }>(
-      'GET',
-      `${stackPath(stack)}/updates?pageSize=10&page=1`,
-    )
-    assert.deepEqual(
-      history.body.updates.map((u) => [u.version, u.result]),
-      [
-        [2, 'succeeded'],
-        [1, 'failed'],
-      ],
-    )
+    assert.deepEqual(await historyResults(cli, stack), [
+      [2, 'succeeded'],
+      [1, 'failed'],
+    ])
   })
 
   it('the expiry sweep ends an abandoned update without any other request touching it', async () => {

@@ -126,3 +126,12 @@ export function createEntries(stack: StackId, count: number, pad = 0, secretsUrl
   entry({ kind: 4, operationID: ++op, removeNew: rootOp, state: { ...rootState, outputs: { count } } })
   return entries
 }
+
+/** `pulumi stack history` reduced to [version, result] pairs, newest first. */
+export async function historyResults(cli: CliClient, stack: StackId): Promise<[number, string][]> {
+  const history = await cli.call<{ updates: { version: number; result: string }[] }>(
+    'GET',
+    `${stackPath(stack)}/updates?pageSize=10&page=1`,
+  )
+  return history.body.updates.map((u) => [u.version, u.result])
+}
