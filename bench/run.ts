@@ -1,9 +1,12 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
-// Workloads: journal (create/no-op/destroy + cold/warm + DIY), checkpoint (delta + full), concurrency.
+// Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
+// export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
+import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type BenchServer, startServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
@@ -12,15 +15,18 @@ import {
   createStack,
   type DiyResult,
   deltaCreate,
-  diyCreate,
+  diyRun,
+  diySaves,
   fullCheckpointCreate,
+  journaledAdd,
   journaledCreate,
   journaledDestroy,
   journaledNoop,
+  makeResource,
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'concurrency'] as const
+const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory'] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -32,7 +38,7 @@ interface Options {
 export function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick')
   let workloads: Workload[] = [...WORKLOADS]
-  let sizes = quick ? [10, 200] : [10, 200, 600]
+  let sizes = quick ? [10, 200] : [10, 200, 600, 3000]
   for (const arg of argv) {
     if (arg.startsWith('--workload=')) {
       const names = arg.slice('--workload='.length).split(',')
@@ -49,11 +55,21 @@ export function parseArgs(argv: string[]): Options {
   return { quick, workloads, sizes }
 }
 
+/** Largest size that gets the DIY baseline (it is quadratic: 3,000 × 16 KB would write ~290 GB). */
+const DIY_MAX = 600
+/** Largest size run in the checkpoint modes (the client SHA-256s the whole text per delta). */
+const CHECKPOINT_MAX = 600
+
 interface PhaseResult {
   totalMs: number
   requests: number
   bytesSent: number
+  /** Growth of the DB file + WAL + SHM (the WAL may be checkpointed and reused, so this can be 0). */
   bytesStored: number
+  /** Bytes the server process wrote to storage (/proc/<pid>/io write_bytes). */
+  bytesWritten: number
+  /** Peak server VmRSS during the phase (sampled every 50 ms). */
+  peakRssBytes: number
   latency: Record<string, KindStats>
   /** Server-side handling time per request kind (Server-Timing). */
   serverLatency: Record<string, KindStats>
@@ -64,44 +80,78 @@ interface PhaseResult {
 async function phase(server: BenchServer, fn: (rec: Recorder) => Promise<unknown>): Promise<PhaseResult> {
   const rec = new Recorder(server.client)
   const before = server.storedBytes()
+  const writtenBefore = server.ioWriteBytes()
+  let peak = server.rssBytes()
+  const timer = setInterval(() => {
+    peak = Math.max(peak, server.rssBytes())
+  }, 50)
   const start = performance.now()
-  await fn(rec)
+  try {
+    await fn(rec)
+  } finally {
+    clearInterval(timer)
+  }
   const totalMs = performance.now() - start
+  peak = Math.max(peak, server.rssBytes())
   if (rec.errors > 0) throw new Error(`${rec.errors} request errors`)
   return {
     totalMs: Math.round(totalMs),
     requests: rec.requests,
     bytesSent: rec.bytesSent,
-    bytesStored: server.storedBytes() - before,
+    bytesStored: Math.max(0, server.storedBytes() - before),
+    bytesWritten: server.ioWriteBytes() - writtenBefore,
+    peakRssBytes: peak,
     latency: rec.stats(),
     serverLatency: rec.serverStats(),
     serverTotalMs: Math.round(Object.values(rec.serverStats()).reduce((sum, k) => sum + k.totalMs, 0)),
   }
 }
 
+interface ExportTiming {
+  /** Request → last byte received, ms (no gunzip, no JSON.parse). */
+  ms: number
+  serverMs: number | undefined
+  wireBytes: number
+  encoding: string
+  /** Client-side, after the last byte: gunzip and JSON.parse of the body (reported apart). */
+  gunzipMs: number
+  parseMs: number
+}
+
+async function timedExport(server: BenchServer, stack: StackId, gzip = true): Promise<ExportTiming> {
+  const r: RawGet = await rawGet(server.url, server.token, `${stackPath(stack)}/export`, gzip)
+  const { body: _body, ...rest } = r
+  return { ...rest, ...decodeCost(r) }
+}
+
+interface PhaseVsDiy {
+  diy: DiyResult
+  /** Ours (client-observed wall) / DIY. */
+  timeRatio: number
+  /** DIY bytes written / ours (server write_bytes). */
+  bytesRatio: number
+}
+
 interface JournalSizeResult {
   size: number
   stateBytes: number
   create: PhaseResult
-  exportCold: { ms: number; serverMs: number | undefined; wireBytes: number }
-  exportWarm: { ms: number; wireBytes: number }
+  exportCold: ExportTiming
+  exportWarm: ExportTiming
   noopCold: PhaseResult
   noopWarm: PhaseResult
   noopColdWarmRatio: number
+  add2: PhaseResult
   destroy: PhaseResult
-  diy: DiyResult
-  ratioTimeOursOverDiy: number
-  ratioBytesDiyOverOurs: number
+  /** Per phase; absent above DIY_MAX resources. */
+  diy?: { create: PhaseVsDiy; noop: PhaseVsDiy; add2: PhaseVsDiy; destroy: PhaseVsDiy }
 }
 
-async function timedExport(server: BenchServer, stack: StackId) {
-  const start = performance.now()
-  const res = await server.client.call('GET', `${stackPath(stack)}/export`)
-  const timing = /app;dur=([0-9.]+)/.exec(String(res.headers['server-timing'] ?? ''))
+function vsDiy(ours: PhaseResult, diy: DiyResult): PhaseVsDiy {
   return {
-    ms: Math.round((performance.now() - start) * 100) / 100,
-    serverMs: timing ? Number(timing[1]) : undefined,
-    wireBytes: res.wireBytes,
+    diy,
+    timeRatio: round2(ours.totalMs / Math.max(1, diy.totalMs)),
+    bytesRatio: round2(diy.bytesWritten / Math.max(1, ours.bytesWritten)),
   }
 }
 
@@ -111,14 +161,17 @@ async function journalWorkload(size: number): Promise<JournalSizeResult> {
     const model = makeStack({ org: 'acme', project: 'bench', stack: `j${size}` }, size)
     const stateBytes = Buffer.byteLength(JSON.stringify(model.resources))
     await createStack(new Recorder(server.client), model.stack)
+    await rawGet(server.url, server.token, '/api/capabilities', true) // open the kept-alive connection
     const create = await phase(server, (rec) => journaledCreate(rec, model))
     const exportCold = await timedExport(server, model.stack)
     const exportWarm = await timedExport(server, model.stack)
     const noopCold = await phase(server, (rec) => journaledNoop(rec, model))
     const noopWarm = await phase(server, (rec) => journaledNoop(rec, model))
+    const initial = [...model.resources]
+    const added = [makeResource(model.stack, size), makeResource(model.stack, size + 1)]
+    const add2 = await phase(server, (rec) => journaledAdd(rec, model, added))
     const destroy = await phase(server, (rec) => journaledDestroy(rec, model))
-    const diy = diyCreate(model)
-    return {
+    const result: JournalSizeResult = {
       size,
       stateBytes,
       create,
@@ -127,11 +180,18 @@ async function journalWorkload(size: number): Promise<JournalSizeResult> {
       noopCold,
       noopWarm,
       noopColdWarmRatio: round2(noopCold.totalMs / Math.max(1, noopWarm.totalMs)),
+      add2,
       destroy,
-      diy,
-      ratioTimeOursOverDiy: round2(create.totalMs / Math.max(1, diy.totalMs)),
-      ratioBytesDiyOverOurs: round2(diy.bytesWritten / Math.max(1, create.bytesStored)),
     }
+    if (size <= DIY_MAX) {
+      result.diy = {
+        create: vsDiy(create, diyRun(model, initial, diySaves.create(size))),
+        noop: vsDiy(noopWarm, diyRun(model, initial, diySaves.noop(size))),
+        add2: vsDiy(add2, diyRun(model, model.resources, diySaves.add(size, 2))),
+        destroy: vsDiy(destroy, diyRun(model, model.resources, diySaves.destroy(size + 2))),
+      }
+    }
+    return result
   } catch (error) {
     console.error(server.logs())
     throw error

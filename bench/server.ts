@@ -17,6 +17,8 @@ export interface BenchServer {
   storedBytes(): number
   /** VmRSS of the child in bytes (0 when unreadable). */
   rssBytes(): number
+  /** Bytes the child caused to be written to storage (`write_bytes` of /proc/<pid>/io; 0 when unreadable). */
+  ioWriteBytes(): number
   /** The last few KB of the child's stderr (its warn/error log lines). */
   logs(): string
   stop(): Promise<void>
@@ -38,6 +40,15 @@ export function readRss(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
     return match?.[1] ? Number(match[1]) * 1024 : 0
+  } catch {
+    return 0
+  }
+}
+
+export function readWriteBytes(pid: number): number {
+  try {
+    const match = /^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))
+    return match?.[1] ? Number(match[1]) : 0
   } catch {
     return 0
   }
@@ -100,6 +111,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
     client,
     storedBytes: () => fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`),
     rssBytes: () => readRss(pid),
+    ioWriteBytes: () => readWriteBytes(pid),
     logs: () => stderr,
     async stop() {
       if (child.exitCode === null) {

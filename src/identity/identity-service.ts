@@ -40,6 +40,11 @@ export class IdentityService {
     }
     const stored = await this.deps.store.accessTokens.findByHash(hash)
     if (!stored) return undefined
+    // Last use is recorded at minute granularity: enough for audits, without a write on every request.
+    const now = this.deps.clock.now()
+    if (stored.lastUsedAt === null || now - stored.lastUsedAt > 60_000) {
+      await this.deps.store.accessTokens.touch(stored.id, now)
+    }
     return { kind: 'user', login: stored.userLogin, tokenName: undefined }
   }
 

@@ -104,9 +104,14 @@ describe('identity, capabilities and health', () => {
 
     const db = new SQLite(server.dbPath, { readonly: true })
     try {
-      const hashes = db.prepare('select token_hash from access_tokens').all() as { token_hash: string }[]
+      const rows = db.prepare('select token_hash, last_used_at from access_tokens').all() as {
+        token_hash: string
+        last_used_at: number | null
+      }[]
       const digest = createHash('sha256').update(token).digest('hex')
-      assert.ok(hashes.some((row) => row.token_hash === digest))
+      const row = rows.find((r) => r.token_hash === digest)
+      assert.ok(row, 'the token is stored by its digest')
+      assert.ok(row.last_used_at !== null, 'its last use is recorded')
     } finally {
       db.close()
     }
