@@ -26,7 +26,8 @@ function renamedCopy(resources: Json[], urns: Set<string>, copy: number): Json[]
     if (typeof value === 'string') {
       if (urns.has(value)) return renameUrn(value, copy)
       const sep = value.lastIndexOf('::')
-      if (sep > 0 && urns.has(value.slice(0, sep))) return `${renameUrn(value.slice(0, sep), copy)}${value.slice(sep)}`
+      if (sep > 0 && urns.has(value.slice(0, sep)))
+        return `${renameUrn(value.slice(0, sep), copy)}${value.slice(sep)}`
       return value
     }
     return value
@@ -50,7 +51,10 @@ function renamedCopy(resources: Json[], urns: Set<string>, copy: number): Json[]
  * An untyped deployment (`{"version":3,"deployment":…}`, compact JSON) of about `targetBytes`, made of the
  * eks-cluster fixture repeated with rewritten names (the last copy cut short), or of `count` resources exactly.
  */
-export function scaledState(target: { bytes: number } | { count: number }): { text: Buffer; resources: number } {
+export function scaledState(target: { bytes: number } | { count: number }): {
+  text: Buffer
+  resources: number
+} {
   const { deployment, resources } = fixture()
   const urns = new Set(resources.map((r) => String(r.urn)))
   const sizes = resources.map((r) => Buffer.byteLength(JSON.stringify(r)) + 1)
@@ -60,7 +64,9 @@ export function scaledState(target: { bytes: number } | { count: number }): { te
     const copyResources = renamedCopy(resources, urns, copy)
     for (let i = 0; i < copyResources.length; i++) {
       if ('bytes' in target ? bytes >= target.bytes : out.length >= target.count) {
-        const text = Buffer.from(JSON.stringify({ version: 3, deployment: { ...deployment, resources: out } }))
+        const text = Buffer.from(
+          JSON.stringify({ version: 3, deployment: { ...deployment, resources: out } }),
+        )
         return { text, resources: out.length }
       }
       out.push(copyResources[i] as Json)
