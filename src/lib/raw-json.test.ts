@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { InvalidError } from '../errors.js'
 import {
   arrayElementRanges,
+  arrayElementsWithMembers,
   type ByteRange,
   jsonKind,
   jsonValueEnd,
@@ -271,5 +272,20 @@ describe('raw-json helpers', () => {
     const json = Buffer.from('{"a":{},"b":[],"c":"","d":-1,"e":true,"f":false,"g":null}')
     const kinds = [...objectMemberRanges(json).values()].map((r) => jsonKind(json, r))
     assert.deepEqual(kinds, ['object', 'array', 'string', 'number', 'boolean', 'boolean', 'null'])
+  })
+
+  it('lists array elements with the members of object elements in one pass', () => {
+    const json = Buffer.from(' [ {"a":1,"b":{"c":[2]}} , 3, {} ] ')
+    const elements = arrayElementsWithMembers(json)
+    assert.deepEqual(
+      elements.map((e) => json.toString('utf8', e.range.start, e.range.end)),
+      ['{"a":1,"b":{"c":[2]}}', '3', '{}'],
+    )
+    assert.deepEqual(
+      elements.map((e) => e.members?.map((m) => m.key)),
+      [['a', 'b'], undefined, []],
+    )
+    assert.throws(() => arrayElementsWithMembers(Buffer.from('[{"a":1},]')), InvalidError)
+    assert.throws(() => arrayElementsWithMembers(Buffer.from('[{"a":1}] x')), InvalidError)
   })
 })

@@ -366,6 +366,43 @@ export function arrayElementRanges(json: Buffer, start = 0, end: number = json.l
   return elements
 }
 
+/**
+ * For the JSON array filling [start,end): each element's range and, for elements that are objects, their
+ * members — in one pass (arrayElementRanges then objectMembers per element would scan everything twice).
+ */
+export function arrayElementsWithMembers(
+  json: Buffer,
+  start = 0,
+  end: number = json.length,
+): { range: ByteRange; members: ObjectMember[] | undefined }[] {
+  let pos = soleValueStart(json, start, end, LBRACKET, 'a JSON array')
+  const elements: { range: ByteRange; members: ObjectMember[] | undefined }[] = []
+  pos = skipWhitespace(json, pos + 1, end)
+  if (byteAt(json, pos, end) === RBRACKET) {
+    expectOnlyWhitespace(json, pos + 1, end)
+    return elements
+  }
+  for (;;) {
+    const valueStart = skipWhitespace(json, pos, end)
+    if (byteAt(json, valueStart, end) === LBRACE) {
+      const scan = scanObjectAt(json, valueStart, end)
+      elements.push({ range: { start: valueStart, end: scan.end }, members: scan.members })
+      pos = scan.end
+    } else {
+      const valueEnd = jsonValueEnd(json, valueStart, end)
+      elements.push({ range: { start: valueStart, end: valueEnd }, members: undefined })
+      pos = valueEnd
+    }
+    pos = skipWhitespace(json, pos, end)
+    const c = byteAt(json, pos, end)
+    if (c === RBRACKET) break
+    if (c !== COMMA) unexpected(json, pos, end, "',' or ']' after an array element")
+    pos++
+  }
+  expectOnlyWhitespace(json, pos + 1, end)
+  return elements
+}
+
 /** Kind of the value occupying `range` (judged by its first byte; the range is assumed already validated). */
 export function jsonKind(json: Buffer, range: ByteRange): JsonKind {
   const c = byteAt(json, range.start, range.end)

@@ -1,5 +1,5 @@
 import { InvalidError } from '../errors.js'
-import { arrayElementRanges, jsonKind, objectMembers, parseJsonRange } from '../lib/raw-json.js'
+import { arrayElementsWithMembers, jsonKind, objectMembers, parseJsonRange } from '../lib/raw-json.js'
 
 /** One engine event of a batch: its sequence and its exact JSON text, kept as sent (never re-serialised). */
 export interface RawEngineEvent {
@@ -26,13 +26,12 @@ export function parseEngineEventBatch(body: Buffer): ParsedEventBatch {
   if (!eventsMember || jsonKind(body, eventsMember.value) === 'null') return result
   if (jsonKind(body, eventsMember.value) !== 'array')
     throw new InvalidError('Bad Request: "events" must be a list')
-  const elements = arrayElementRanges(body, eventsMember.value.start, eventsMember.value.end)
-  elements.forEach((range, i) => {
-    if (jsonKind(body, range) !== 'object')
-      throw new InvalidError(`Bad Request: events[${i}] must be an object`)
+  const elements = arrayElementsWithMembers(body, eventsMember.value.start, eventsMember.value.end)
+  elements.forEach(({ range, members }, i) => {
+    if (!members) throw new InvalidError(`Bad Request: events[${i}] must be an object`)
     let sequence: unknown
     let timestamp: unknown
-    for (const member of objectMembers(body, range.start, range.end)) {
+    for (const member of members) {
       if (member.key === 'sequence') sequence = parseJsonRange(body, member.value)
       else if (member.key === 'timestamp') timestamp = parseJsonRange(body, member.value)
       else if (member.key === 'summaryEvent' && jsonKind(body, member.value) === 'object') {
