@@ -35,7 +35,10 @@ export interface SecretsProvidersV1 {
   [key: string]: unknown
 }
 
-/** apitype.ResourceV3: only the reference-bearing fields are typed; the rest stays opaque. */
+/**
+ * apitype.ResourceV3: only the reference-bearing fields are typed; the rest stays opaque. Lists may be null in
+ * real exports (Go writes nil slices inside maps as null), so readers must treat null as empty.
+ */
 export interface ResourceV3 {
   urn: string
   custom: boolean
@@ -44,11 +47,11 @@ export interface ResourceV3 {
   id?: string
   parent?: string
   provider?: string
-  dependencies?: string[]
-  propertyDependencies?: Record<string, string[]>
+  dependencies?: string[] | null
+  propertyDependencies?: Record<string, string[] | null> | null
   deletedWith?: string
-  replaceWith?: string[]
-  aliases?: string[]
+  replaceWith?: string[] | null
+  aliases?: string[] | null
   viewOf?: string
   pendingReplacement?: boolean
   refreshBeforeUpdate?: boolean

@@ -935,3 +935,18 @@ describe('parseJournalEntries', () => {
     assert.ok(!Value.Check(JournalEntriesSchema, { entries: [{ ...valid, kind: 12 }] }))
   })
 })
+
+describe('JournalReplayer: null lists in real states', () => {
+  // Real exports carry `"dependencies": null` and `"propertyDependencies": {"p": null}` (Go writes nil slices in
+  // maps as null and decodes null as empty); they must replay, including through the refresh dependency rebuild.
+  it('accepts null lists and treats them as empty when rebuilding dependencies', () => {
+    const a = res('a', { dependencies: null, propertyDependencies: { p: null, q: [STACK_URN] } })
+    const j = journal()
+    const entries = [j(0, 1), j(3, 1, { removeOld: 0, state: a, isRefresh: true }), j(7, 0)]
+    for (const entry of entries) parseJournalEntries({ entries: [entry] })
+    const out = find(replay(base([a]), entries), 'a')
+    assert.equal(out.dependencies, null)
+    // The stack URN is not in the list, so q is pruned too and the emptied map disappears (Go rebuilds it).
+    assert.equal(out.propertyDependencies, undefined)
+  })
+})

@@ -366,26 +366,26 @@ function rebuildDependencies(resources: ResourceV3[]): ResourceV3[] {
     }
 
     const deps = res.dependencies
-    if (deps !== undefined && deps.length > 0) {
+    if (deps != null && deps.length > 0) {
       const kept = deps.filter((d) => referenceable.has(d))
       if (kept.length !== deps.length) edit('dependencies', kept)
     }
 
     const propDeps = res.propertyDependencies
-    if (propDeps !== undefined && Object.keys(propDeps).length > 0) {
+    if (propDeps != null && Object.keys(propDeps).length > 0) {
       // Go rebuilds the map from scratch: keys whose list ends up empty (or was empty) disappear.
       const rebuilt: Record<string, string[]> = {}
       let changed = false
       for (const [key, list] of Object.entries(propDeps)) {
-        const kept = list.filter((d) => referenceable.has(d))
+        const kept = (list ?? []).filter((d) => referenceable.has(d))
         if (kept.length > 0) rebuilt[key] = kept
-        if (kept.length !== list.length || kept.length === 0) changed = true
+        if (kept.length !== (list ?? []).length || kept.length === 0) changed = true
       }
       if (changed) edit('propertyDependencies', Object.keys(rebuilt).length > 0 ? rebuilt : undefined)
     }
 
     const replaceWith = res.replaceWith
-    if (replaceWith !== undefined && replaceWith.length > 0) {
+    if (replaceWith != null && replaceWith.length > 0) {
       const kept = replaceWith.filter((d) => referenceable.has(d))
       if (kept.length !== replaceWith.length) edit('replaceWith', kept)
     }
@@ -446,8 +446,8 @@ function normalizeURNReferences(deployment: DeploymentV3): void {
   }
 
   const fix = (urn: string): string => aliased.get(urn) ?? urn
-  const fixList = (list: string[] | undefined): string[] | undefined => {
-    if (list === undefined || !list.some((u) => aliased.has(u))) return undefined
+  const fixList = (list: string[] | null | undefined): string[] | undefined => {
+    if (list == null || !list.some((u) => aliased.has(u))) return undefined
     return list.map(fix)
   }
 
@@ -471,9 +471,9 @@ function normalizeURNReferences(deployment: DeploymentV3): void {
       const deps = fixList(res.dependencies)
       if (deps !== undefined) edit('dependencies', deps)
       const propDeps = res.propertyDependencies
-      if (propDeps !== undefined) {
+      if (propDeps != null) {
         let changed = false
-        const fixed: Record<string, string[]> = {}
+        const fixed: Record<string, string[] | null> = {}
         for (const [key, list] of Object.entries(propDeps)) {
           const after = fixList(list)
           if (after !== undefined) changed = true
@@ -754,25 +754,29 @@ function checkResource(res: unknown, where: string): void {
   if (!isObject(res)) throw new InvalidError(`${where}: must be an object`)
   if (typeof res.urn !== 'string') throw new InvalidError(`${where}: urn must be a string`)
   for (const key of RESOURCE_STRING_FIELDS) {
-    if (res[key] !== undefined && typeof res[key] !== 'string') {
+    if (res[key] != null && typeof res[key] !== 'string') {
       throw new InvalidError(`${where}: ${key} must be a string`)
     }
   }
   for (const key of RESOURCE_URN_LIST_FIELDS) {
-    if (res[key] !== undefined && !isStringArray(res[key])) {
+    if (res[key] != null && !isStringArray(res[key])) {
       throw new InvalidError(`${where}: ${key} must be an array of strings`)
     }
   }
   for (const key of RESOURCE_BOOL_FIELDS) {
-    if (res[key] !== undefined && typeof res[key] !== 'boolean') {
+    if (res[key] != null && typeof res[key] !== 'boolean') {
       throw new InvalidError(`${where}: ${key} must be a boolean`)
     }
   }
   const propDeps = res.propertyDependencies
-  if (propDeps !== undefined && (!isObject(propDeps) || !Object.values(propDeps).every(isStringArray))) {
+  // Go decodes null lists as empty ones (real exports contain `"prop": null`), so null is accepted everywhere.
+  if (
+    propDeps != null &&
+    (!isObject(propDeps) || !Object.values(propDeps).every((l) => l === null || isStringArray(l)))
+  ) {
     throw new InvalidError(`${where}: propertyDependencies must map property names to arrays of strings`)
   }
-  if (res.resourceHooks !== undefined && !isObject(res.resourceHooks)) {
+  if (res.resourceHooks != null && !isObject(res.resourceHooks)) {
     throw new InvalidError(`${where}: resourceHooks must be an object`)
   }
 }
