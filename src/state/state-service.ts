@@ -1,10 +1,11 @@
-import { randomUUID, webcrypto } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import { gunzip, gzip } from '../lib/gzip.js'
 import { LruCache } from '../lib/lru.js'
+import { sha256HexAsync } from '../lib/sha256.js'
 import type { Stack } from '../stacks/stack.js'
 import { instantUpdate } from '../updates/update.js'
 import { emptyDeployment, parseUntypedDeployment, resourceCount } from './deployment.js'
@@ -79,12 +80,10 @@ export class StateService {
   }
 
   async prepare(text: Buffer, resources: number): Promise<PreparedState> {
-    // WebCrypto hashes on the thread pool: a 10 MB state never holds the event loop for its digest.
-    const digest = await webcrypto.subtle.digest('SHA-256', text)
     return {
       text,
       gz: text.length <= INLINE_GZIP_MAX_BYTES ? await gzip(text) : undefined,
-      sha256: Buffer.from(digest).toString('hex'),
+      sha256: await sha256HexAsync(text),
       resourceCount: resources,
     }
   }

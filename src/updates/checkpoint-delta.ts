@@ -1,7 +1,6 @@
 // Applies the CLI's delta checkpoints (protocol §6.3/§6.4, L6 `PATCH …/checkpointdelta`) to the stored
 // baseline text. The CLI computes the edits in pkg/backend/httpstate/diffs.go :: computeEdits and its own
 // tests replay them with gotextdiff.ApplyEdits; offsets are UTF-8 byte offsets into the previous text.
-import { createHash } from 'node:crypto'
 import { InvalidError } from '../errors.js'
 
 /** gotextdiff.TextEdit as the CLI marshals it; `uri`, `line` and `column` are dummies and ignored (§6.3). */
@@ -102,14 +101,4 @@ export function applyCheckpointDelta(baseline: Buffer, edits: readonly Checkpoin
   pos += baseline.copy(out, pos, last)
   if (pos !== length) throw new Error(`internal error: spliced ${pos} bytes, expected ${length}`)
   return out
-}
-
-/** Lowercase hex SHA-256, the CLI's `checkpointHash` (diffs.go :: computeHash). */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex')
-}
-
-/** True when `text` hashes to `expectedHash` (the full `{"version":…}` text, §6.3); hex case is not significant. */
-export function verifyCheckpointHash(text: Buffer, expectedHash: string): boolean {
-  return typeof expectedHash === 'string' && sha256Hex(text) === expectedHash.toLowerCase()
 }

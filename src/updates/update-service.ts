@@ -211,7 +211,7 @@ export class UpdateService {
     delta: { edits: CheckpointEdit[]; checkpointHash: string; sequenceNumber: number },
   ): Promise<void> {
     await this.#withCheckpoints(lease, async (state, position) => {
-      if (!state.delta(delta.edits, delta.checkpointHash, delta.sequenceNumber)) return undefined
+      if (!(await state.delta(delta.edits, delta.checkpointHash, delta.sequenceNumber))) return undefined
       const payload = Buffer.from(
         JSON.stringify({ edits: delta.edits, checkpointHash: delta.checkpointHash }),
       )
@@ -436,7 +436,7 @@ export class UpdateService {
           edits: CheckpointEdit[]
           checkpointHash: string
         }
-        state.delta(delta.edits, delta.checkpointHash, row.sequenceNumber)
+        await state.delta(delta.edits, delta.checkpointHash, row.sequenceNumber)
       }
     }
     return state

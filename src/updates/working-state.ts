@@ -1,8 +1,9 @@
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
 import { ConflictError, InvalidError } from '../errors.js'
+import { sha256HexAsync } from '../lib/sha256.js'
 import { resourceCount } from '../state/deployment.js'
-import { applyCheckpointDelta, type CheckpointEdit, verifyCheckpointHash } from './checkpoint-delta.js'
+import { applyCheckpointDelta, type CheckpointEdit } from './checkpoint-delta.js'
 import { countCheckpointResources, deploymentFromCheckpointText } from './checkpoint-text.js'
 import { JournalReplayer } from './journal-replay.js'
 
@@ -75,6 +76,8 @@ export class JournalState {
 export class CheckpointState {
   readonly mode = 'checkpoint'
   #text: Buffer | undefined
+  /** SHA-256 of #text, once known (a delta's verified hash, or computed for a retry check). */
+  #hash: string | undefined
   #sequence = 0
   #uploads = 0
 
@@ -85,6 +88,7 @@ export class CheckpointState {
   /** A full checkpoint (L4): idempotent replacement, no sequence number. */
   replace(text: Buffer): void {
     this.#text = text
+    this.#hash = undefined
     this.#uploads++
   }
 
@@ -96,6 +100,7 @@ export class CheckpointState {
       )
     }
     this.#text = text
+    this.#hash = undefined
     this.#sequence = sequenceNumber
     this.#uploads++
   }
@@ -105,25 +110,35 @@ export class CheckpointState {
    * Returns false for a retry of the last accepted delta (nothing to do). Any refusal is a 4xx, so the CLI falls
    * back to a verbatim upload with the same sequence number (snapshot.go :: cloudSnapshotPersister.Save).
    */
-  delta(edits: readonly CheckpointEdit[], checkpointHash: string, sequenceNumber: number): boolean {
-    if (!this.#text) {
+  async delta(
+    edits: readonly CheckpointEdit[],
+    checkpointHash: string,
+    sequenceNumber: number,
+  ): Promise<boolean> {
+    const text = this.#text
+    if (!text) {
       throw new ConflictError(
         'Conflict: no previous checkpoint text to apply a delta to; send a verbatim checkpoint',
       )
     }
-    if (sequenceNumber === this.#sequence && verifyCheckpointHash(this.#text, checkpointHash)) return false
+    const expected = checkpointHash.toLowerCase()
+    if (sequenceNumber === this.#sequence) {
+      this.#hash ??= await sha256HexAsync(text)
+      if (this.#hash === expected) return false
+    }
     if (sequenceNumber <= this.#sequence) {
       throw new ConflictError(
         `Conflict: stale checkpoint: sequence number ${sequenceNumber} is not newer than the last accepted (${this.#sequence})`,
       )
     }
-    const next = applyCheckpointDelta(this.#text, edits)
-    if (!verifyCheckpointHash(next, checkpointHash)) {
+    const next = applyCheckpointDelta(text, edits)
+    if ((await sha256HexAsync(next)) !== expected) {
       throw new ConflictError(
         'Conflict: checkpoint hash mismatch after applying the delta; send a verbatim checkpoint',
       )
     }
     this.#text = next
+    this.#hash = expected
     this.#sequence = sequenceNumber
     this.#uploads++
     return true
