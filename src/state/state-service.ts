@@ -31,6 +31,10 @@ export interface PreparedState {
 // slow) and the first export after it is served at once, uncompressed.
 const INLINE_GZIP_MAX_BYTES = 1024 * 1024
 
+// -cache-size bounds the cached deployments by count (as the Go server does); this bounds them by memory too, so
+// a server with many mid-size stacks stays small (the working set of updates is what matters for speed).
+const TEXT_CACHE_MAX_BYTES = 64 * 1024 * 1024
+
 /** Stack state: versions, export, import, and the cache of decompressed deployments. */
 export class StateService {
   readonly #texts: LruCache<string, Buffer>
@@ -38,7 +42,10 @@ export class StateService {
   #closed = false
 
   constructor(private readonly deps: { store: Store; clock: Clock; config: StateConfig; logger: Logger }) {
-    this.#texts = new LruCache(deps.config.cacheSize)
+    this.#texts = new LruCache(deps.config.cacheSize, {
+      maxSize: TEXT_CACHE_MAX_BYTES,
+      sizeOf: (text) => text.length,
+    })
   }
 
   /**

@@ -1,5 +1,8 @@
+import { setImmediate } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { UpdateLogStore } from './update-log-store.js'
+
+const ROWS_PER_SLICE = 50
 
 interface EventRow {
   updateId: string
@@ -43,11 +46,16 @@ export class EventBuffer {
       if (this.#pending.length === 0) return
       const rows = this.#pending
       this.#pending = []
-      try {
-        await this.deps.logs.appendEvents(rows)
-      } catch (error) {
-        this.#pending = rows.concat(this.#pending)
-        throw error
+      // Written in small slices with a turn of the event loop between them: better-sqlite3 is synchronous,
+      // and a second's worth of events (MBs) in one statement would stall every other request meanwhile.
+      for (let i = 0; i < rows.length; i += ROWS_PER_SLICE) {
+        try {
+          await this.deps.logs.appendEvents(rows.slice(i, i + ROWS_PER_SLICE))
+        } catch (error) {
+          this.#pending = rows.slice(i).concat(this.#pending)
+          throw error
+        }
+        if (i + ROWS_PER_SLICE < rows.length) await setImmediate()
       }
     })
     this.#writing = write.catch(() => {})
