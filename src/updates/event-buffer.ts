@@ -2,22 +2,26 @@ import { setImmediate } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { UpdateLogStore } from './update-log-store.js'
 
-const ROWS_PER_SLICE = 50
-
 interface EventRow {
   updateId: string
   sequence: number
   event: string
 }
 
+// Rows per insert; a turn of the event loop separates slices, since better-sqlite3 is synchronous and MBs of
+// events in one statement would stall every other request meanwhile.
+const ROWS_PER_SLICE = 50
+
 /**
- * Engine events are many and small, and the CLI only logs failures to store them, so they are written in batches
- * (-event-buffer-size, -event-flush-interval) instead of one transaction per POST. Every update's events are
- * flushed before its completion is acknowledged, and everything is flushed on shutdown.
+ * Engine events are many and large, and the CLI only logs failures to store them, so they are written in batches
+ * (-event-buffer-size, -event-flush-interval) instead of one transaction per POST. An update's events are flushed
+ * before its completion is acknowledged, and everything is flushed on shutdown. Writes are kept in order per
+ * update; different updates flush independently, so one update's completion never waits for the others.
  */
 export class EventBuffer {
-  #pending: EventRow[] = []
-  #writing: Promise<void> = Promise.resolve()
+  readonly #pending = new Map<string, EventRow[]>()
+  readonly #writing = new Map<string, Promise<void>>()
+  #count = 0
   readonly #timer: NodeJS.Timeout
 
   constructor(
@@ -29,41 +33,61 @@ export class EventBuffer {
     },
   ) {
     this.#timer = setInterval(() => {
-      this.flush().catch((error: unknown) => deps.logger.error({ err: error }, 'engine event flush failed'))
+      this.flushAll().catch((error: unknown) =>
+        deps.logger.error({ err: error }, 'engine event flush failed'),
+      )
     }, deps.flushIntervalMs)
     this.#timer.unref()
   }
 
   async add(rows: readonly EventRow[]): Promise<void> {
-    this.#pending.push(...rows)
+    for (const row of rows) {
+      const list = this.#pending.get(row.updateId)
+      if (list) list.push(row)
+      else this.#pending.set(row.updateId, [row])
+    }
+    this.#count += rows.length
     // A full buffer is flushed before the request is answered: back-pressure instead of unbounded memory.
-    if (this.#pending.length >= this.deps.maxBuffered) await this.flush()
+    if (this.#count >= this.deps.maxBuffered) await this.flushAll()
   }
 
-  /** Writes everything buffered so far; concurrent calls are serialized. */
-  flush(): Promise<void> {
-    const write = this.#writing.then(async () => {
-      if (this.#pending.length === 0) return
-      const rows = this.#pending
-      this.#pending = []
-      // Written in small slices with a turn of the event loop between them: better-sqlite3 is synchronous,
-      // and a second's worth of events (MBs) in one statement would stall every other request meanwhile.
-      for (let i = 0; i < rows.length; i += ROWS_PER_SLICE) {
-        try {
-          await this.deps.logs.appendEvents(rows.slice(i, i + ROWS_PER_SLICE))
-        } catch (error) {
-          this.#pending = rows.slice(i).concat(this.#pending)
-          throw error
-        }
-        if (i + ROWS_PER_SLICE < rows.length) await setImmediate()
-      }
+  /** Writes the update's buffered events; resolves once all of them, earlier writes included, are stored. */
+  flush(updateId: string): Promise<void> {
+    const rows = this.#pending.get(updateId)
+    const previous = this.#writing.get(updateId) ?? Promise.resolve()
+    if (!rows) return previous
+    this.#pending.delete(updateId)
+    this.#count -= rows.length
+    const write = previous.then(() => this.#write(updateId, rows))
+    const settled = write.catch(() => {})
+    this.#writing.set(updateId, settled)
+    void settled.then(() => {
+      if (this.#writing.get(updateId) === settled) this.#writing.delete(updateId)
     })
-    this.#writing = write.catch(() => {})
     return write
+  }
+
+  async flushAll(): Promise<void> {
+    await Promise.all([...this.#pending.keys(), ...this.#writing.keys()].map((id) => this.flush(id)))
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer)
-    await this.flush()
+    await this.flushAll()
+  }
+
+  async #write(updateId: string, rows: EventRow[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += ROWS_PER_SLICE) {
+      try {
+        await this.deps.logs.appendEvents(rows.slice(i, i + ROWS_PER_SLICE))
+      } catch (error) {
+        // Keep what was not written, ahead of anything buffered since, for the next flush.
+        const rest = rows.slice(i)
+        this.#pending.set(updateId, rest.concat(this.#pending.get(updateId) ?? []))
+        this.#count += rest.length
+        throw error
+      }
+      if (i + ROWS_PER_SLICE < rows.length) await setImmediate()
+    }
   }
 }

@@ -349,7 +349,7 @@ export class UpdateService {
     requested: UpdateStatus,
     cliVersion: string,
   ): Promise<InvalidError | undefined> {
-    await this.deps.events.flush()
+    await this.deps.events.flush(update.id)
     const stack = await this.deps.store.stacks.findById(update.stackId)
     if (!stack) throw new NotFoundError('Not Found: the stack of this update no longer exists')
     const now = this.deps.clock.now()
