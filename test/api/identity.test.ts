@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { parseCapabilities } from '../support/capabilities.js'
 import { type CliApiError, type CliClient, CliClient as Client } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { startTestServer, type TestServer, useTestServer } from '../support/test-server.js'
 
 interface ServiceUser {
   githubLogin: string
@@ -28,11 +28,10 @@ function assertNoLeak(error: unknown) {
 describe('identity, capabilities and health', () => {
   let server: TestServer
   let cli: CliClient
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, (started) => {
+    server = started
+    cli = started.client
   })
-  after(() => server.close())
 
   it('GET /api/user answers what client.go :: GetPulumiAccountDetails requires', async () => {
     const user = (await cli.call<ServiceUser>('GET', '/api/user', { command: 'login' })).body

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
 
 describe('stacks API', () => {
   let server: TestServer
   let cli: CliClient
-  before(async () => {
-    server = await startTestServer({ args: ['-stack-list-page-size=2'] })
-    cli = server.client
+  useTestServer({ args: ['-stack-list-page-size=2'] }, (started) => {
+    server = started
+    cli = started.client
   })
-  after(() => server.close())
 
   it('creates, reads and lists a stack', async () => {
     await cli.call('POST', '/api/stacks/acme/web', {

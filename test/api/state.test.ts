@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { startTestServer, type TestServer, useTestServer } from '../support/test-server.js'
 
 const fixtures = new URL('../fixtures/', import.meta.url)
 const stateFiles = readdirSync(new URL('states/', fixtures))
@@ -26,14 +26,10 @@ async function createStack(cli: CliClient, project: string, stackName: string): 
 }
 
 describe('state export and import', () => {
-  let server: TestServer
   let cli: CliClient
-  before(async () => {
-    // A small body limit keeps the gzip-bomb test cheap (fixtures are under 1 MB).
-    server = await startTestServer({ args: [`-max-body-size=${16 * 1024 * 1024}`] })
-    cli = server.client
+  useTestServer({ args: [`-max-body-size=${16 * 1024 * 1024}`] }, (started) => {
+    cli = started.client
   })
-  after(() => server.close())
 
   it('exports a never-deployed stack as a valid v3 deployment with a manifest', async () => {
     const path = await createStack(cli, 'web', 'fresh')

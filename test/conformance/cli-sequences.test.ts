@@ -2,11 +2,11 @@
 // (method, path, query, headers, gzip), and reads every answer the way the CLI parses it.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import { type Capabilities, parseCapabilities } from '../support/capabilities.js'
 import type { CallOptions, CliClient, CliResponse } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
 
 const SIG = '4dabf18193072939515e22adb298388d'
 const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270'
@@ -193,11 +193,10 @@ describe('CLI request sequences (protocol §10)', () => {
   let server: TestServer
   let cli: CliClient
   const S = '/api/stacks/acme/web/dev'
-  before(async () => {
-    server = await startTestServer({ args: ['-stack-list-page-size=2'] })
-    cli = server.client
+  useTestServer({ args: ['-stack-list-page-size=2'] }, (started) => {
+    server = started
+    cli = started.client
   })
-  after(() => server.close())
 
   const run = (command: string) => new Invocation(cli, command)
 

@@ -2,10 +2,10 @@
 // (1.0.4 → 2.2.1 → 2.5.2 → 3.0.0: same stacks over time, test/fixtures/README.md), in each of the CLI's three
 // upload modes, and checks that the server's export holds exactly what the CLI believes it wrote.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { isDeepStrictEqual } from 'node:util'
 import type { CliClient } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { useTestServer } from '../support/test-server.js'
 import { complete, createAndStart, type RunningUpdate, type StackId } from '../support/update-driver.js'
 import {
   createStack,
@@ -156,13 +156,10 @@ const MODES = {
 
 for (const [mode, { journal, upload }] of Object.entries(MODES)) {
   describe(`real state chains, ${mode} uploads`, () => {
-    let server: TestServer
     let cli: CliClient
-    before(async () => {
-      server = await startTestServer()
-      cli = server.client
+    useTestServer({}, (started) => {
+      cli = started.client
     })
-    after(() => server.close())
 
     for (const chain of CHAINS) {
       it(`${chain}: ${VERSIONS.join(' → ')}`, async () => {

@@ -3,11 +3,11 @@
 // update can still finish. 413 matters on journalentries: journal/snapshot.go :: sendBatch splits and resends.
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CLI_VERSION, type CliClient } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
 import {
   complete,
   createAndStart,
@@ -69,11 +69,10 @@ describe('bad update input', () => {
   let cli: CliClient
   let counter = 0
 
-  before(async () => {
-    server = await startTestServer({ args: [`-max-body-size=${BODY_LIMIT_BYTES}`] })
-    cli = server.client
+  useTestServer({ args: [`-max-body-size=${BODY_LIMIT_BYTES}`] }, (started) => {
+    server = started
+    cli = started.client
   })
-  after(() => server.close())
 
   async function journaledUpdate(): Promise<{
     stack: StackId

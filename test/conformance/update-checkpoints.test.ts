@@ -2,9 +2,9 @@
 // cloudSnapshotPersister.Save, diffs.go :: deploymentDiffState) and full checkpoints (client.go ::
 // PatchUpdateCheckpoint), against a real update whose start answered journalVersion 0.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import type { CliClient } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { useTestServer } from '../support/test-server.js'
 import { complete, createAndStart, type RunningUpdate, type StackId } from '../support/update-driver.js'
 import {
   applyEdits,
@@ -31,15 +31,12 @@ const delta = (n: 2 | 3 | 4, seq: number = n, checkpointHash = hash(n)) =>
   deltaBody(fixture[`req${n}`] ?? '', checkpointHash, seq, n === 4 ? 4 : 3)
 
 describe('checkpoint uploads', () => {
-  let server: TestServer
   let cli: CliClient
   let counter = 0
 
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, (started) => {
+    cli = started.client
   })
-  after(() => server.close())
 
   /** A fresh stack and a running checkpoint-mode update on it (start without journalVersion, as with PULUMI_DISABLE_JOURNALING). */
   async function checkpointUpdate(): Promise<{ stack: StackId; update: RunningUpdate }> {
@@ -213,14 +210,11 @@ describe('checkpoint uploads', () => {
 })
 
 describe('full checkpoints', () => {
-  let server: TestServer
   let cli: CliClient
 
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, (started) => {
+    cli = started.client
   })
-  after(() => server.close())
 
   it('stores PATCH checkpoint of a real state (idempotently) and exports it', async () => {
     const stack = { org: 'acme', project: 'eks', stack: 'full' }

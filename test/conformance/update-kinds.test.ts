@@ -2,11 +2,11 @@
 // `import`, and how they land in history (§4.6). Journal entries have the shapes pkg/engine/journal_snapshot.go
 // emits (§7.4); replay semantics are pkg/backend/journal.go :: JournalReplayer.
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
 import { importDeployment } from '../support/state.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { useTestServer } from '../support/test-server.js'
 import {
   complete,
   createAndStart,
@@ -79,14 +79,11 @@ async function stackVersion(cli: CliClient, stack: StackId): Promise<number> {
 }
 
 describe('update kinds', () => {
-  let server: TestServer
   let cli: CliClient
 
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, (started) => {
+    cli = started.client
   })
-  after(() => server.close())
 
   it('pulumi preview: current version, no history row, no lock (an update runs meanwhile), never journals', async () => {
     const stack = { org: 'acme', project: 'web', stack: 'preview' }
@@ -318,17 +315,14 @@ describe('update kinds', () => {
 })
 
 describe('update history', () => {
-  let server: TestServer
   let cli: CliClient
   const stack = { org: 'acme', project: 'web', stack: 'history' }
   const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, async (started) => {
+    cli = started.client
     await createStack(cli, stack)
   })
-  after(() => server.close())
 
   it('answers 404 for updates/latest of a stack that never had an update, and an empty first page', async () => {
     await assertApiError(cli.call('GET', `${stackPath(stack)}/updates/latest`), 404)

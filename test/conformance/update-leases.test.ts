@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
-import { startTestServer, type TestServer } from '../support/test-server.js'
+import { useTestServer } from '../support/test-server.js'
 import {
   complete,
   createAndStart,
@@ -48,15 +48,12 @@ async function eventsPage(cli: CliClient, update: RunningUpdate, token?: string)
 const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
 describe('update leases and tokens', () => {
-  let server: TestServer
   let cli: CliClient
   let counter = 0
 
-  before(async () => {
-    server = await startTestServer()
-    cli = server.client
+  useTestServer({}, (started) => {
+    cli = started.client
   })
-  after(() => server.close())
 
   async function freshStack(): Promise<StackId> {
     const stack = { org: 'acme', project: 'web', stack: `lease${++counter}` }
@@ -250,16 +247,13 @@ describe('update leases and tokens', () => {
 })
 
 describe('lease expiry', () => {
-  let server: TestServer
   let cli: CliClient
   const stack = { org: 'acme', project: 'web', stack: 'expiry' }
 
-  before(async () => {
-    server = await startTestServer({ args: ['-lease-duration=2s'] })
-    cli = server.client
+  useTestServer({ args: ['-lease-duration=2s'] }, async (started) => {
+    cli = started.client
     await createStack(cli, stack)
   })
-  after(() => server.close())
 
   it('an expired lease frees the stack, keeps the journaled state and refuses the old token', async () => {
     const abandoned = await createAndStart(cli, stack)

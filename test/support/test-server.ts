@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { type App, type AppOverrides, createApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/load-config.js'
 import { CliClient } from './cli-client.js'
@@ -52,4 +53,20 @@ export async function startTestServer(
       if (!options.dir) rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * Starts one server for the enclosing `describe` (node:test before/after) and hands it to `use` once started.
+ * Usage: `let server: TestServer; useTestServer({}, (s) => { server = s })`.
+ */
+export function useTestServer(
+  options: Parameters<typeof startTestServer>[0],
+  use: (server: TestServer) => void | Promise<void>,
+): void {
+  let server: TestServer | undefined
+  before(async () => {
+    server = await startTestServer(options)
+    await use(server)
+  })
+  after(() => server?.close())
 }
