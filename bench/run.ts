@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
-import { type BenchServer, startServer } from './server.js'
+import { type BenchServer, startServer, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
   type ConcurrencyResult,
@@ -156,8 +156,7 @@ function vsDiy(ours: PhaseResult, diy: DiyResult): PhaseVsDiy {
 }
 
 async function journalWorkload(size: number): Promise<JournalSizeResult> {
-  const server = await startServer()
-  try {
+  return withServer([], async (server) => {
     const model = makeStack({ org: 'acme', project: 'bench', stack: `j${size}` }, size)
     const stateBytes = Buffer.byteLength(JSON.stringify(model.resources))
     await createStack(new Recorder(server.client), model.stack)
@@ -192,12 +191,7 @@ async function journalWorkload(size: number): Promise<JournalSizeResult> {
       }
     }
     return result
-  } catch (error) {
-    console.error(server.logs())
-    throw error
-  } finally {
-    await server.stop()
-  }
+  })
 }
 
 interface CheckpointSizeResult {
@@ -207,8 +201,7 @@ interface CheckpointSizeResult {
 }
 
 async function checkpointWorkload(size: number, fullLimit: number): Promise<CheckpointSizeResult> {
-  const server = await startServer(['-journaling=false'])
-  try {
+  return withServer(['-journaling=false'], async (server) => {
     const model = makeStack({ org: 'acme', project: 'bench', stack: `d${size}` }, size)
     await createStack(new Recorder(server.client), model.stack)
     let clientHashMs = 0
@@ -228,12 +221,7 @@ async function checkpointWorkload(size: number, fullLimit: number): Promise<Chec
     const full = await phase(server, (rec) => fullCheckpointCreate(rec, fullModel))
     result.full = { ...full, size: fullSize }
     return result
-  } catch (error) {
-    console.error(server.logs())
-    throw error
-  } finally {
-    await server.stop()
-  }
+  })
 }
 
 async function concurrencyWorkload(levels: number[], resources: number): Promise<ConcurrencyResult[]> {
@@ -287,9 +275,8 @@ async function medianExport(server: BenchServer, stack: StackId, gzip: boolean):
 }
 
 async function exportWorkload(sizes: [string, number][]): Promise<ExportSizeResult[]> {
-  const server = await startServer()
-  const out: ExportSizeResult[] = []
-  try {
+  return withServer([], async (server) => {
+    const out: ExportSizeResult[] = []
     await rawGet(server.url, server.token, '/api/capabilities', true)
     for (const [label, bytes] of sizes) {
       const { text, resources } = scaledState({ bytes })
@@ -322,12 +309,7 @@ async function exportWorkload(sizes: [string, number][]): Promise<ExportSizeResu
       })
     }
     return out
-  } catch (error) {
-    console.error(server.logs())
-    throw error
-  } finally {
-    await server.stop()
-  }
+  })
 }
 
 interface MemoryResult {
@@ -343,8 +325,7 @@ interface MemoryResult {
 
 /** Creates `stacks` stacks and imports a 150-resource state (the eks fixture) into each, 4 at a time. */
 async function memoryWorkload(stacks: number): Promise<MemoryResult> {
-  const server = await startServer()
-  try {
+  return withServer([], async (server) => {
     const rssAfterStartBytes = server.rssBytes()
     const { text, resources } = scaledState({ count: 150 })
     let next = 0
@@ -378,12 +359,7 @@ async function memoryWorkload(stacks: number): Promise<MemoryResult> {
       peakRssBytes: Math.max(peak, server.rssBytes()),
       dbBytes: server.storedBytes(),
     }
-  } catch (error) {
-    console.error(server.logs())
-    throw error
-  } finally {
-    await server.stop()
-  }
+  })
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100

@@ -125,3 +125,19 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
     },
   }
 }
+
+/** Runs `work` against a fresh server, printing the server's log if it fails, and always stops the server. */
+export async function withServer<T>(
+  extraArgs: string[],
+  work: (server: BenchServer) => Promise<T>,
+): Promise<T> {
+  const server = await startServer(extraArgs)
+  try {
+    return await work(server)
+  } catch (error) {
+    console.error(server.logs())
+    throw error
+  } finally {
+    await server.stop()
+  }
+}

@@ -279,28 +279,8 @@ async function sendPreparedCreate(rec: Recorder, model: StackModel, prepared: Pr
 }
 
 /** Journaled no-op: same-steps are elided and batched up to 100 entries. */
-export async function journaledNoop(rec: Recorder, model: StackModel) {
-  const update = await beginUpdate(rec, model, 'update', true)
-  const j = new Journal()
-  const cli = rec.as('journal')
-  const events = new EventSink(rec.as('events'), update)
-  await events.push({ preludeEvent: { config: {} } })
-  let batch: unknown[] = [j.entry({ kind: 6, operationID: 0, secretsProvider: secretsProvider(model.stack) })]
-  const all = [model.root, ...model.resources]
-  for (let i = 0; i < all.length; i++) {
-    const r = all[i] as Resource
-    const op = ++j.op
-    batch.push(j.entry({ kind: 0, operationID: op }))
-    batch.push(j.entry({ kind: 1, operationID: op, removeOld: i, state: r }))
-    await events.push(stepEvent('resourcePreEvent', 'same', r, false))
-    await events.push(stepEvent('resOutputsEvent', 'same', r, false))
-    if (batch.length >= 100) {
-      await sendJournal(cli, update, batch)
-      batch = []
-    }
-  }
-  if (batch.length > 0) await sendJournal(cli, update, batch)
-  await finish(rec, update, events, { same: all.length })
+export function journaledNoop(rec: Recorder, model: StackModel) {
+  return journaledAdd(rec, model, [])
 }
 
 /**
@@ -339,7 +319,12 @@ export async function journaledAdd(rec: Recorder, model: StackModel, added: Reso
     await events.push(stepEvent('resOutputsEvent', 'create', r, true))
   }
   model.resources.push(...added)
-  await finish(rec, update, events, { same: all.length, create: added.length })
+  await finish(
+    rec,
+    update,
+    events,
+    added.length > 0 ? { same: all.length, create: added.length } : { same: all.length },
+  )
 }
 
 /** Journaled destroy: deletes in reverse order, one batch per step. */

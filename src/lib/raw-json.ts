@@ -345,24 +345,12 @@ export function objectMemberRanges(
 
 /** Byte range of each element of the JSON array filling [start,end) (default: the whole buffer). */
 export function arrayElementRanges(json: Buffer, start = 0, end: number = json.length): ByteRange[] {
-  let pos = soleValueStart(json, start, end, LBRACKET, 'a JSON array')
   const elements: ByteRange[] = []
-  pos = skipWhitespace(json, pos + 1, end)
-  if (byteAt(json, pos, end) === RBRACKET) {
-    expectOnlyWhitespace(json, pos + 1, end)
-    return elements
-  }
-  for (;;) {
-    const valueStart = skipWhitespace(json, pos, end)
+  scanArray(json, start, end, (valueStart) => {
     const valueEnd = jsonValueEnd(json, valueStart, end)
     elements.push({ start: valueStart, end: valueEnd })
-    pos = skipWhitespace(json, valueEnd, end)
-    const c = byteAt(json, pos, end)
-    if (c === RBRACKET) break
-    if (c !== COMMA) unexpected(json, pos, end, "',' or ']' after an array element")
-    pos++
-  }
-  expectOnlyWhitespace(json, pos + 1, end)
+    return valueEnd
+  })
   return elements
 }
 
@@ -375,32 +363,36 @@ export function arrayElementsWithMembers(
   start = 0,
   end: number = json.length,
 ): { range: ByteRange; members: ObjectMember[] | undefined }[] {
-  let pos = soleValueStart(json, start, end, LBRACKET, 'a JSON array')
   const elements: { range: ByteRange; members: ObjectMember[] | undefined }[] = []
+  scanArray(json, start, end, (valueStart) => {
+    if (byteAt(json, valueStart, end) !== LBRACE) {
+      const valueEnd = jsonValueEnd(json, valueStart, end)
+      elements.push({ range: { start: valueStart, end: valueEnd }, members: undefined })
+      return valueEnd
+    }
+    const scan = scanObjectAt(json, valueStart, end)
+    elements.push({ range: { start: valueStart, end: scan.end }, members: scan.members })
+    return scan.end
+  })
+  return elements
+}
+
+/** Walks the elements of the array filling [start,end); `element` scans one value and returns its end. */
+function scanArray(json: Buffer, start: number, end: number, element: (valueStart: number) => number): void {
+  let pos = soleValueStart(json, start, end, LBRACKET, 'a JSON array')
   pos = skipWhitespace(json, pos + 1, end)
   if (byteAt(json, pos, end) === RBRACKET) {
     expectOnlyWhitespace(json, pos + 1, end)
-    return elements
+    return
   }
   for (;;) {
-    const valueStart = skipWhitespace(json, pos, end)
-    if (byteAt(json, valueStart, end) === LBRACE) {
-      const scan = scanObjectAt(json, valueStart, end)
-      elements.push({ range: { start: valueStart, end: scan.end }, members: scan.members })
-      pos = scan.end
-    } else {
-      const valueEnd = jsonValueEnd(json, valueStart, end)
-      elements.push({ range: { start: valueStart, end: valueEnd }, members: undefined })
-      pos = valueEnd
-    }
-    pos = skipWhitespace(json, pos, end)
+    pos = skipWhitespace(json, element(skipWhitespace(json, pos, end)), end)
     const c = byteAt(json, pos, end)
     if (c === RBRACKET) break
     if (c !== COMMA) unexpected(json, pos, end, "',' or ']' after an array element")
     pos++
   }
   expectOnlyWhitespace(json, pos + 1, end)
-  return elements
 }
 
 /** Kind of the value occupying `range` (judged by its first byte; the range is assumed already validated). */
