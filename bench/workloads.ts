@@ -159,6 +159,18 @@ export async function createStack(rec: Recorder, stack: StackId) {
   })
 }
 
+/** One create step as the CLI journals it: Begin + Success in one batch, with its pre and outputs events. */
+async function createStep(j: Journal, cli: CliClient, update: RunningUpdate, events: EventSink, r: Resource) {
+  const op = ++j.op
+  await events.push(stepEvent('resourcePreEvent', 'create', r, false))
+  const { outputs: _outputs, ...begin } = r
+  await sendJournal(cli, update, [
+    j.entry({ kind: 0, operationID: op, operation: { resource: begin, type: 'creating' } }),
+    j.entry({ kind: 1, operationID: op, state: r }),
+  ])
+  await events.push(stepEvent('resOutputsEvent', 'create', r, true))
+}
+
 /** Journaled create: one batch per step (Begin+Success), events in batches of 50 alongside. */
 export async function journaledCreate(rec: Recorder, model: StackModel) {
   const update = await beginUpdate(rec, model, 'update', true)
@@ -174,16 +186,7 @@ export async function journaledCreate(rec: Recorder, model: StackModel) {
     j.entry({ kind: 0, operationID: rootOp, operation: { resource: model.root, type: 'creating' } }),
     j.entry({ kind: 1, operationID: rootOp, state: model.root }),
   ])
-  for (const r of model.resources) {
-    const op = ++j.op
-    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
-    const { outputs: _outputs, ...begin } = r
-    await sendJournal(cli, update, [
-      j.entry({ kind: 0, operationID: op, operation: { resource: begin, type: 'creating' } }),
-      j.entry({ kind: 1, operationID: op, state: r }),
-    ])
-    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
-  }
+  for (const r of model.resources) await createStep(j, cli, update, events, r)
   await sendJournal(cli, update, [
     j.entry({ kind: 4, operationID: ++j.op, removeNew: rootOp, state: { ...model.root, outputs: {} } }),
   ])
@@ -308,16 +311,7 @@ export async function journaledAdd(rec: Recorder, model: StackModel, added: Reso
     }
   }
   if (batch.length > 0) await sendJournal(cli, update, batch)
-  for (const r of added) {
-    const op = ++j.op
-    await events.push(stepEvent('resourcePreEvent', 'create', r, false))
-    const { outputs: _outputs, ...begin } = r
-    await sendJournal(cli, update, [
-      j.entry({ kind: 0, operationID: op, operation: { resource: begin, type: 'creating' } }),
-      j.entry({ kind: 1, operationID: op, state: r }),
-    ])
-    await events.push(stepEvent('resOutputsEvent', 'create', r, true))
-  }
+  for (const r of added) await createStep(j, cli, update, events, r)
   model.resources.push(...added)
   await finish(
     rec,
