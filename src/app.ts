@@ -4,7 +4,7 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
-import { buildHttpServer, type HttpServer } from './http/http-server.js'
+import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -25,6 +25,8 @@ export interface AppOverrides {
 
 export interface App {
   http: HttpServer
+  /** Every registered route with its auth kind and CLI endpoint name. */
+  routes: readonly RouteEntry[]
   store: Store
   identity: IdentityService
   updates: UpdateService
@@ -85,14 +87,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
-    const http = buildHttpServer({
-      logger,
-      identity,
-      leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-      bodyLimitBytes: config.maxBodyBytes,
-      https: tls,
-      auditLogs: config.auditLogs,
-    })
+    const routes: RouteEntry[] = []
+    const http = buildHttpServer(
+      {
+        logger,
+        identity,
+        leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
+        bodyLimitBytes: config.maxBodyBytes,
+        https: tls,
+        auditLogs: config.auditLogs,
+      },
+      routes,
+    )
     registerRoutes(http, {
       identity,
       stacks,
@@ -110,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     let closed = false
     return {
       http,
+      routes,
       store,
       identity,
       updates,

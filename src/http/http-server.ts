@@ -8,7 +8,7 @@ import type { IdentityService } from '../identity/identity-service.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
-import type { AuthKind } from './route-config.js'
+import type { AuthKind, RouteConfig } from './route-config.js'
 
 const gzipAsync = promisify(gzipCb)
 
@@ -39,8 +39,19 @@ export interface HttpDeps {
 // Responses smaller than this are not worth compressing.
 const GZIP_MIN_BYTES = 1024
 
-/** The HTTP shell: body inflation and parsing, authentication, error mapping, response gzip. No business rules. */
-export function buildHttpServer(deps: HttpDeps): HttpServer {
+/** One registered route, as the route table contract sees it. */
+export interface RouteEntry {
+  method: string
+  url: string
+  operationId: string
+  auth: AuthKind
+}
+
+/**
+ * The HTTP shell: body inflation and parsing, authentication, error mapping, response gzip. No business rules.
+ * Every route registered later is recorded in `routes`.
+ */
+export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): HttpServer {
   const app = Fastify({
     loggerInstance: deps.logger,
     // One access line per request is written by our onResponse hook instead of Fastify's two.
@@ -59,6 +70,19 @@ export function buildHttpServer(deps: HttpDeps): HttpServer {
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
   app.decorateRequest('principal', undefined)
+  // Every route must say how it authenticates and which CLI endpoint it is: a route without either is a bug
+  // caught at startup, not a hole found later.
+  app.addHook('onRoute', (route) => {
+    const config = route.config as Partial<RouteConfig> | undefined
+    if (!config?.auth || !config.operationId) {
+      throw new Error(
+        `route ${String(route.method)} ${route.url} must declare config.auth and config.operationId`,
+      )
+    }
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, operationId: config.operationId, auth: config.auth })
+    }
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
     parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),
