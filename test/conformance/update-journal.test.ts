@@ -112,4 +112,33 @@ describe('journaled pulumi up', () => {
     )
     await complete(cli, update)
   })
+
+  it('replays entries in sequenceID order when a batch carries older entries than one already applied', async () => {
+    // The CLI numbers entries before queueing them, so parallel steps can reach the server slightly out of order
+    // (journal_snapshot.go :: newJournalEntry vs the flush queue); replay is defined in sequenceID order.
+    const ordered = { org: 'acme', project: 'web', stack: 'ordered' }
+    const shuffled = { org: 'acme', project: 'web', stack: 'shuffled' }
+    for (const s of [ordered, shuffled])
+      await cli.call('POST', '/api/stacks/acme/web', { body: { stackName: s.stack } })
+    const exportOf = async (s: typeof ordered) =>
+      (
+        await cli.call<{ deployment: { resources: { urn: string }[] } }>('GET', `${stackPath(s)}/export`)
+      ).body.deployment.resources.map((r) => r.urn.split('::').at(-1))
+
+    const inOrder = await createAndStart(cli, ordered)
+    await sendJournal(cli, inOrder, createEntries(ordered, 3))
+    await complete(cli, inOrder)
+
+    const outOfOrder = await createAndStart(cli, shuffled)
+    const entries = createEntries(shuffled, 3)
+    // [sm, root begin, root success] then r0's pair, then r2's pair before r1's pair, then the outputs entry.
+    const [sm, rb, rs, b0, s0, b1, s1, b2, s2, outputs] = entries
+    for (const batch of [[sm, rb, rs], [b0, s0], [b2, s2], [b1, s1], [outputs]]) {
+      await sendJournal(cli, outOfOrder, batch)
+    }
+    await complete(cli, outOfOrder)
+    // Arrival order would give r0, r2, r1.
+    assert.deepEqual((await exportOf(shuffled)).slice(1), (await exportOf(ordered)).slice(1))
+    assert.deepEqual((await exportOf(shuffled)).slice(1), ['r0', 'r1', 'r2'])
+  })
 })
