@@ -232,12 +232,23 @@ export class UpdateService {
       if (state.mode !== 'journal') throw new Error('journal update with a checkpoint working state')
       const fresh = state.fresh(entries)
       if (fresh.length === 0) return
-      try {
-        state.apply(fresh)
-        await this.deps.store.updateLogs.appendJournal(
+      const log = () =>
+        this.deps.store.updateLogs.appendJournal(
           update.id,
           fresh.map((entry) => ({ sequenceId: entry.sequenceID, entry: JSON.stringify(entry) })),
         )
+      try {
+        if (state.follows(fresh)) {
+          state.apply(fresh)
+          await log()
+        } else {
+          // Older than an applied entry (rare): replay the log plus these entries in sequenceID order, and log
+          // them only once that replay succeeded.
+          const logged = await this.#loggedEntries(update.id)
+          const rebuilt = new JournalState(await this.#baseDeployment(update), [...logged, ...fresh])
+          await log()
+          this.#working.set(update.id, rebuilt)
+        }
       } catch (error) {
         // The in-memory state may hold a partly applied batch: rebuild it from the log on the next request.
         this.#working.delete(update.id)
@@ -419,11 +430,12 @@ export class UpdateService {
   }
 
   async #rebuildJournal(update: Update): Promise<JournalState> {
-    const base = await this.#baseDeployment(update)
-    const state = new JournalState(base)
-    const rows = await this.deps.store.updateLogs.journal(update.id)
-    state.apply(rows.map((row) => JSON.parse(row.entry) as JournalEntry))
-    return state
+    return new JournalState(await this.#baseDeployment(update), await this.#loggedEntries(update.id))
+  }
+
+  async #loggedEntries(updateId: string): Promise<JournalEntry[]> {
+    const rows = await this.deps.store.updateLogs.journal(updateId)
+    return rows.map((row) => JSON.parse(row.entry) as JournalEntry)
   }
 
   async #rebuildCheckpoints(update: Update): Promise<CheckpointState> {

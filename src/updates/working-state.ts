@@ -19,54 +19,52 @@ export interface StateText {
   resourceCount: number
 }
 
-/** Journaling (protocol §7): entries applied to a replayer as each batch arrives. */
+/**
+ * Journaling (protocol §7): entries applied to a replayer as each batch arrives. Only their sequence ids are kept
+ * here (the replayer holds what the state needs); the entries themselves are in the durable journal log.
+ */
 export class JournalState {
   readonly mode = 'journal'
-  #replayer: JournalReplayer
-  readonly #applied = new Map<number, JournalEntry>()
+  readonly #replayer: JournalReplayer
+  readonly #seen = new Set<number>()
   #maxSequence = 0
 
-  constructor(private readonly base: UntypedDeployment | undefined) {
+  /** Replays `entries` (any order) in sequenceID order over `base`. */
+  constructor(base: UntypedDeployment | undefined, entries: readonly JournalEntry[] = []) {
     this.#replayer = new JournalReplayer(base)
+    this.apply([...entries].sort((a, b) => a.sequenceID - b.sequenceID))
   }
 
   /** Entries not seen before, in sequence order. Retried batches yield nothing new (dedupe by sequenceID). */
   fresh(entries: readonly JournalEntry[]): JournalEntry[] {
-    const seen = new Set<number>()
+    const batch = new Set<number>()
     return entries
-      .filter((e) => !this.#applied.has(e.sequenceID) && !seen.has(e.sequenceID) && seen.add(e.sequenceID))
+      .filter((e) => !this.#seen.has(e.sequenceID) && !batch.has(e.sequenceID) && batch.add(e.sequenceID))
       .sort((a, b) => a.sequenceID - b.sequenceID)
   }
 
   /**
-   * Applies new entries. The CLI numbers entries before queueing them, so parallel steps may arrive slightly out
-   * of order; replay is defined in sequenceID order, so an entry older than one already applied triggers a
-   * rebuild in that order (rare) instead of a divergent state.
+   * Whether sorted new entries all come after every applied one, so they can be applied incrementally. The CLI
+   * numbers entries before queueing them, so parallel steps may arrive slightly out of order; replay is defined
+   * in sequenceID order, and such a batch needs a rebuild instead (rare).
    */
-  apply(entries: readonly JournalEntry[]): void {
-    if (entries.length === 0) return
-    const first = entries[0]
-    if (first && first.sequenceID < this.#maxSequence) {
-      const all = [...this.#applied.values(), ...entries].sort((a, b) => a.sequenceID - b.sequenceID)
-      const replayer = new JournalReplayer(this.base)
-      for (const entry of all) replayer.add(entry)
-      this.#replayer = replayer
-    } else {
-      for (const entry of entries) this.#replayer.add(entry)
-    }
-    for (const entry of entries) {
-      this.#applied.set(entry.sequenceID, entry)
-      if (entry.sequenceID > this.#maxSequence) this.#maxSequence = entry.sequenceID
-    }
+  follows(entries: readonly JournalEntry[]): boolean {
+    return (entries[0]?.sequenceID ?? Number.POSITIVE_INFINITY) > this.#maxSequence
   }
 
-  get entryCount(): number {
-    return this.#applied.size
+  /** Applies sorted entries that follow every applied one (see `follows`). */
+  apply(entries: readonly JournalEntry[]): void {
+    if (!this.follows(entries) && entries.length > 0) throw new Error('journal entries applied out of order')
+    for (const entry of entries) {
+      this.#replayer.add(entry)
+      this.#seen.add(entry.sequenceID)
+      this.#maxSequence = entry.sequenceID
+    }
   }
 
   /** The deployment as of the entries applied so far; undefined when nothing was journaled (state unchanged). */
   result(cliVersion: string, now: Date): StateText | undefined {
-    if (this.#applied.size === 0) return undefined
+    if (this.#seen.size === 0) return undefined
     const deployment = this.#replayer.generate({ now, cliVersion })
     return { text: Buffer.from(JSON.stringify(deployment)), resourceCount: resourceCount(deployment) }
   }
