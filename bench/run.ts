@@ -419,6 +419,20 @@ function printJournal(r: JournalSizeResult) {
   )
 }
 
+/** One row of the checkpoint-modes table: totals, then client and server latency of the save requests. */
+function checkpointRow(size: number, mode: string, phase: PhaseResult, kind: string): string[] {
+  return [
+    String(size),
+    mode,
+    String(phase.totalMs),
+    String(phase.requests),
+    mb(phase.bytesSent),
+    mb(phase.bytesWritten),
+    lat(phase.latency[kind]),
+    lat(phase.serverLatency[kind]),
+  ]
+}
+
 function table(rows: string[][]) {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '))
@@ -547,27 +561,8 @@ async function main() {
     for (const size of sizes) {
       const r = await checkpointWorkload(size, options.quick ? 10 : 200)
       checkpoints.push(r)
-      rows.push([
-        String(size),
-        'delta',
-        String(r.delta.totalMs),
-        String(r.delta.requests),
-        mb(r.delta.bytesSent),
-        mb(r.delta.bytesWritten),
-        lat(r.delta.latency.delta),
-        lat(r.delta.serverLatency.delta),
-      ])
-      if (r.full)
-        rows.push([
-          String(r.full.size),
-          'full',
-          String(r.full.totalMs),
-          String(r.full.requests),
-          mb(r.full.bytesSent),
-          mb(r.full.bytesWritten),
-          lat(r.full.latency.checkpoint),
-          lat(r.full.serverLatency.checkpoint),
-        ])
+      rows.push(checkpointRow(size, 'delta', r.delta, 'delta'))
+      if (r.full) rows.push(checkpointRow(r.full.size, 'full', r.full, 'checkpoint'))
     }
     table(rows)
   }

@@ -78,6 +78,18 @@ async function stackVersion(cli: CliClient, stack: StackId): Promise<number> {
   return (await cli.call<{ version: number }>('GET', stackPath(stack))).body.version
 }
 
+/** A journal that keeps the base's root and `a` (same steps, base indexes 0 and 1) and creates `b`. */
+function keepRootAndACreateB(stack: StackId): JournalWriter {
+  const journal = new JournalWriter()
+  journal.secretsManager(stack)
+  const rootOp = journal.begin()
+  journal.success(rootOp, { removeOld: 0, state: rootState(stack) })
+  const aOp = journal.begin()
+  journal.success(aOp, { removeOld: 1, state: resourceState(stack, 'a') })
+  journal.create(resourceState(stack, 'b'))
+  return journal
+}
+
 describe('update kinds', () => {
   let cli: CliClient
 
@@ -97,13 +109,7 @@ describe('update kinds', () => {
     // The preview holds no lock: `pulumi up` can start and finish while it runs.
     const update = await createAndStart(cli, stack)
     assert.equal(update.version, 2)
-    const journal = new JournalWriter()
-    journal.secretsManager(stack)
-    const rootOp = journal.begin()
-    journal.success(rootOp, { removeOld: 0, state: rootState(stack) })
-    const aOp = journal.begin()
-    journal.success(aOp, { removeOld: 1, state: resourceState(stack, 'a') })
-    journal.create(resourceState(stack, 'b'))
+    const journal = keepRootAndACreateB(stack)
     await flush(cli, update, journal)
     await complete(cli, update)
 
@@ -289,13 +295,7 @@ describe('update kinds', () => {
     await createStack(cli, stack)
     await deploy(cli, stack, [resourceState(stack, 'a')])
     const update = await createAndStart(cli, stack)
-    const journal = new JournalWriter()
-    journal.secretsManager(stack)
-    const rootOp = journal.begin()
-    journal.success(rootOp, { removeOld: 0, state: rootState(stack) })
-    const aOp = journal.begin()
-    journal.success(aOp, { removeOld: 1, state: resourceState(stack, 'a') })
-    journal.create(resourceState(stack, 'b'))
+    const journal = keepRootAndACreateB(stack)
     const failing = journal.begin({ type: 'creating', resource: resourceState(stack, 'c') })
     journal.entry({ kind: 2, operationID: failing })
     const unfinished = resourceState(stack, 'd')
