@@ -6,6 +6,7 @@ import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
+import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -113,6 +114,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       routes,
     )
+    await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
       stacks,

@@ -88,9 +88,6 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
       routes.push({ method, url: route.url, operationId: config.operationId, auth: config.auth })
     }
   })
-  // Response schemas document the API (OpenAPI); answers are serialized as handlers built them, never filtered
-  // or coerced by a schema.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
     parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),

@@ -7,10 +7,6 @@ export function metricsRoutes(app: HttpServer, metrics: Metrics): void {
     method: 'GET',
     url: '/metrics',
     config: { operationId: 'getMetrics', auth: 'public' },
-    schema: {
-      produces: ['text/plain'],
-      response: { 200: { type: 'string', description: 'Prometheus text exposition format' } },
-    },
     handler: async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),
   })
 }
