@@ -38,8 +38,7 @@ describe('OpenAPI document', () => {
 
   it('documents every route with its operationId, parameters, body, answer, error body and auth', () => {
     const routes = server.app.routes.filter(
-      (r) =>
-        r.method !== 'HEAD' || !server.app.routes.some((g) => g.method === 'GET' && g.url === r.url),
+      (r) => r.method !== 'HEAD' || !server.app.routes.some((g) => g.method === 'GET' && g.url === r.url),
     )
     for (const route of routes) {
       const path = routeTemplate(route.url)
@@ -52,17 +51,23 @@ describe('OpenAPI document', () => {
         const parameter = operation.parameters?.find((p) => p.in === 'path' && p.name === name)
         assert.ok(parameter?.required, `${where}: path parameter ${name}`)
       }
-      const takesBody = route.method === 'PATCH' || (route.method === 'POST' && !BODYLESS_POSTS.has(route.operationId))
+      const takesBody =
+        route.method === 'PATCH' || (route.method === 'POST' && !BODYLESS_POSTS.has(route.operationId))
       assert.equal(operation.requestBody !== undefined, takesBody, `${where}: request body documented`)
 
       const ok = operation.responses['200']
-      assert.ok(ok, `${where}: no 200 answer: add ${route.operationId} to ROUTE_DOCS (src/http/route-docs.ts)`)
+      assert.ok(
+        ok,
+        `${where}: no 200 answer: add ${route.operationId} to ROUTE_DOCS (src/http/route-docs.ts)`,
+      )
       if (route.method !== 'HEAD') assert.ok(ok.content, `${where}: 200 answer without a schema`)
       for (const status of ['4XX', '5XX']) {
-        const schema = operation.responses[status]?.content?.['application/json']?.schema
+        const schema: unknown = operation.responses[status]?.content?.['application/json']?.schema
         assert.deepEqual(schema, { $ref: '#/components/schemas/ErrorResponse' }, `${where} ${status}`)
       }
-      const expected = { public: [], token: [{ accessToken: [] }], 'update-token': [{ updateToken: [] }] }[route.auth]
+      const expected = { public: [], token: [{ accessToken: [] }], 'update-token': [{ updateToken: [] }] }[
+        route.auth
+      ]
       assert.deepEqual(operation.security, expected, `${where}: security`)
     }
   })
