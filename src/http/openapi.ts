@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import { ErrorResponse } from '../apitype/responses.js'
-import { routeTemplate } from '../observability/http-metrics.js'
 import type { HttpServer, RouteEntry } from './http-server.js'
 import type { RouteConfig } from './route-config.js'
 import { ROUTE_DOCS, type RouteDoc } from './route-docs.js'
+import { routeTemplate } from './route-template.js'
 
 type JsonSchema = Record<string, unknown>
 

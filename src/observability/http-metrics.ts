@@ -22,18 +22,6 @@ const uploads: Record<string, UploadMode> = {
   patchJournalEntries: 'journal',
 }
 
-const templates = new Map<string, string>()
-
-/** Fastify's `/:orgName/:kind(^(?:a|b)$)` as the OpenAPI-style `/{orgName}/{kind}` the Go server labels with. */
-export function routeTemplate(url: string): string {
-  let template = templates.get(url)
-  if (template === undefined) {
-    template = url.replace(/:(\w+)(\([^/]*\))?/g, '{$1}')
-    templates.set(url, template)
-  }
-  return template
-}
-
 /** Records one answered request (the shell's onResponse hook). */
 export function recordRequest(metrics: Metrics, request: FastifyRequest, reply: FastifyReply): void {
   const url = request.routeOptions.url
@@ -41,7 +29,7 @@ export function recordRequest(metrics: Metrics, request: FastifyRequest, reply: 
   const status = reply.statusCode
   metrics.observeRequest(
     request.method,
-    url === undefined ? 'unmatched' : routeTemplate(url),
+    url === undefined ? 'unmatched' : metrics.routeLabel(url),
     operation,
     status,
     reply.elapsedTime / 1000,

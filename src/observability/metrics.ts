@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { routeTemplate } from '../http/route-template.js'
 import type { UpdateKind, UpdateStatus } from '../updates/update.js'
 import type { UpdateObserver } from '../updates/update-observer.js'
 
@@ -15,6 +16,8 @@ const KIB = 1024
  */
 export class Metrics implements UpdateObserver {
   readonly registry = new Registry()
+  /** Route label by Fastify URL pattern: one entry per registered route. */
+  readonly #routeLabels = new Map<string, string>()
 
   readonly #requests = new Counter({
     name: 'pulumi_backend_http_requests_total',
@@ -113,6 +116,15 @@ export class Metrics implements UpdateObserver {
   observeRequest(method: string, route: string, operation: string, status: number, seconds: number): void {
     this.#requests.inc({ method, route, operation, status })
     this.#requestSeconds.observe({ method, route, operation }, seconds)
+  }
+
+  routeLabel(url: string): string {
+    let label = this.#routeLabels.get(url)
+    if (label === undefined) {
+      label = routeTemplate(url)
+      this.#routeLabels.set(url, label)
+    }
+    return label
   }
 
   stackOperation(operation: 'create' | 'delete' | 'rename' | 'import'): void {

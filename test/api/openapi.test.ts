@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import { routeTemplate } from '../../src/observability/http-metrics.js'
+import { routeTemplate } from '../../src/http/route-template.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 
 interface Operation {
