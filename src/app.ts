@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { BackupService } from './backups/backup-service.js'
+import { configuredDestinations } from './backups/configured-destinations.js'
+import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
@@ -9,6 +12,7 @@ import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
+import { SingletonJob } from './jobs/singleton-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
@@ -38,6 +42,9 @@ export interface App {
   store: Store
   identity: IdentityService
   updates: UpdateService
+  backups: BackupService
+  /** The -backup-schedule job, when scheduled backups are on. */
+  backupJob: SingletonJob | undefined
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -100,6 +107,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       observer: metrics,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    const backups = new BackupService({
+      openSnapshot: () => openSqliteSnapshot(config.db),
+      destinations: configuredDestinations(config.backup),
+      retention: config.backup.retention,
+      clock,
+      logger,
+      observer: metrics,
+    })
+    // A destination that cannot work stops the start, not the first backup hours later.
+    await backups.checkDestinations().catch((error: Error) => {
+      throw new StartupError(error.message)
+    })
+    const backupJob =
+      config.backup.scheduleMs > 0
+        ? new SingletonJob({
+            name: 'backup',
+            intervalMs: config.backup.scheduleMs,
+            meta: store.meta,
+            clock,
+            logger,
+            run: () => backups.run('schedule'),
+          })
+        : undefined
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -126,6 +156,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
+      backups,
       probesElsewhere: config.management !== undefined,
     })
     const management =
@@ -149,19 +180,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       identity,
       updates,
+      backups,
+      backupJob,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
           const address = await management.listen(config.management.addr)
           logger.info({ address }, 'management listener (health, metrics, profiling) ready')
         }
-        return http.listen({ host: config.addr.host, port: config.addr.port })
+        const address = await http.listen({ host: config.addr.host, port: config.addr.port })
+        backupJob?.start()
+        return address
       },
       async close() {
         if (closed) return
         closed = true
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
+        backupJob?.stop()
         await http.close()
         await management?.close()
         await events.close()

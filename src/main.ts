@@ -1,4 +1,5 @@
 import { createApp, StartupError } from './app.js'
+import { restoreCommand } from './backups/restore-command.js'
 import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import { openSqliteDatabase } from './db/database.js'
@@ -11,10 +12,12 @@ const USAGE_ERROR = 2
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1))
+  if (argv[0] === 'restore') return restoreCommand(argv.slice(1), (line) => process.stderr.write(`${line}\n`))
   const parsed = loadConfig(argv, process.env)
   if (parsed.kind === 'help') {
     process.stdout.write(
-      `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n`,
+      `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n` +
+        `  restore --from <file|s3://bucket/key> --to <db> [--force]   verify a backup and restore it\n`,
     )
     return 0
   }

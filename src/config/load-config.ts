@@ -5,6 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs'
 import { isIP } from 'node:net'
+import { parseRemoteLocation, type RemoteLocation } from '../backups/destination.js'
 import { type FlagOfKind, findOption, OPTIONS, type OptionFlag, type OptionSpec } from './option-table.js'
 
 export interface Config {
@@ -29,6 +30,16 @@ export interface Config {
   auth: { mode: 'single-tenant'; token: string | undefined }
   /** -management-addr: health, metrics and profiling on their own listener. */
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
+  backup: BackupConfig
+}
+
+export interface BackupConfig {
+  dir: string | undefined
+  destination: RemoteLocation | undefined
+  s3: { region: string; endpoint: string | undefined; forcePathStyle: boolean }
+  /** 0: no schedule. */
+  scheduleMs: number
+  retention: number
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'config'; config: Config }
@@ -82,6 +93,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   }
   const token = r.string('single-tenant-token')
   const management = r.management()
+  const backup = r.backup()
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -107,6 +119,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       maxBodyBytes,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
       management,
+      backup,
     },
   }
 }
@@ -315,6 +328,41 @@ class Reader {
     if ('value' in parsed) return { addr: parsed.value, pprof }
     this.invalid('management-addr', parsed.error)
     return undefined
+  }
+
+  backup(): BackupConfig {
+    const dir = this.string('backup-dir')
+    const destinationText = this.string('backup-destination')
+    let destination: RemoteLocation | undefined
+    if (destinationText !== '') {
+      const parsed = parseRemoteLocation(destinationText)
+      if ('error' in parsed) this.invalid('backup-destination', parsed.error)
+      else if (parsed.scheme === 'gs') {
+        this.invalid(
+          'backup-destination',
+          'gs:// (Google Cloud Storage) is not supported yet; use s3:// or -backup-dir',
+        )
+      } else destination = parsed
+    }
+    const endpoint = this.string('backup-s3-endpoint')
+    if (endpoint !== '' && !/^https?:\/\/[^/]/.test(endpoint)) {
+      this.invalid('backup-s3-endpoint', 'expected an http:// or https:// URL')
+    }
+    const scheduleMs = this.durationMs('backup-schedule')
+    if (scheduleMs > 0 && dir === '' && !destination) {
+      this.problem('-backup-schedule needs somewhere to write: set -backup-dir and/or -backup-destination')
+    }
+    return {
+      dir: dir === '' ? undefined : dir,
+      destination,
+      s3: {
+        region: this.string('backup-s3-region'),
+        endpoint: endpoint === '' ? undefined : endpoint,
+        forcePathStyle: this.bool('backup-s3-force-path-style'),
+      },
+      scheduleMs,
+      retention: this.int('backup-retention'),
+    }
   }
 
   ownerName(flag: 'org' | 'user'): string {

@@ -11,6 +11,9 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 
 const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-initial', initial]]
 
+/** Names of the schema migrations this build knows (a restore refuses a backup from a newer schema). */
+export const knownMigrations: readonly string[] = migrations.map(([name]) => name)
+
 export interface OpenedDatabase {
   db: Db
   close(): Promise<void>

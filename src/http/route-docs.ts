@@ -24,6 +24,7 @@ import {
   UpdateProgramResponse,
   UpdateResults,
 } from '../apitype/responses.js'
+import { CreateBackupResponse } from '../backups/backup-routes.js'
 
 /** What the OpenAPI document says about a route beyond its validation schemas. */
 export interface RouteDoc {
@@ -67,6 +68,12 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'V8 heap snapshot (management listener with -pprof)',
     tag: 'Operations',
     response: { type: 'object', additionalProperties: true, description: '.heapsnapshot' } as TSchema,
+  },
+
+  createBackup: {
+    summary: 'Take a backup now (admin): a consistent snapshot to every configured destination',
+    tag: 'Operations',
+    response: CreateBackupResponse,
   },
 
   getCurrentUser: { summary: 'The logged-in user', tag: 'Users', response: ServiceUser },

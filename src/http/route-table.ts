@@ -1,4 +1,6 @@
 import type { ApiCapability } from '../apitype/user.js'
+import { backupRoutes } from '../backups/backup-routes.js'
+import type { BackupService } from '../backups/backup-service.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
@@ -26,6 +28,7 @@ export interface RouteDeps {
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
+  backups: BackupService
   /** -management-addr is set: the health probes are served there instead. */
   probesElsewhere?: boolean
 }
@@ -43,4 +46,5 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
     updates: deps.updateStore,
     defaultPageSize: deps.historyPageSize,
   })
+  backupRoutes(app, deps)
 }

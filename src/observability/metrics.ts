@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { BackupObserver, BackupTrigger } from '../backups/backup-service.js'
 import { routeTemplate } from '../http/route-template.js'
 import type { UpdateKind, UpdateStatus } from '../updates/update.js'
 import type { UpdateObserver } from '../updates/update-observer.js'
@@ -14,7 +15,7 @@ const KIB = 1024
  * it has the same metric; process and Node.js runtime metrics keep their standard unprefixed names
  * (process_*, nodejs_*), as the Go server's process and go_* collectors do.
  */
-export class Metrics implements UpdateObserver {
+export class Metrics implements UpdateObserver, BackupObserver {
   readonly registry = new Registry()
   /** Route label by Fastify URL pattern: one entry per registered route. */
   readonly #routeLabels = new Map<string, string>()
@@ -93,6 +94,32 @@ export class Metrics implements UpdateObserver {
     registers: [this.registry],
   })
 
+  readonly #backups = new Counter({
+    name: 'pulumi_backend_backups_total',
+    help: 'Backups taken, by trigger (manual, schedule) and result (success, failure)',
+    labelNames: ['trigger', 'result'] as const,
+    registers: [this.registry],
+  })
+
+  readonly #backupSeconds = new Histogram({
+    name: 'pulumi_backend_backup_duration_seconds',
+    help: 'Time to take a backup and copy it to every destination',
+    buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [this.registry],
+  })
+
+  readonly #lastBackup = new Gauge({
+    name: 'pulumi_backend_backup_last_success_timestamp_seconds',
+    help: 'When the last successful backup of this process finished (Unix seconds)',
+    registers: [this.registry],
+  })
+
+  readonly #lastBackupBytes = new Gauge({
+    name: 'pulumi_backend_backup_last_size_bytes',
+    help: 'Size of the last successful backup file',
+    registers: [this.registry],
+  })
+
   constructor() {
     // Process CPU, memory, file descriptors, GC, and event-loop lag (nodejs_eventloop_lag_*).
     collectDefaultMetrics({ register: this.registry })
@@ -150,6 +177,20 @@ export class Metrics implements UpdateObserver {
   updateFinished(kind: UpdateKind, result: UpdateStatus, durationMs: number): void {
     this.#updatesFinished.inc({ kind, result })
     this.#updateSeconds.observe({ kind, status: result }, durationMs / 1000)
+  }
+
+  backupFinished(
+    trigger: BackupTrigger,
+    result: 'success' | 'failure',
+    seconds: number,
+    bytes: number,
+  ): void {
+    this.#backups.inc({ trigger, result })
+    this.#backupSeconds.observe(seconds)
+    if (result === 'success') {
+      this.#lastBackup.setToCurrentTime()
+      this.#lastBackupBytes.set(bytes)
+    }
   }
 
   leaseExpired(): void {

@@ -1,0 +1,30 @@
+import type { Database } from '../db/schema.js'
+
+/**
+ * Every table a backup holds, in restore order, with the key its rows are read in (a stable order makes two
+ * backups of the same data byte-identical before compression). `satisfies` makes a new table in the schema a
+ * compile error here until it is listed, so a backup can never silently leave one out.
+ */
+const TABLE_KEYS = {
+  meta: ['key'],
+  access_tokens: ['id'],
+  stacks: ['id'],
+  stack_keys: ['stack_id'],
+  state_versions: ['stack_id', 'version'],
+  updates: ['id'],
+  journal_entries: ['update_id', 'sequence_id'],
+  checkpoint_log: ['update_id', 'position'],
+  engine_events: ['update_id', 'sequence'],
+} as const satisfies Record<keyof Database, readonly string[]>
+
+export type BackupTable = keyof typeof TABLE_KEYS
+
+export const BACKUP_TABLES = Object.keys(TABLE_KEYS) as BackupTable[]
+
+export function tableKey(table: BackupTable): readonly string[] {
+  return TABLE_KEYS[table]
+}
+
+export function isBackupTable(name: string): name is BackupTable {
+  return Object.hasOwn(TABLE_KEYS, name)
+}

@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { gunzipSync, gzipSync } from 'node:zlib'
+import { restoreCommand } from '../../src/backups/restore-command.js'
+import { openSqliteDatabase } from '../../src/db/database.js'
+import { SqlMetaStore } from '../../src/db/meta-store.js'
+import { SingletonJob } from '../../src/jobs/singleton-job.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { assertApiError } from '../support/assert-api-error.js'
+import type { CliClient } from '../support/cli-client.js'
+import { sample, scrape } from '../support/prometheus.js'
+import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
+import { startTestServer, type TestServer } from '../support/test-server.js'
+
+const MASTER_KEY = 'ab'.repeat(32)
+const STACK = '/api/stacks/acme/web/dev'
+
+interface Backup {
+  name: string
+  path: string
+  sha256: string
+  rows: Record<string, number>
+}
+
+/** A stack with two state versions and a service-encrypted secret; returns the ciphertext. */
+async function seed(cli: CliClient): Promise<string> {
+  await cli.call('POST', '/api/stacks/acme/web', { body: { stackName: 'dev' } })
+  await importDeployment(cli, STACK, deploymentWith([stackResource('web', 'dev', { n: 1 })]))
+  await importDeployment(cli, STACK, deploymentWith([stackResource('web', 'dev', { n: 2 })]))
+  const encrypted = await cli.call<{ ciphertext: string }>('POST', `${STACK}/encrypt`, {
+    body: { plaintext: Buffer.from('hunter2').toString('base64') },
+  })
+  return encrypted.body.ciphertext
+}
+
+async function restore(args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = []
+  const code = await restoreCommand(args, (line) => lines.push(line))
+  return { code, output: lines.join('\n') }
+}
+
+/** Rewrites a backup file's rows and recomputes its end marker, as a careless or malicious edit would. */
+function rewriteBackup(
+  source: string,
+  target: string,
+  edit: (record: Record<string, unknown>) => void,
+): void {
+  const lines = gunzipSync(readFileSync(source)).toString('utf8').trimEnd().split('\n')
+  const body = lines.slice(0, -1).map((line, i) => {
+    if (i === 0) return line
+    const record = JSON.parse(line) as Record<string, unknown>
+    edit(record)
+    return JSON.stringify(record)
+  })
+  const text = body.map((line) => `${line}\n`).join('')
+  const end = JSON.parse(lines.at(-1) ?? '{}') as { end: { sha256: string } }
+  end.end.sha256 = createHash('sha256').update(text).digest('hex')
+  writeFileSync(target, gzipSync(`${text}${JSON.stringify(end)}\n`))
+}
+
+describe('backups and restore (SQLite, local directory)', () => {
+  let server: TestServer
+  let backupDir: string
+  let work: string
+  let ciphertext: string
+  let backup: Backup
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'pulumi-backend-backups-'))
+    backupDir = join(work, 'backups')
+    server = await startTestServer({ args: [`-backup-dir=${backupDir}`] })
+    ciphertext = await seed(server.client)
+    backup = (await server.client.call<Backup>('POST', '/api/admin/backup')).body
+  })
+  after(async () => {
+    await server.close()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('writes one complete file to -backup-dir and counts it', async () => {
+    assert.deepEqual(readdirSync(backupDir), [backup.name], 'no temporary file left beside it')
+    assert.equal(backup.path, join(backupDir, backup.name))
+    assert.equal(backup.rows.stacks, 1)
+    assert.equal(backup.rows.state_versions, 2)
+    assert.equal(backup.rows.stack_keys, 1)
+    const metrics = await scrape(server.url)
+    assert.equal(sample(metrics, 'pulumi_backend_backups_total', { trigger: 'manual', result: 'success' }), 1)
+  })
+
+  it('restores into a new database that serves the same state and decrypts the same secrets', async () => {
+    const target = join(work, 'restored.db')
+    const { code, output } = await restore([
+      '--from',
+      backup.path,
+      '--to',
+      target,
+      `-master-key=${MASTER_KEY}`,
+    ])
+    assert.equal(code, 0, output)
+    assert.match(output, /verified: .*state_versions 2/)
+    assert.deepEqual(
+      readdirSync(work).filter((name) => name.includes('restoring')),
+      [],
+      'the temporary database was renamed',
+    )
+    const restored = await startTestServer({ args: [`-db=${target}`] })
+    try {
+      const before = await exportDeployment(server.client, STACK)
+      const after = await exportDeployment(restored.client, STACK)
+      assert.deepEqual(after.body, before.body)
+      const older = await exportDeployment(restored.client, STACK, { version: 1 })
+      assert.deepEqual(older.body, (await exportDeployment(server.client, STACK, { version: 1 })).body)
+      const decrypted = await restored.client.call<{ plaintext: string }>('POST', `${STACK}/decrypt`, {
+        body: { ciphertext },
+      })
+      assert.equal(Buffer.from(decrypted.body.plaintext, 'base64').toString(), 'hunter2')
+    } finally {
+      await restored.close()
+    }
+  })
+
+  it('refuses a non-empty target unless --force, and then replaces its content', async () => {
+    const target = join(work, 'busy.db')
+    const other = await startTestServer({ args: [`-db=${target}`] })
+    await other.client.call('POST', '/api/stacks/acme/other', { body: { stackName: 'x' } })
+    await other.close()
+    const refused = await restore(['--from', backup.path, '--to', target])
+    assert.equal(refused.code, 1)
+    assert.match(
+      refused.output,
+      /is not empty \(.*stacks 1.*\); restore into a new database, or pass --force/,
+    )
+    const forced = await restore(['--from', backup.path, '--to', target, '--force'])
+    assert.equal(forced.code, 0, forced.output)
+    const database = await openSqliteDatabase(target)
+    try {
+      const stacks = await database.db.selectFrom('stacks').select(['project', 'name']).execute()
+      assert.deepEqual(stacks, [{ project: 'web', name: 'dev' }])
+    } finally {
+      await database.close()
+    }
+  })
+
+  it('refuses a corrupt, truncated or tampered file before writing anything', async () => {
+    const bytes = readFileSync(backup.path)
+    const cases: [string, Buffer | ((path: string) => void), RegExp][] = [
+      ['truncated', bytes.subarray(0, Math.floor(bytes.length / 2)), /not a readable backup file|truncated/],
+      [
+        'flipped',
+        Buffer.from(bytes.map((b, i) => (i === Math.floor(bytes.length / 2) ? b ^ 0xff : b))),
+        /not a readable|hash/,
+      ],
+      ['not a backup', gzipSync('{"hello":1}\n'), /not a pulumi-backend backup file/],
+      [
+        'state edited, end marker recomputed',
+        (path) =>
+          rewriteBackup(backup.path, path, (record) => {
+            const row = record.r as Record<string, unknown>
+            if (record.t === 'state_versions' && row.encoding === 'gzip') {
+              row.deployment = { $b: gzipSync('{"version":3,"deployment":{}}').toString('base64') }
+            }
+          }),
+        /state version \d of stack .* does not match its hash/,
+      ],
+    ]
+    for (const [label, content, expected] of cases) {
+      const file = join(work, `${label.replaceAll(' ', '-')}.pbk.gz`)
+      if (typeof content === 'function') content(file)
+      else writeFileSync(file, content)
+      const target = join(work, `never-${label.replaceAll(' ', '-')}.db`)
+      const { code, output } = await restore(['--from', file, '--to', target])
+      assert.equal(code, 1, `${label}: ${output}`)
+      assert.match(output, expected, label)
+      assert.match(output, /nothing was written/, label)
+      assert.equal(existsSync(target), false, `${label}: no target database was created`)
+    }
+  })
+
+  it('refuses to restore with a master key that does not open the backup', async () => {
+    const target = join(work, 'wrong-key.db')
+    const { code, output } = await restore([
+      '--from',
+      backup.path,
+      '--to',
+      target,
+      `-master-key=${'cd'.repeat(32)}`,
+    ])
+    assert.equal(code, 1)
+    assert.match(output, /not the key of this backup/)
+    assert.equal(existsSync(target), false)
+  })
+})
+
+describe('backup admin route without a destination', () => {
+  let server: TestServer
+  before(async () => {
+    server = await startTestServer()
+  })
+  after(() => server.close())
+
+  it('answers 409 with what to configure', async () => {
+    await assertApiError(
+      server.client.call('POST', '/api/admin/backup'),
+      409,
+      /no backup destination configured: start the server with -backup-dir/,
+    )
+  })
+
+  it('needs a login', async () => {
+    const response = await fetch(`${server.url}/api/admin/backup`, { method: 'POST' })
+    assert.equal(response.status, 401)
+  })
+})
+
+describe('scheduled backups are a singleton job', () => {
+  it('runs once per period across replicas sharing the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-job-'))
+    const database = await openSqliteDatabase(join(dir, 'db.sqlite'))
+    try {
+      let now = 1_000_000
+      const clock = { now: () => now }
+      const runs: string[] = []
+      const replica = (name: string) =>
+        new SingletonJob({
+          name: 'backup',
+          intervalMs: 60_000,
+          meta: new SqlMetaStore(database.db),
+          clock,
+          logger: silentLogger(),
+          run: async () => {
+            runs.push(name)
+          },
+        })
+      const [a, b] = [replica('a'), replica('b')]
+      assert.deepEqual(await Promise.all([a.runOnce(), b.runOnce()]), [true, false])
+      now += 30_000
+      assert.deepEqual([await a.runOnce(), await b.runOnce()], [false, false], 'not due yet')
+      now += 30_000
+      assert.deepEqual([await b.runOnce(), await a.runOnce()], [true, false])
+      assert.deepEqual(runs, ['a', 'b'])
+    } finally {
+      await database.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a scheduled run writes a backup through the server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-sched-'))
+    const server = await startTestServer({
+      args: [`-backup-dir=${dir}`, '-backup-schedule=1h', '-backup-retention=2'],
+    })
+    try {
+      assert.ok(server.app.backupJob)
+      assert.equal(await server.app.backupJob.runOnce(), true)
+      assert.equal(await server.app.backupJob.runOnce(), false, 'the next one is due in an hour')
+      for (let i = 0; i < 2; i++) await server.client.call('POST', '/api/admin/backup')
+      assert.equal(readdirSync(dir).length, 2, 'retention keeps the newest two')
+      const metrics = await scrape(server.url)
+      assert.equal(
+        sample(metrics, 'pulumi_backend_backups_total', { trigger: 'schedule', result: 'success' }),
+        1,
+      )
+    } finally {
+      await server.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
