@@ -1,7 +1,10 @@
 // Real answers against the documented ones (ROUTE_DOCS): the OpenAPI document must describe what the server sends,
 // field for field. Drives a CLI-like session over HTTP and checks each success body.
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
 import type { TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import { ROUTE_DOCS } from '../../src/http/route-docs.js'
@@ -60,7 +63,9 @@ function assertDocumented(operationId: string, body: unknown): void {
 describe('documented answers are the answers', () => {
   let server: TestServer
   let cli: CliClient
-  useTestServer({}, (started) => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'pulumi-backend-openapi-backups-'))
+  after(() => rmSync(backupDir, { recursive: true, force: true }))
+  useTestServer({ args: [`-backup-dir=${backupDir}`] }, (started) => {
     server = started
     cli = started.client
   })
@@ -190,6 +195,7 @@ describe('documented answers are the answers', () => {
     const previewId = String((preview.body as { updateID: string }).updateID)
     await call('cancelUpdate', 'POST', `${base}/update/${previewId}/cancel`)
 
+    await call('createBackup', 'POST', '/api/admin/backup')
     await call('renameStack', 'POST', `${base}/rename`, { body: { newName: 'prod' } })
     await call('deleteStack', 'DELETE', `${base.replace(/dev$/, 'prod')}?force=true`)
     // Every route with a JSON answer (not HEAD projectExists, /metrics, /api/openapi) was checked.
