@@ -18,8 +18,8 @@ import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
-import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
+import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { EventBuffer } from './updates/event-buffer.js'
@@ -56,8 +56,6 @@ export class StartupError extends Error {
   override name = 'StartupError'
 }
 
-const CANARY_KEY = 'master_key_canary'
-
 /** The one composition root, used by main and by every test. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock
@@ -70,7 +68,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {
     const store = new SqlStore(database.db)
-    const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
+    const { keys, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
+      (error: unknown) => {
+        throw error instanceof KeyCheckError ? new StartupError(error.message) : error
+      },
+    )
 
     const identity = new IdentityService({
       store,
@@ -87,7 +89,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       .compressBacklog()
       .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
-    const secrets = new SecretsService({ store, masterKey, clock })
+    const secrets = new SecretsService({ store, keys, clock })
 
     const events = new EventBuffer({
       logs: store.updateLogs,
@@ -209,35 +211,4 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await database.close()
     throw error
   }
-}
-
-/**
- * The master key never touches the database; an encrypted canary does, so a wrong or missing key is caught at
- * startup instead of as undecryptable secrets later.
- */
-async function unlockMasterKey(
-  store: Store,
-  configured: string | undefined,
-): Promise<{ masterKey: MasterKey; generatedHex: string | undefined }> {
-  const canary = await store.meta.get(CANARY_KEY)
-  if (configured) {
-    const masterKey = MasterKey.fromHex(configured)
-    if (canary && !canaryMatches(masterKey, canary)) {
-      throw new StartupError(
-        'the configured master key does not match the one this database was created with; ' +
-          'start with the original -master-key (PULUMI_BACKEND_MASTER_KEY), or secrets stored here cannot be decrypted',
-      )
-    }
-    if (!canary) await store.meta.setIfAbsent(CANARY_KEY, makeCanary(masterKey))
-    return { masterKey, generatedHex: undefined }
-  }
-  if (canary) {
-    throw new StartupError(
-      'this database is protected by a master key, but none was given; ' +
-        'start with -master-key=<64 hex chars> or set PULUMI_BACKEND_MASTER_KEY to the key printed on first start',
-    )
-  }
-  const generated = MasterKey.generate()
-  await store.meta.setIfAbsent(CANARY_KEY, makeCanary(generated.key))
-  return { masterKey: generated.key, generatedHex: generated.hex }
 }

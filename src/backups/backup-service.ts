@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
+import { describeError } from '../lib/describe-error.js'
 import { type BackupDestination, backupName } from './destination.js'
 import type { DatabaseSnapshot } from './sqlite-snapshot.js'
 import { writeBackupFile } from './write-backup.js'
@@ -148,13 +149,4 @@ export class BackupService {
       )
     }
   }
-}
-
-/** An error as an operator can read it: the SDK's error name and message, never a request or credentials. */
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error)
-  const code = (error as NodeJS.ErrnoException).code
-  const name = code ?? (error.name !== 'Error' ? error.name : undefined)
-  const message = error.message && error.message !== 'UnknownError' ? error.message : ''
-  return [name, message].filter(Boolean).join(': ') || 'unknown error'
 }

@@ -2,16 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config/load-config.js'
-import { canaryMatches, MasterKey } from '../secrets/master-key.js'
-import { describeError } from './backup-service.js'
+import { describeError } from '../lib/describe-error.js'
+import { CANARY_META_KEYS, canaryOpens } from '../secrets/key-provider.js'
+import { keyProviderFor } from '../secrets/unlock-secrets.js'
 import { RestoreError, restoreBackup } from './restore.js'
 import { S3Destination } from './s3-destination.js'
 
 export const RESTORE_USAGE =
   'usage: pulumi-backend restore --from <file | s3://bucket/key> --to <database> [--force] [-master-key HEX]\n' +
   '         [-backup-s3-region R] [-backup-s3-endpoint URL] [-backup-s3-force-path-style]\n'
-
-const MASTER_KEY_CANARY = 'master_key_canary'
 
 /**
  * `pulumi-backend restore`: verifies a backup completely, then writes it into a new (or, with --force, an existing)
@@ -58,23 +57,26 @@ export async function restoreCommand(args: string[], print: (line: string) => vo
     } else if (/^[a-z0-9]+:\/\//i.test(from)) {
       throw new RestoreError(`--from ${from}: expected a file path or s3://bucket/key`)
     }
-    const masterKey = config.masterKey ? MasterKey.fromHex(config.masterKey) : undefined
+    const current = config.secrets.current
+    const keys = current.provider === 'local' && !current.masterKey ? undefined : keyProviderFor(current)
     await restoreBackup({
       file,
       to,
       force,
       progress: print,
-      ...(masterKey && {
+      ...(keys && {
         checkKey: async (meta) => {
-          const canary = meta.get(MASTER_KEY_CANARY)
-          if (canary === undefined) return 'the backup has no master-key canary to check -master-key against'
-          return canaryMatches(masterKey, canary)
+          const canary = meta.get(CANARY_META_KEYS[keys.kind])
+          if (canary === undefined)
+            return `the backup has no ${keys.kind} key canary to check ${keys.description} against`
+          return (await canaryOpens(keys, canary))
             ? undefined
-            : 'the given -master-key is not the key of this backup (its canary does not open); secrets would be unreadable'
+            : `${keys.description} is not the key of this backup (its canary does not open); secrets would be unreadable`
         },
       }),
     })
-    if (!masterKey) print('note: no -master-key given, so the key canary was not checked against a key')
+    if (!keys)
+      print('note: no -master-key or -kms-key given, so the key canary was not checked against a key')
     return 0
   } catch (error) {
     if (error instanceof RestoreError) {

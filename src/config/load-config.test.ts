@@ -56,6 +56,17 @@ describe('loadConfig defaults', () => {
       maxBodyBytes: 536870912,
       auth: { mode: 'single-tenant', token: undefined },
       management: undefined,
+      backup: {
+        dir: undefined,
+        destination: undefined,
+        s3: { region: 'us-east-1', endpoint: undefined, forcePathStyle: false },
+        scheduleMs: 0,
+        retention: 0,
+      },
+      secrets: {
+        current: { provider: 'local', masterKey: undefined, kmsKey: undefined },
+        migrateFrom: undefined,
+      },
     })
   })
 
@@ -572,5 +583,62 @@ describe('loadConfig collects every problem at once', () => {
     assert.deepEqual(error.problems, expected)
     assert.equal(error.name, 'ConfigError')
     assert.equal(error.message, ['invalid configuration:', ...expected.map((p) => `  - ${p}`)].join('\n'))
+  })
+})
+
+describe('loadConfig backups', () => {
+  it('parses s3:// destinations with the Go default prefix and a trailing slash', () => {
+    assert.deepEqual(load(['-backup-destination=s3://b']).backup.destination, {
+      scheme: 's3',
+      bucket: 'b',
+      prefix: 'backups/',
+    })
+    assert.equal(load(['-backup-destination=s3://b/x/y']).backup.destination?.prefix, 'x/y/')
+  })
+
+  it('rejects other schemes, gs:// for now, a bad endpoint and a schedule with nowhere to write', () => {
+    assert.deepEqual(problems(['-backup-destination=ftp://x']), [
+      'invalid value "ftp://x" for -backup-destination: expected s3://bucket[/prefix] or gs://bucket[/prefix]',
+    ])
+    assert.match(problems(['-backup-destination=gs://b'])[0] ?? '', /gs:\/\/ .* not supported yet/)
+    assert.match(
+      problems(['-backup-s3-endpoint=localhost:9000'])[0] ?? '',
+      /expected an http:\/\/ or https:\/\/ URL/,
+    )
+    assert.deepEqual(problems(['-backup-schedule=1h']), [
+      '-backup-schedule needs somewhere to write: set -backup-dir and/or -backup-destination',
+    ])
+  })
+})
+
+describe('loadConfig secrets providers and migration (Go startup_config.go rules)', () => {
+  it('needs -kms-key for a KMS provider', () => {
+    assert.deepEqual(problems(['-secrets-provider=awskms']), ['-secrets-provider=awskms requires -kms-key'])
+    assert.deepEqual(load(['-secrets-provider=awskms', '-kms-key=alias/pulumi']).secrets.current, {
+      provider: 'awskms',
+      masterKey: undefined,
+      kmsKey: 'alias/pulumi',
+    })
+  })
+
+  it('checks the old provider and its key for -migrate-secrets-key, never echoing a key', () => {
+    assert.deepEqual(problems(['-migrate-secrets-key', `-master-key=${KEY}`]), [
+      '-migrate-secrets-key requires -old-secrets-provider (local or awskms)',
+    ])
+    assert.deepEqual(
+      problems(['-migrate-secrets-key', '-old-secrets-provider=local', '-old-master-key=abc']),
+      [
+        '-migrate-secrets-key to the local provider requires an explicit -master-key (the new key)',
+        '-old-secrets-provider=local requires -old-master-key (64 hex characters)',
+      ],
+    )
+    const config = load([
+      '-migrate-secrets-key',
+      '-secrets-provider=awskms',
+      '-kms-key=k',
+      '-old-secrets-provider=local',
+      `-old-master-key=${KEY}`,
+    ])
+    assert.deepEqual(config.secrets.migrateFrom, { provider: 'local', masterKey: KEY, kmsKey: undefined })
   })
 })

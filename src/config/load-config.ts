@@ -31,6 +31,23 @@ export interface Config {
   /** -management-addr: health, metrics and profiling on their own listener. */
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
   backup: BackupConfig
+  secrets: SecretsConfig
+}
+
+export type SecretsProviderName = 'local' | 'awskms' | 'gcpkms'
+
+/** One key-wrapping provider and its key. */
+export interface ProviderConfig {
+  provider: SecretsProviderName
+  /** local: hex master key (undefined = generate on a new database). */
+  masterKey: string | undefined
+  kmsKey: string | undefined
+}
+
+export interface SecretsConfig {
+  current: ProviderConfig
+  /** -migrate-secrets-key: re-wrap from this provider to `current`, then exit. */
+  migrateFrom: ProviderConfig | undefined
 }
 
 export interface BackupConfig {
@@ -94,6 +111,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const token = r.string('single-tenant-token')
   const management = r.management()
   const backup = r.backup()
+  const secrets = r.secrets(masterKey === '' ? undefined : masterKey)
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -120,6 +138,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
       management,
       backup,
+      secrets,
     },
   }
 }
@@ -328,6 +347,44 @@ class Reader {
     if ('value' in parsed) return { addr: parsed.value, pprof }
     this.invalid('management-addr', parsed.error)
     return undefined
+  }
+
+  secrets(masterKey: string | undefined): SecretsConfig {
+    const provider = this.enumValue('secrets-provider')
+    const kmsKey = this.string('kms-key')
+    // As the Go server (startup_config.go): a KMS provider needs its key name.
+    if (provider !== 'local' && kmsKey === '') this.problem(`-secrets-provider=${provider} requires -kms-key`)
+    if (provider === 'gcpkms') {
+      this.problem('-secrets-provider=gcpkms is not supported yet by this server; use local or awskms')
+    }
+    const current: ProviderConfig = { provider, masterKey, kmsKey: kmsKey === '' ? undefined : kmsKey }
+    if (!this.bool('migrate-secrets-key')) return { current, migrateFrom: undefined }
+    if (provider === 'local' && !masterKey) {
+      this.problem(
+        '-migrate-secrets-key to the local provider requires an explicit -master-key (the new key)',
+      )
+    }
+    const old = this.string('old-secrets-provider')
+    const oldMasterKey = this.string('old-master-key')
+    const oldKmsKey = this.string('old-kms-key')
+    if (old !== 'local' && old !== 'awskms') {
+      if (old === '') this.problem('-migrate-secrets-key requires -old-secrets-provider (local or awskms)')
+      else this.invalid('old-secrets-provider', 'with -migrate-secrets-key, expected local or awskms')
+      return { current, migrateFrom: undefined }
+    }
+    if (old === 'local' && !/^[0-9a-fA-F]{64}$/.test(oldMasterKey)) {
+      this.problem('-old-secrets-provider=local requires -old-master-key (64 hex characters)')
+    }
+    if (old === 'awskms' && oldKmsKey === '')
+      this.problem('-old-secrets-provider=awskms requires -old-kms-key')
+    return {
+      current,
+      migrateFrom: {
+        provider: old,
+        masterKey: oldMasterKey === '' ? undefined : oldMasterKey,
+        kmsKey: oldKmsKey === '' ? undefined : oldKmsKey,
+      },
+    }
   }
 
   backup(): BackupConfig {

@@ -40,13 +40,26 @@ describe('option table', () => {
       'max-body-size': '536870912',
       'management-addr': '',
       pprof: 'false',
+      'secrets-provider': 'local',
+      'kms-key': '',
+      'migrate-secrets-key': 'false',
+      'old-secrets-provider': '',
+      'old-master-key': '',
+      'old-kms-key': '',
+      'backup-dir': '',
+      'backup-destination': '',
+      'backup-s3-region': 'us-east-1',
+      'backup-s3-endpoint': '',
+      'backup-s3-force-path-style': 'false',
+      'backup-schedule': '0',
+      'backup-retention': '0',
     })
   })
 
-  it('marks exactly the master key and the token as secret', () => {
+  it('marks exactly the master keys and the token as secret', () => {
     assert.deepEqual(
       OPTIONS.filter((o) => o.secret).map((o) => o.flag),
-      ['master-key', 'single-tenant-token'],
+      ['master-key', 'single-tenant-token', 'old-master-key'],
     )
   })
 

@@ -248,6 +248,58 @@ export const OPTIONS = [
     secret: false,
   },
   {
+    flag: 'secrets-provider',
+    env: 'PULUMI_BACKEND_SECRETS_PROVIDER',
+    kind: 'enum',
+    values: ['local', 'awskms', 'gcpkms'],
+    default: 'local',
+    description: 'what wraps the per-stack secret keys: local (-master-key), awskms or gcpkms (-kms-key)',
+    secret: false,
+  },
+  {
+    flag: 'kms-key',
+    env: 'PULUMI_BACKEND_KMS_KEY',
+    kind: 'string',
+    default: '',
+    description:
+      'KMS key for awskms (key id, ARN or alias/NAME) or gcpkms (projects/P/locations/L/keyRings/R/cryptoKeys/K)',
+    secret: false,
+  },
+  {
+    flag: 'migrate-secrets-key',
+    env: 'PULUMI_BACKEND_MIGRATE_SECRETS_KEY',
+    kind: 'bool',
+    default: 'false',
+    description:
+      're-wrap every stack key from the -old-* provider to the configured one, verify each, then exit (resumable)',
+    secret: false,
+  },
+  {
+    flag: 'old-secrets-provider',
+    env: 'PULUMI_BACKEND_OLD_SECRETS_PROVIDER',
+    kind: 'string',
+    default: '',
+    description:
+      'with -migrate-secrets-key: the provider the keys are wrapped with now (local, awskms, gcpkms)',
+    secret: false,
+  },
+  {
+    flag: 'old-master-key',
+    env: 'PULUMI_BACKEND_OLD_MASTER_KEY',
+    kind: 'string',
+    default: '',
+    description: 'with -migrate-secrets-key from local: the current master key (64 hex characters)',
+    secret: true,
+  },
+  {
+    flag: 'old-kms-key',
+    env: 'PULUMI_BACKEND_OLD_KMS_KEY',
+    kind: 'string',
+    default: '',
+    description: 'with -migrate-secrets-key from awskms or gcpkms: the current KMS key',
+    secret: false,
+  },
+  {
     flag: 'backup-dir',
     env: 'PULUMI_BACKEND_BACKUP_DIR',
     kind: 'string',

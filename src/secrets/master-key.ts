@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { open, seal } from './aes-gcm.js'
+import type { KeyProvider } from './key-provider.js'
 
-/** The root of the key hierarchy: wraps per-stack data keys. Never logged, never stored. */
-export class MasterKey {
+/** The root of the key hierarchy for `-secrets-provider=local`: wraps per-stack data keys. Never logged or stored. */
+export class MasterKey implements KeyProvider {
+  readonly kind = 'local'
+  readonly description = 'the local master key (-master-key)'
   readonly #key: Buffer
 
   private constructor(key: Buffer) {
@@ -20,11 +23,11 @@ export class MasterKey {
     return { key: new MasterKey(raw), hex: raw.toString('hex') }
   }
 
-  wrap(plaintext: Buffer, context: string): Buffer {
+  async wrap(plaintext: Buffer, context: string): Promise<Buffer> {
     return seal(this.#key, plaintext, context)
   }
 
-  unwrap(wrapped: Buffer, context: string): Buffer | undefined {
+  async unwrap(wrapped: Buffer, context: string): Promise<Buffer | undefined> {
     return open(this.#key, wrapped, context)
   }
 
@@ -32,16 +35,4 @@ export class MasterKey {
   toJSON(): string {
     return '[master key]'
   }
-}
-
-const CANARY_CONTEXT = 'pulumi-backend:master-key-canary'
-const CANARY_TEXT = 'pulumi-backend master key canary v1'
-
-/** An encrypted known value stored in the database, so a wrong master key is caught at startup. */
-export function makeCanary(key: MasterKey): string {
-  return key.wrap(Buffer.from(CANARY_TEXT), CANARY_CONTEXT).toString('base64')
-}
-
-export function canaryMatches(key: MasterKey, canary: string): boolean {
-  return key.unwrap(Buffer.from(canary, 'base64'), CANARY_CONTEXT)?.toString() === CANARY_TEXT
 }

@@ -4,15 +4,15 @@ import { InvalidError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import { LruCache } from '../lib/lru.js'
 import { open, seal } from './aes-gcm.js'
-import type { MasterKey } from './master-key.js'
+import type { KeyProvider } from './key-provider.js'
 
-// Per-stack envelope encryption: one random 256-bit data key per stack, wrapped by the master key. Values are
-// sealed with AES-256-GCM and bound (AAD) to the stack's immutable id, so a rename keeps them decryptable while a
-// ciphertext copied to another stack is refused.
+// Per-stack envelope encryption: one random 256-bit data key per stack, wrapped by the key provider (the local
+// master key or a cloud KMS key). Values are sealed with AES-256-GCM and bound (AAD) to the stack's immutable id,
+// so a rename keeps them decryptable while a ciphertext copied to another stack is refused.
 export class SecretsService {
   readonly #keys = new LruCache<string, Promise<Buffer>>(10_000)
 
-  constructor(private readonly deps: { store: Store; masterKey: MasterKey; clock: Clock }) {}
+  constructor(private readonly deps: { store: Store; keys: KeyProvider; clock: Clock }) {}
 
   async encrypt(stackId: string, plaintexts: readonly Buffer[]): Promise<Buffer[]> {
     const key = await this.#dataKey(stackId)
@@ -44,18 +44,18 @@ export class SecretsService {
   }
 
   async #loadOrCreateKey(stackId: string): Promise<Buffer> {
-    const { store, masterKey, clock } = this.deps
+    const { store, keys, clock } = this.deps
     const context = keyContext(stackId)
     // insertIfAbsent is first-writer-wins in the database, so concurrent first use (even across nodes)
     // settles on exactly one key; everyone unwraps the stored one.
     const wrapped =
       (await store.stackKeys.get(stackId)) ??
-      (await store.stackKeys.insertIfAbsent(stackId, masterKey.wrap(randomBytes(32), context), clock.now()))
-    const key = masterKey.unwrap(wrapped, context)
-    if (!key) throw new Error(`stack key of ${stackId} cannot be unwrapped with the configured master key`)
+      (await store.stackKeys.insertIfAbsent(stackId, await keys.wrap(randomBytes(32), context), clock.now()))
+    const key = await keys.unwrap(wrapped, context)
+    if (!key) throw new Error(`stack key of ${stackId} cannot be unwrapped with ${keys.description}`)
     return key
   }
 }
 
-const keyContext = (stackId: string) => `pulumi-backend:stack-key:${stackId}`
+export const keyContext = (stackId: string) => `pulumi-backend:stack-key:${stackId}`
 const valueContext = (stackId: string) => `pulumi-backend:stack-secret:${stackId}`
