@@ -7,6 +7,7 @@ import { SqlStore } from './db/store.js'
 import { IdentityService } from './identity/identity-service.js'
 import { systemClock } from './lib/clock.js'
 import { createLogger } from './observability/logger.js'
+import { migrateSecretsKeyCommand } from './secrets/migrate-command.js'
 
 const USAGE_ERROR = 2
 
@@ -22,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   const { config } = parsed
+  if (config.secrets.migrateFrom) {
+    return migrateSecretsKeyCommand(config, (line) => process.stderr.write(`${line}\n`))
+  }
   const logger = createLogger(config.logFormat)
   const app = await createApp(config, { logger })
   const { masterKeyHex, adminToken } = app.firstStart

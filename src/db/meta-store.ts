@@ -8,6 +8,7 @@ export interface MetaStore {
   setIfAbsent(key: string, value: string): Promise<string>
   /** Replaces the value only if it is still `expected` (undefined: absent); true when this call changed it. */
   compareAndSet(key: string, expected: string | undefined, value: string): Promise<boolean>
+  delete(key: string): Promise<void>
 }
 
 export class SqlMetaStore implements MetaStore {
@@ -43,5 +44,9 @@ export class SqlMetaStore implements MetaStore {
       .where('value', '=', expected)
       .executeTakeFirst()
     return Number(updated.numUpdatedRows) === 1
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.db.deleteFrom('meta').where('key', '=', key).execute()
   }
 }

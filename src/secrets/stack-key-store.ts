@@ -5,6 +5,10 @@ export interface StackKeyStore {
   get(stackId: string): Promise<Buffer | undefined>
   /** Stores the wrapped key unless one exists; returns whichever key is stored (first writer wins). */
   insertIfAbsent(stackId: string, wrappedKey: Buffer, at: number): Promise<Buffer>
+  /** Up to `limit` keys in stack-id order, after `afterStackId` (paging through every key). */
+  page(afterStackId: string, limit: number): Promise<{ stackId: string; wrappedKey: Buffer }[]>
+  /** Replaces a wrapped key only if it is still `expected`; true when this call replaced it. */
+  replace(stackId: string, expected: Buffer, wrappedKey: Buffer): Promise<boolean>
 }
 
 export class SqlStackKeyStore implements StackKeyStore {
@@ -28,5 +32,26 @@ export class SqlStackKeyStore implements StackKeyStore {
     const stored = await this.get(stackId)
     if (!stored) throw new Error('stack key vanished after insert')
     return stored
+  }
+
+  async page(afterStackId: string, limit: number): Promise<{ stackId: string; wrappedKey: Buffer }[]> {
+    const rows = await this.db
+      .selectFrom('stack_keys')
+      .select(['stack_id', 'wrapped_key'])
+      .where('stack_id', '>', afterStackId)
+      .orderBy('stack_id')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => ({ stackId: row.stack_id, wrappedKey: row.wrapped_key }))
+  }
+
+  async replace(stackId: string, expected: Buffer, wrappedKey: Buffer): Promise<boolean> {
+    const result = await this.db
+      .updateTable('stack_keys')
+      .set({ wrapped_key: wrappedKey })
+      .where('stack_id', '=', stackId)
+      .where('wrapped_key', '=', expected)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
   }
 }
