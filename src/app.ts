@@ -18,6 +18,7 @@ import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
+import { otlpProtocol, startTracing } from './observability/tracing.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
 import { StackService } from './stacks/stack-service.js'
@@ -66,8 +67,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
   })
   metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
+  let tracing: Awaited<ReturnType<typeof startTracing>> | undefined
   try {
-    const store = new SqlStore(database.db)
+    if (config.otelServiceName) {
+      const protocol = otlpProtocol(process.env)
+      if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+        throw new StartupError(
+          `OTLP protocol "${protocol}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json ` +
+            "(an OpenTelemetry Collector's port 4318)",
+        )
+      }
+      tracing = await startTracing(config.otelServiceName, process.env)
+    }
+    const store = new SqlStore(database.db, undefined, tracing)
     const { keys, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
       (error: unknown) => {
         throw error instanceof KeyCheckError ? new StartupError(error.message) : error
@@ -146,6 +158,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       routes,
     )
+    if (tracing) {
+      const { describe } = tracing
+      tracing.instrument(http.server)
+      http.addHook('onResponse', async (request, reply) => describe(request, reply.statusCode))
+    }
     await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
@@ -205,10 +222,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await events.close()
         await state.close()
         await database.close()
+        await tracing?.shutdown()
       },
     }
   } catch (error) {
     await database.close()
+    await tracing?.shutdown()
     throw error
   }
 }

@@ -67,6 +67,7 @@ describe('loadConfig defaults', () => {
         current: { provider: 'local', masterKey: undefined, kmsKey: undefined },
         migrateFrom: undefined,
       },
+      otelServiceName: undefined,
     })
   })
 

@@ -32,6 +32,8 @@ export interface Config {
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
   backup: BackupConfig
   secrets: SecretsConfig
+  /** -otel-service-name: tracing on under this name. */
+  otelServiceName: string | undefined
 }
 
 export type SecretsProviderName = 'local' | 'awskms' | 'gcpkms'
@@ -112,6 +114,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const management = r.management()
   const backup = r.backup()
   const secrets = r.secrets(masterKey === '' ? undefined : masterKey)
+  const otelServiceName = r.string('otel-service-name')
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -139,6 +142,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       management,
       backup,
       secrets,
+      otelServiceName: otelServiceName === '' ? undefined : otelServiceName,
     },
   }
 }

@@ -40,6 +40,7 @@ describe('option table', () => {
       'max-body-size': '536870912',
       'management-addr': '',
       pprof: 'false',
+      'otel-service-name': '',
       'secrets-provider': 'local',
       'kms-key': '',
       'migrate-secrets-key': 'false',

@@ -248,6 +248,16 @@ export const OPTIONS = [
     secret: false,
   },
   {
+    flag: 'otel-service-name',
+    env: 'PULUMI_BACKEND_OTEL_SERVICE_NAME',
+    kind: 'string',
+    default: '',
+    description:
+      'enable OpenTelemetry tracing under this service name, exported over OTLP/HTTP as the standard ' +
+      'OTEL_EXPORTER_OTLP_* variables say',
+    secret: false,
+  },
+  {
     flag: 'secrets-provider',
     env: 'PULUMI_BACKEND_SECRETS_PROVIDER',
     kind: 'enum',

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
+import { type SpanRunner, untraced } from '../observability/spans.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackStore } from '../stacks/sql-stack-store.js'
@@ -41,6 +42,7 @@ export class SqlStore implements Store {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly effects?: (() => void)[],
+    private readonly spans: SpanRunner = untraced,
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
@@ -55,7 +57,9 @@ export class SqlStore implements Store {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
+    const result = await this.spans.child('db.transaction', { 'db.system': 'sqlite' }, () =>
+      this.db.transaction().execute((trx) => work(new SqlStore(trx, effects))),
+    )
     for (const effect of effects) effect()
     return result
   }
