@@ -64,7 +64,7 @@ describe('loadConfig defaults', () => {
         retention: 0,
       },
       secrets: {
-        current: { provider: 'local', masterKey: undefined, kmsKey: undefined },
+        current: { provider: 'local', masterKey: undefined, kmsKey: undefined, kmsEndpoint: undefined },
         migrateFrom: undefined,
       },
       otelServiceName: undefined,
@@ -619,12 +619,16 @@ describe('loadConfig secrets providers and migration (Go startup_config.go rules
       provider: 'awskms',
       masterKey: undefined,
       kmsKey: 'alias/pulumi',
+      kmsEndpoint: undefined,
     })
+    assert.deepEqual(problems(['-secrets-provider=gcpkms', '-kms-key=my-key']), [
+      'invalid value "my-key" for -kms-key: expected projects/P/locations/L/keyRings/R/cryptoKeys/K',
+    ])
   })
 
   it('checks the old provider and its key for -migrate-secrets-key, never echoing a key', () => {
     assert.deepEqual(problems(['-migrate-secrets-key', `-master-key=${KEY}`]), [
-      '-migrate-secrets-key requires -old-secrets-provider (local or awskms)',
+      '-migrate-secrets-key requires -old-secrets-provider (local, awskms or gcpkms)',
     ])
     assert.deepEqual(
       problems(['-migrate-secrets-key', '-old-secrets-provider=local', '-old-master-key=abc']),
@@ -640,6 +644,11 @@ describe('loadConfig secrets providers and migration (Go startup_config.go rules
       '-old-secrets-provider=local',
       `-old-master-key=${KEY}`,
     ])
-    assert.deepEqual(config.secrets.migrateFrom, { provider: 'local', masterKey: KEY, kmsKey: undefined })
+    assert.deepEqual(config.secrets.migrateFrom, {
+      provider: 'local',
+      masterKey: KEY,
+      kmsKey: undefined,
+      kmsEndpoint: undefined,
+    })
   })
 })

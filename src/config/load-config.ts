@@ -44,6 +44,8 @@ export interface ProviderConfig {
   /** local: hex master key (undefined = generate on a new database). */
   masterKey: string | undefined
   kmsKey: string | undefined
+  /** gcpkms: API endpoint host:port (undefined: Google's). */
+  kmsEndpoint: string | undefined
 }
 
 export interface SecretsConfig {
@@ -355,13 +357,13 @@ class Reader {
 
   secrets(masterKey: string | undefined): SecretsConfig {
     const provider = this.enumValue('secrets-provider')
-    const kmsKey = this.string('kms-key')
-    // As the Go server (startup_config.go): a KMS provider needs its key name.
-    if (provider !== 'local' && kmsKey === '') this.problem(`-secrets-provider=${provider} requires -kms-key`)
-    if (provider === 'gcpkms') {
-      this.problem('-secrets-provider=gcpkms is not supported yet by this server; use local or awskms')
+    const kmsKey = this.kmsKey('kms-key', provider)
+    const endpoint = this.string('kms-endpoint')
+    const kmsEndpoint = endpoint === '' ? undefined : endpoint
+    if (kmsEndpoint && !/^[^\s/:]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(kmsEndpoint)) {
+      this.invalid('kms-endpoint', 'expected host or host:port')
     }
-    const current: ProviderConfig = { provider, masterKey, kmsKey: kmsKey === '' ? undefined : kmsKey }
+    const current: ProviderConfig = { provider, masterKey, kmsKey, kmsEndpoint }
     if (!this.bool('migrate-secrets-key')) return { current, migrateFrom: undefined }
     if (provider === 'local' && !masterKey) {
       this.problem(
@@ -370,25 +372,39 @@ class Reader {
     }
     const old = this.string('old-secrets-provider')
     const oldMasterKey = this.string('old-master-key')
-    const oldKmsKey = this.string('old-kms-key')
-    if (old !== 'local' && old !== 'awskms') {
-      if (old === '') this.problem('-migrate-secrets-key requires -old-secrets-provider (local or awskms)')
-      else this.invalid('old-secrets-provider', 'with -migrate-secrets-key, expected local or awskms')
+    if (old !== 'local' && old !== 'awskms' && old !== 'gcpkms') {
+      if (old === '')
+        this.problem('-migrate-secrets-key requires -old-secrets-provider (local, awskms or gcpkms)')
+      else this.invalid('old-secrets-provider', 'with -migrate-secrets-key, expected local, awskms or gcpkms')
       return { current, migrateFrom: undefined }
     }
     if (old === 'local' && !/^[0-9a-fA-F]{64}$/.test(oldMasterKey)) {
       this.problem('-old-secrets-provider=local requires -old-master-key (64 hex characters)')
     }
-    if (old === 'awskms' && oldKmsKey === '')
-      this.problem('-old-secrets-provider=awskms requires -old-kms-key')
     return {
       current,
       migrateFrom: {
         provider: old,
         masterKey: oldMasterKey === '' ? undefined : oldMasterKey,
-        kmsKey: oldKmsKey === '' ? undefined : oldKmsKey,
+        kmsKey: this.kmsKey('old-kms-key', old),
+        kmsEndpoint,
       },
     }
+  }
+
+  /** A KMS provider needs its key, in the provider's syntax (as the Go server: startup_config.go). */
+  kmsKey(flag: 'kms-key' | 'old-kms-key', provider: SecretsProviderName): string | undefined {
+    const key = this.string(flag)
+    const providerFlag = flag === 'kms-key' ? 'secrets-provider' : 'old-secrets-provider'
+    if (provider === 'local') return undefined
+    if (key === '') this.problem(`-${providerFlag}=${provider} requires -${flag}`)
+    else if (
+      provider === 'gcpkms' &&
+      !/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/.test(key)
+    ) {
+      this.invalid(flag, 'expected projects/P/locations/L/keyRings/R/cryptoKeys/K')
+    }
+    return key === '' ? undefined : key
   }
 
   backup(): BackupConfig {

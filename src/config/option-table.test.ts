@@ -43,6 +43,7 @@ describe('option table', () => {
       'otel-service-name': '',
       'secrets-provider': 'local',
       'kms-key': '',
+      'kms-endpoint': '',
       'migrate-secrets-key': 'false',
       'old-secrets-provider': '',
       'old-master-key': '',

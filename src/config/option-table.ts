@@ -276,6 +276,16 @@ export const OPTIONS = [
     secret: false,
   },
   {
+    flag: 'kms-endpoint',
+    env: 'PULUMI_BACKEND_KMS_ENDPOINT',
+    kind: 'string',
+    default: '',
+    description:
+      'gcpkms: Cloud KMS API endpoint host:port instead of cloudkms.googleapis.com:443 (plaintext gRPC to a ' +
+      'loopback address, for emulators); for awskms use AWS_ENDPOINT_URL_KMS',
+    secret: false,
+  },
+  {
     flag: 'migrate-secrets-key',
     env: 'PULUMI_BACKEND_MIGRATE_SECRETS_KEY',
     kind: 'bool',

@@ -2,6 +2,7 @@ import type { ProviderConfig } from '../config/load-config.js'
 import type { MetaStore } from '../db/meta-store.js'
 import { describeError } from '../lib/describe-error.js'
 import { AwsKmsProvider } from './aws-kms-provider.js'
+import { GcpKmsProvider } from './gcp-kms-provider.js'
 import {
   CANARY_META_KEYS,
   canaryOpens,
@@ -19,6 +20,8 @@ export class KeyCheckError extends Error {
 /** The provider a configuration names. A local provider without a key is left to `unlockSecrets` (it may generate). */
 export function keyProviderFor(config: ProviderConfig): KeyProvider {
   if (config.provider === 'awskms' && config.kmsKey) return new AwsKmsProvider(config.kmsKey)
+  if (config.provider === 'gcpkms' && config.kmsKey)
+    return new GcpKmsProvider(config.kmsKey, config.kmsEndpoint)
   if (config.provider === 'local' && config.masterKey) return MasterKey.fromHex(config.masterKey)
   throw new KeyCheckError(`-secrets-provider=${config.provider} is missing its key`)
 }
