@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { restoreCommand } from '../../src/backups/restore-command.js'
+import { openSqliteSnapshot } from '../../src/backups/sqlite-snapshot.js'
+import { writeBackupFile } from '../../src/backups/write-backup.js'
 import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
 import { SingletonJob } from '../../src/jobs/singleton-job.js'
@@ -267,6 +269,31 @@ describe('scheduled backups are a singleton job', () => {
     } finally {
       await server.close()
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('backup snapshots are one instant and do not block writers', () => {
+  it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
+    const server = await startTestServer()
+    const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
+    try {
+      await seed(server.client)
+      const snapshot = openSqliteSnapshot(server.dbPath)
+      try {
+        // The server keeps writing while the snapshot's read transaction is open (WAL: readers never block it).
+        await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
+        await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 3 })]))
+        const file = join(work, 'instant.pbk.gz')
+        const trailer = await writeBackupFile(snapshot, file, Date.now())
+        assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
+        assert.equal(trailer.rows.state_versions, 2, 'nor the third state version')
+      } finally {
+        await snapshot.close()
+      }
+    } finally {
+      await server.close()
+      rmSync(work, { recursive: true, force: true })
     }
   })
 })
