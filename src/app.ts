@@ -9,6 +9,9 @@ import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -85,6 +88,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       logger,
     })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
+    })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
     const routes: RouteEntry[] = []
@@ -107,6 +114,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -137,6 +146,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }

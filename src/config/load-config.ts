@@ -26,6 +26,7 @@ export interface Config {
   eventFlushIntervalMs: number
   journaling: boolean
   maxBodyBytes: number
+  templatesDir: string | undefined
   auth: { mode: 'single-tenant'; token: string | undefined }
 }
 
@@ -74,6 +75,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const eventFlushIntervalMs = r.durationMs('event-flush-interval')
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
+  const templatesDir = r.string('templates-dir')
   const authMode = r.enumValue('auth-mode')
   if (authMode !== 'single-tenant') {
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
@@ -102,6 +104,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       eventFlushIntervalMs,
       journaling,
       maxBodyBytes,
+      templatesDir: templatesDir === '' ? undefined : templatesDir,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
     },
   }

@@ -228,6 +228,16 @@ export const OPTIONS = [
       'of MB; an addition of this server)',
     secret: false,
   },
+  {
+    flag: 'templates-dir',
+    env: 'PULUMI_BACKEND_TEMPLATES_DIR',
+    kind: 'string',
+    default: '',
+    description:
+      'directory of project template folders (each with a Pulumi.yaml) offered to `pulumi new` as private ' +
+      'registry templates of -org; empty = none, the CLI then offers only its public templates',
+    secret: false,
+  },
 ] as const satisfies readonly OptionSpec[]
 
 export type OptionFlag = (typeof OPTIONS)[number]['flag']
