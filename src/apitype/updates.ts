@@ -56,8 +56,12 @@ export const HistoryQuery = Type.Object({
   page: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
 })
 
+/** client.go :: GetUpdateEngineEvents: `type` repeats once per `--event-type`. */
 export const EventsQuery = Type.Object({
   continuationToken: Type.Optional(Type.String()),
+  type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  urn: Type.Optional(Type.String()),
+  include_non_activated: Type.Optional(Type.String()),
 })
 
 /** apitype.UpdateInfo (history). */

@@ -46,6 +46,8 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   historyRoutes(app, {
     stacks: deps.stacks,
     updates: deps.updateStore,
+    lifecycle: deps.updates,
+    logs: deps.logs,
     defaultPageSize: deps.historyPageSize,
   })
   orgRoutes(app, deps)

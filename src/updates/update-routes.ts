@@ -4,13 +4,11 @@ import { JournalEntriesSchema } from '../apitype/journal.js'
 import { StackPath } from '../apitype/stacks.js'
 import {
   CompleteUpdateRequest,
-  EventsQuery,
   PatchUpdateCheckpointDeltaRequest,
   RenewUpdateLeaseRequest,
   StartUpdateRequest,
   UpdateProgramRequest,
 } from '../apitype/updates.js'
-import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { leaseOf, userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
@@ -23,13 +21,12 @@ import { parseCheckpointEdits } from './working-state.js'
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 // client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any known
 // kind (apitype.UpdateKind). Any other segment matches no route: 404, before authentication.
-const UPDATE = `${STACK}/:updateKind(^(?:update|preview|refresh|destroy|import|rename)$)/:updateId`
-const UpdatePath = Type.Object({
+export const UPDATE = `${STACK}/:updateKind(^(?:update|preview|refresh|destroy|import|rename)$)/:updateId`
+export const UpdatePath = Type.Object({
   ...StackPath.properties,
   updateKind: Type.String(),
   updateId: Type.String(),
 })
-const EVENTS_PAGE = 1000
 
 export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; logs: UpdateLogStore }): void {
   const { updates } = deps
@@ -174,30 +171,6 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     handler: async (request) => {
       await updates.cancel(stackRef(request.params), request.params.updateId)
       return {}
-    },
-  })
-
-  app.route({
-    method: 'GET',
-    url: `${UPDATE}/events`,
-    config: { operationId: 'getUpdateEvents', auth: 'token' },
-    schema: { params: UpdatePath, querystring: EventsQuery },
-    handler: async (request, reply) => {
-      const update = await updates.get(stackRef(request.params), request.params.updateId)
-      const token = request.query.continuationToken
-      const after = token === undefined || token === '' ? -1 : Number(token)
-      if (!Number.isInteger(after)) throw new InvalidError('Bad Request: invalid continuationToken')
-      const rows = await deps.logs.events(update.id, after, EVENTS_PAGE)
-      const last = rows.at(-1)
-      const finished = update.status !== 'running' && update.status !== 'not started'
-      // null once the update is over and every event was returned: readers stop on null.
-      const continuationToken =
-        rows.length === EVENTS_PAGE || !finished ? String(last?.sequence ?? after) : null
-      // Stored events are JSON texts already: splice them instead of parsing and re-serialising.
-      const events = rows.map((r) => r.event).join(',')
-      return reply
-        .type('application/json')
-        .send(`{"events":[${events}],"continuationToken":${JSON.stringify(continuationToken)}}`)
     },
   })
 }
