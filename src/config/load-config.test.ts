@@ -54,6 +54,7 @@ describe('loadConfig defaults', () => {
       eventFlushIntervalMs: 1000,
       journaling: true,
       maxBodyBytes: 536870912,
+      templatesDir: undefined,
       auth: { mode: 'single-tenant', token: undefined },
     })
   })

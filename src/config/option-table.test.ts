@@ -38,6 +38,7 @@ describe('option table', () => {
       'single-tenant-token': '',
       journaling: 'true',
       'max-body-size': '536870912',
+      'templates-dir': '',
     })
   })
 

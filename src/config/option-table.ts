@@ -235,7 +235,8 @@ export const OPTIONS = [
     default: '',
     description:
       'directory of project template folders (each with a Pulumi.yaml) offered to `pulumi new` as private ' +
-      'registry templates of -org; empty = none, the CLI then offers only its public templates',
+      'registry templates of -org; empty = none, the CLI then offers only its public templates (an addition of ' +
+      'this server)',
     secret: false,
   },
 ] as const satisfies readonly OptionSpec[]
