@@ -29,3 +29,23 @@ export interface ListPackagesResponse {
   packages: unknown[]
   continuationToken?: string
 }
+
+/** apitype.PulumiTemplateRemote: a ProjectTemplate manifest plus where the template comes from. */
+export interface PulumiTemplateRemote {
+  name: string
+  sourceName: string
+  /** The identifier the CLI hands back to download the template (client.go :: DownloadOrgTemplate). */
+  sourceURL: string
+  runtime: string
+  displayName?: string
+  description?: string
+  metadata?: Record<string, string>
+}
+
+/** apitype.ListOrgTemplatesResponse */
+export interface ListOrgTemplatesResponse {
+  templates: Record<string, PulumiTemplateRemote[]>
+  orgHasTemplates: boolean
+  hasAccessError: boolean
+  hasUpstreamError: boolean
+}

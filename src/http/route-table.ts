@@ -3,7 +3,7 @@ import type { IdentityService } from '../identity/identity-service.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
-import { registryRoutes } from '../registry/registry-routes.js'
+import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
@@ -52,6 +52,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   })
   orgRoutes(app, deps)
   registryRoutes(app, deps)
+  orgTemplateRoutes(app, deps)
   // Last, and only as wildcards: any real route above is more specific and wins.
   unprovidedFeatureRoutes(app)
 }

@@ -1,7 +1,12 @@
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import type { ListPackagesResponse, ListTemplatesResponse, TemplateMetadata } from '../apitype/registry.js'
-import { NotFoundError } from '../errors.js'
+import type {
+  ListOrgTemplatesResponse,
+  ListPackagesResponse,
+  ListTemplatesResponse,
+  TemplateMetadata,
+} from '../apitype/registry.js'
+import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { parseTemplatePaging, type RegistryService, TEMPLATE_SOURCE } from './registry-service.js'
 import type { TemplateInfo } from './template-catalog.js'
@@ -107,8 +112,87 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
   })
 }
 
+/**
+ * The organization-templates calls `pulumi new` makes instead of the registry ones when
+ * PULUMI_DISABLE_REGISTRY_RESOLVE is set (and which older CLIs always make): templates/cloud.go ::
+ * listOrgTemplates, client.go :: ListOrgTemplates and DownloadOrgTemplate. The same templates, same archives.
+ */
+export function orgTemplateRoutes(app: HttpServer, deps: { registry: RegistryService }): void {
+  const { registry } = deps
+  const OrgPath = Type.Object({ orgName: Type.String() })
+
+  app.route({
+    method: 'GET',
+    url: '/api/orgs/:orgName/templates',
+    config: { operationId: 'listTemplates', auth: 'token' },
+    schema: { params: OrgPath },
+    handler: async (request): Promise<ListOrgTemplatesResponse> => {
+      const templates = await registry.orgTemplates(request.params.orgName)
+      const base = publicBaseUrl(request)
+      return {
+        templates: {
+          [ORG_TEMPLATE_SOURCE]: templates.map((t) => ({
+            name: t.name,
+            sourceName: ORG_TEMPLATE_SOURCE,
+            // The CLI only hands this back to the download route below; it names the template unambiguously.
+            sourceURL: downloadUrl(base, registry.publisher, t.name),
+            runtime: t.language,
+            displayName: t.displayName,
+            ...(t.description ? { description: t.description } : {}),
+            ...(Object.keys(t.metadata).length > 0 ? { metadata: t.metadata } : {}),
+          })),
+        },
+        orgHasTemplates: templates.length > 0,
+        hasAccessError: false,
+        hasUpstreamError: false,
+      }
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: '/api/orgs/:orgName/template/download',
+    // The CLI reads this body straight into a tar reader, decoding only Content-Encoding: gzip
+    // (client.go :: DownloadOrgTemplate), so the gzipped archive goes out with that header.
+    config: { operationId: 'downloadTemplates', auth: 'token', compressResponse: false },
+    schema: { params: OrgPath, querystring: Type.Object({ url: Type.Optional(Type.String()) }) },
+    handler: async (request, reply) => {
+      const name = templateNameOf(request.query.url ?? '', request.params.orgName)
+      const archive = await registry.templateArchive(TEMPLATE_SOURCE, request.params.orgName, name, 'latest')
+      return reply.type('application/x-tar').header('content-encoding', 'gzip').send(archive)
+    },
+  })
+}
+
+const ORG_TEMPLATE_SOURCE = 'templates-dir'
+
+/** The template a sourceURL of the organization listing names (the listing's own download URL). */
+function templateNameOf(sourceUrl: string, org: string): string {
+  let path: string
+  try {
+    path = new URL(sourceUrl).pathname
+  } catch {
+    throw new InvalidError('Bad Request: url must be the sourceURL of a template of this server')
+  }
+  const prefix = `/api/registry/templates/${TEMPLATE_SOURCE}/${encodeURIComponent(org)}/`
+  const match = path.startsWith(prefix)
+    ? /^([^/]+)\/versions\/latest\/download$/.exec(path.slice(prefix.length))
+    : null
+  const notFound = new NotFoundError(`Not Found: no template of organization '${org}' at ${sourceUrl}`)
+  if (!match?.[1]) throw notFound
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    throw notFound
+  }
+}
+
+function downloadUrl(baseUrl: string, publisher: string, name: string): string {
+  const path = [TEMPLATE_SOURCE, publisher, name].map(encodeURIComponent).join('/')
+  return `${baseUrl}/api/registry/templates/${path}/versions/latest/download`
+}
+
 function toTemplateMetadata(template: TemplateInfo, publisher: string, baseUrl: string): TemplateMetadata {
-  const path = [TEMPLATE_SOURCE, publisher, template.name].map(encodeURIComponent).join('/')
   return {
     name: template.name,
     publisher,
@@ -117,7 +201,7 @@ function toTemplateMetadata(template: TemplateInfo, publisher: string, baseUrl: 
     ...(template.description ? { description: template.description } : {}),
     language: template.language,
     readmeURL: '',
-    downloadURL: `${baseUrl}/api/registry/templates/${path}/versions/latest/download`,
+    downloadURL: downloadUrl(baseUrl, publisher, template.name),
     visibility: 'private',
     updatedAt: new Date(template.updatedAt).toISOString(),
     ...(Object.keys(template.metadata).length > 0 ? { metadata: template.metadata } : {}),

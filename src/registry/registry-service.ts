@@ -61,6 +61,14 @@ export class RegistryService {
     }
   }
 
+  /** The organization templates of `pulumi new` with PULUMI_DISABLE_REGISTRY_RESOLVE (or an older CLI). */
+  async orgTemplates(org: string): Promise<TemplateInfo[]> {
+    if (org !== this.deps.publisher) {
+      throw new NotFoundError(`Not Found: organization '${org}' has no templates on this server`)
+    }
+    return this.deps.catalog ? (await this.deps.catalog.list()).templates : []
+  }
+
   /** GetTemplate: templates of the directory are unversioned, so only `latest` names one. */
   async getTemplate(source: string, publisher: string, name: string, version: string): Promise<TemplateInfo> {
     const ref = `${source}/${publisher}/${name}`

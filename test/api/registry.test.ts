@@ -66,6 +66,16 @@ describe('registry without a templates directory', () => {
     await assertApiError(cli.call('GET', '/api/registry/templates/private/acme/web/versions/latest'), 404)
   })
 
+  it('lists no organization templates (PULUMI_DISABLE_REGISTRY_RESOLVE or an older CLI)', async () => {
+    const body = await cli.call('GET', '/api/orgs/acme/templates')
+    assert.deepEqual(body.body, {
+      templates: { 'templates-dir': [] },
+      orgHasTemplates: false,
+      hasAccessError: false,
+      hasUpstreamError: false,
+    })
+  })
+
   it('holds no packages: an empty search and a 404 look-up (the CLI normal not-found path)', async () => {
     const list = await cli.call('GET', '/api/registry/packages?limit=499&name=aws')
     assert.deepEqual(list.body, { packages: [] })
@@ -246,6 +256,49 @@ describe('registry templates from -templates-dir', () => {
     } finally {
       rmSync(work, { recursive: true, force: true })
     }
+  })
+
+  it('serves the same templates through the organization-templates API, downloaded as the CLI does', async () => {
+    const listing = await cli.call<{
+      templates: Record<string, { name: string; sourceURL: string; runtime: string; description?: string }[]>
+      orgHasTemplates: boolean
+    }>('GET', '/api/orgs/acme/templates', { command: 'new' })
+    assert.equal(listing.body.orgHasTemplates, true)
+    const remotes = Object.values(listing.body.templates).flat()
+    assert.deepEqual(
+      remotes.map((t) => [t.name, t.runtime]),
+      [
+        ['py-app', 'python'],
+        ['web-ts', 'nodejs'],
+      ],
+    )
+    const web = remotes.find((t) => t.name === 'web-ts')
+    assert.ok(web)
+    assert.ok(!web.sourceURL.startsWith('https://github.com/pulumi/templates'), 'the CLI skips those')
+    // client.go :: DownloadOrgTemplate: url.PathEscape(sourceURL), Accept: application/x-tar; the body goes
+    // straight into tar.NewReader after Content-Encoding decoding.
+    const pathEscaped = encodeURIComponent(web.sourceURL).replace(/%3A/g, ':')
+    const response = await cli.call('GET', `/api/orgs/acme/template/download?url=${pathEscaped}`, {
+      accept: 'application/x-tar',
+    })
+    assert.equal(response.headers['content-encoding'], 'gzip')
+    const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-org-template-'))
+    try {
+      writeFileSync(join(work, 'template.tar'), response.raw)
+      execFileSync('tar', ['-xf', join(work, 'template.tar'), '-C', work])
+      assert.equal(readFileSync(join(work, 'index.ts'), 'utf8'), 'export const answer = 42\n')
+    } finally {
+      rmSync(work, { recursive: true, force: true })
+    }
+    await assertApiError(cli.call('GET', '/api/orgs/other/templates'), 404)
+    const download = (url: string) =>
+      cli.call('GET', `/api/orgs/acme/template/download?url=${encodeURIComponent(url)}`)
+    await assertApiError(download('not-a-url'), 400)
+    for (const name of ['..%2Foutside', '%E0%A4%A', 'linked', '.hidden']) {
+      const url = `${baseUrl}/api/registry/templates/private/acme/${name}/versions/latest/download`
+      await assertApiError(download(url), 404)
+    }
+    await assertApiError(download(`${baseUrl}/etc/passwd`), 404)
   })
 
   it('serves nothing outside the directory: links, hidden and non-template folders, other paths', async () => {
