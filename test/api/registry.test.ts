@@ -18,29 +18,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync } from 'node:zlib'
+import type { ListTemplatesResponse, TemplateMetadata } from '../../src/apitype/registry.js'
 import { createApp, StartupError } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
 import { useTestServer } from '../support/test-server.js'
-
-interface TemplateMetadata {
-  name: string
-  publisher: string
-  source: string
-  displayName: string
-  description?: string
-  language: string
-  downloadURL: string
-  visibility: string
-  updatedAt: string
-  metadata?: Record<string, string>
-}
-interface ListTemplatesResponse {
-  templates: TemplateMetadata[]
-  continuationToken?: string
-  diagnostics?: string[]
-}
 
 /** A Pulumi.yaml placeholder such as `${PROJECT}`, which `pulumi new` fills in. */
 const PLACEHOLDER = (name: string) => `$\{${name}}`
