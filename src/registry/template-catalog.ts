@@ -24,7 +24,9 @@ export class TemplatesDirError extends Error {
 
 // Names that are one safe path segment: what `pulumi new` can type, and never `.`, `..` or a hidden folder.
 const TEMPLATE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
-const PROJECT_FILES = ['Pulumi.yaml', 'Pulumi.yml']
+// Only this name: the CLI loads a downloaded template from exactly Pulumi.yaml (templates/project_templates.go ::
+// LoadTemplate), so a folder with only a Pulumi.yml would list but fail in `pulumi new`.
+const PROJECT_FILE = 'Pulumi.yaml'
 
 /**
  * The operator's project templates: a directory of template folders, each holding a Pulumi.yaml with an optional
@@ -54,7 +56,9 @@ export class TemplateCatalog {
 
   /** Every template, sorted by name, and a note for each folder whose Pulumi.yaml could not be read. */
   async list(): Promise<{ templates: TemplateInfo[]; problems: string[] }> {
-    const entries = await readdir(this.root, { withFileTypes: true })
+    const entries = (await readdir(this.root, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )
     const templates: TemplateInfo[] = []
     const problems: string[] = []
     for (const entry of entries) {
@@ -64,7 +68,6 @@ export class TemplateCatalog {
       if (typeof template === 'string') problems.push(`template ${entry.name}: ${template}`)
       else if (template) templates.push(template)
     }
-    templates.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     return { templates, problems }
   }
 
@@ -74,35 +77,35 @@ export class TemplateCatalog {
   }
 }
 
-/** The template in `dir`; undefined for a folder that holds no project; a message when its project is unreadable. */
+/** The template in `dir`; undefined for a folder that holds no project; a message when its project is unusable. */
 async function readTemplate(dir: string, name: string): Promise<TemplateInfo | string | undefined> {
-  for (const file of PROJECT_FILES) {
-    const path = join(dir, file)
-    let text: string
-    let mtimeMs: number
-    try {
-      // lstat: a Pulumi.yaml that is a link is not packed into the archive either, so it makes no template.
-      const info = await lstat(path)
-      if (!info.isFile()) continue
-      mtimeMs = info.mtimeMs
-      text = await readFile(path, 'utf8')
-    } catch {
-      continue
-    }
-    const project = parseProject(text)
-    if (!project) return `${file} is not a YAML mapping`
-    const template = asRecord(project.template)
-    return {
-      name,
-      displayName: asString(template.displayName) || name,
-      description: asString(template.description) || asString(project.description),
-      language: runtimeName(project.runtime),
-      metadata: stringValues(template.metadata),
-      updatedAt: Math.floor(mtimeMs),
-      dir,
-    }
+  const path = join(dir, PROJECT_FILE)
+  let text: string
+  let mtimeMs: number
+  try {
+    // lstat: a Pulumi.yaml that is a link is not packed into the archive either, so it makes no template.
+    const info = await lstat(path)
+    if (!info.isFile()) return undefined
+    mtimeMs = info.mtimeMs
+    text = await readFile(path, 'utf8')
+  } catch {
+    return undefined
   }
-  return undefined
+  const project = parseProject(text)
+  if (!project) return `${PROJECT_FILE} is not a YAML mapping`
+  // workspace.LoadProject refuses a project without these when `pulumi new` loads the template.
+  const language = runtimeName(project.runtime)
+  if (!asString(project.name) || !language) return `${PROJECT_FILE} needs a name and a runtime`
+  const template = asRecord(project.template)
+  return {
+    name,
+    displayName: asString(template.displayName) || name,
+    description: asString(template.description) || asString(project.description),
+    language,
+    metadata: stringValues(template.metadata),
+    updatedAt: Math.floor(mtimeMs),
+    dir,
+  }
 }
 
 function parseProject(text: string): Record<string, unknown> | undefined {

@@ -107,7 +107,15 @@ describe('registry templates from -templates-dir', () => {
   writeFileSync(join(templates, 'web-ts', longName), 'deep\n')
   writeFileSync(join(templates, 'web-ts', 'src', 'héllo.ts'), 'unicode\n')
   mkdirSync(join(templates, 'py-app'))
-  writeFileSync(join(templates, 'py-app', 'Pulumi.yml'), `name: ${PLACEHOLDER('PROJECT')}\nruntime: python\n`)
+  writeFileSync(
+    join(templates, 'py-app', 'Pulumi.yaml'),
+    `name: ${PLACEHOLDER('PROJECT')}\nruntime: python\n`,
+  )
+  // The CLI loads only Pulumi.yaml from a downloaded template, so these are no templates.
+  mkdirSync(join(templates, 'yml-only'))
+  writeFileSync(join(templates, 'yml-only', 'Pulumi.yml'), 'name: x\nruntime: go\n')
+  mkdirSync(join(templates, 'no-runtime'))
+  writeFileSync(join(templates, 'no-runtime', 'Pulumi.yaml'), 'name: x\n')
   writeFileSync(join(templates, 'py-app', '__main__.py'), 'print("hi")\n')
   mkdirSync(join(templates, 'not-a-template'))
   writeFileSync(join(templates, 'not-a-template', 'notes.txt'), 'no Pulumi.yaml here\n')
@@ -151,7 +159,10 @@ describe('registry templates from -templates-dir', () => {
       web.downloadURL,
       `${baseUrl}/api/registry/templates/private/acme/web-ts/versions/latest/download`,
     )
-    assert.deepEqual(body.diagnostics, ['template broken: Pulumi.yaml is not a YAML mapping'])
+    assert.deepEqual(body.diagnostics, [
+      'template broken: Pulumi.yaml is not a YAML mapping',
+      'template no-runtime: Pulumi.yaml needs a name and a runtime',
+    ])
 
     assert.deepEqual((await listTemplates(cli, 'backing=vcs&limit=499')).templates, [])
     assert.deepEqual((await listTemplates(cli, 'backing=pulumi&backing=vcs&limit=499')).templates, [])
