@@ -40,7 +40,12 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
     feature: 'Pulumi Insights and resource search',
     prefixes: ['/api/preview/insights', `${ORG}/search`, `${ORG}/insights-scans`, `${ORG}/resources`],
   },
-  { feature: 'Pulumi Neo and Copilot (AI)', prefixes: ['/api/ai', '/api/preview/agents', `${ORG}/neo`] },
+  {
+    feature: 'Pulumi Neo and Copilot (AI)',
+    prefixes: ['/api/ai', '/api/preview/agents', '/api/agents', `${ORG}/neo`],
+  },
+  { feature: 'Shared encrypted logs (pulumi logs share)', prefixes: ['/api/log-encryption-session'] },
+  { feature: 'The Pulumi Cloud console and its VCS integrations', prefixes: ['/api/console'] },
   { feature: 'Organization audit logs', prefixes: [`${ORG}/auditlogs`] },
   {
     feature: 'Organization membership, teams and roles management (single-tenant: one user)',
