@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       maxBodyBytes: 536870912,
       templatesDir: undefined,
       auth: { mode: 'single-tenant', token: undefined },
+      management: undefined,
     })
   })
 
