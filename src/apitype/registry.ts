@@ -1,51 +1,78 @@
-// sdk/go/common/apitype/templates.go and package.go: the registry shapes the CLI decodes.
+import { type Static, Type } from 'typebox'
 
-/** apitype.TemplateMetadata */
-export interface TemplateMetadata {
-  name: string
-  publisher: string
-  source: string
-  displayName: string
-  description?: string
-  language: string
-  readmeURL: string
-  /** A URL the CLI GETs for the template's .tar.gz (client.go :: DownloadTemplate). */
-  downloadURL: string
-  visibility: string
-  /** RFC 3339 (Go time.Time). */
-  updatedAt: string
-  metadata?: Record<string, string>
-}
+// sdk/go/common/apitype/templates.go and package.go: the registry shapes the CLI decodes. TypeBox schemas, so
+// the OpenAPI document (src/http/route-docs.ts) describes exactly these answers.
 
-/** apitype.ListTemplatesResponse: `continuationToken` omitted on the last page (the CLI loops while it is set). */
-export interface ListTemplatesResponse {
-  templates: TemplateMetadata[]
-  continuationToken?: string
-  diagnostics?: string[]
-}
+const StringMap = Type.Record(Type.String(), Type.String())
 
-/** apitype.ListPackagesResponse */
-export interface ListPackagesResponse {
-  packages: unknown[]
-  continuationToken?: string
-}
+export const TemplateMetadata = Type.Object(
+  {
+    name: Type.String(),
+    publisher: Type.String(),
+    source: Type.String(),
+    displayName: Type.String(),
+    description: Type.Optional(Type.String()),
+    language: Type.String(),
+    readmeURL: Type.String(),
+    downloadURL: Type.String({
+      description: 'A URL the CLI GETs for the .tar.gz bundle (client.go :: DownloadTemplate)',
+    }),
+    visibility: Type.String(),
+    updatedAt: Type.String({ description: 'RFC 3339 (Go time.Time)' }),
+    metadata: Type.Optional(StringMap),
+  },
+  { description: 'apitype.TemplateMetadata' },
+)
+export type TemplateMetadata = Static<typeof TemplateMetadata>
 
-/** apitype.PulumiTemplateRemote: a ProjectTemplate manifest plus where the template comes from. */
-export interface PulumiTemplateRemote {
-  name: string
-  sourceName: string
-  /** The identifier the CLI hands back to download the template (client.go :: DownloadOrgTemplate). */
-  sourceURL: string
-  runtime: string
-  displayName?: string
-  description?: string
-  metadata?: Record<string, string>
-}
+/** `continuationToken` is omitted on the last page: the CLI loops while it is set. */
+export const ListTemplatesResponse = Type.Object(
+  {
+    templates: Type.Array(TemplateMetadata),
+    continuationToken: Type.Optional(Type.String()),
+    diagnostics: Type.Optional(Type.Array(Type.String())),
+  },
+  { description: 'apitype.ListTemplatesResponse' },
+)
+export type ListTemplatesResponse = Static<typeof ListTemplatesResponse>
 
-/** apitype.ListOrgTemplatesResponse */
-export interface ListOrgTemplatesResponse {
-  templates: Record<string, PulumiTemplateRemote[]>
-  orgHasTemplates: boolean
-  hasAccessError: boolean
-  hasUpstreamError: boolean
-}
+export const ListPackagesResponse = Type.Object(
+  {
+    packages: Type.Array(
+      Type.Record(Type.String(), Type.Unknown(), { description: 'apitype.PackageMetadata' }),
+    ),
+    continuationToken: Type.Optional(Type.String()),
+  },
+  { description: 'apitype.ListPackagesResponse' },
+)
+export type ListPackagesResponse = Static<typeof ListPackagesResponse>
+
+/** A ProjectTemplate manifest plus where the template comes from. */
+const PulumiTemplateRemote = Type.Object(
+  {
+    name: Type.String(),
+    sourceName: Type.String(),
+    sourceURL: Type.String({
+      description: 'What the CLI hands back to download the template (client.go :: DownloadOrgTemplate)',
+    }),
+    runtime: Type.String(),
+    displayName: Type.Optional(Type.String()),
+    description: Type.Optional(Type.String()),
+    metadata: Type.Optional(StringMap),
+  },
+  { description: 'apitype.PulumiTemplateRemote' },
+)
+
+export const ListOrgTemplatesResponse = Type.Object(
+  {
+    templates: Type.Record(Type.String(), Type.Array(PulumiTemplateRemote)),
+    orgHasTemplates: Type.Boolean(),
+    hasAccessError: Type.Boolean(),
+    hasUpstreamError: Type.Boolean(),
+  },
+  { description: 'apitype.ListOrgTemplatesResponse' },
+)
+export type ListOrgTemplatesResponse = Static<typeof ListOrgTemplatesResponse>
+
+/** The template bundle: a gzipped tar of the template's folder. */
+export const TemplateArchive = Type.String({ description: 'a .tar.gz of the template folder' })

@@ -58,6 +58,12 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
 ]
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+const OPERATION_PREFIX = 'notProvided '
+
+/** The routes of this table are explanations, not API: the OpenAPI document leaves them out. */
+export function isUnprovidedFeatureRoute(operationId: string): boolean {
+  return operationId.startsWith(OPERATION_PREFIX)
+}
 
 export function unprovidedFeatureRoutes(app: HttpServer): void {
   for (const { feature, prefixes } of UNPROVIDED_FEATURES) {
@@ -68,7 +74,7 @@ export function unprovidedFeatureRoutes(app: HttpServer): void {
           method: METHODS,
           url,
           // Authenticated like the real routes would be: a stranger learns nothing about the server.
-          config: { operationId: `notProvided ${url}`, auth: 'token' },
+          config: { operationId: `${OPERATION_PREFIX}${url}`, auth: 'token' },
           handler: async () => {
             throw new NotFoundError(message)
           },

@@ -22,7 +22,7 @@ const TemplatePath = Type.Object({
 /**
  * The registry calls of `pulumi new` and `pulumi template list` (pkg/cmd/pulumi/templates/cloud.go through
  * httpstate/cloud_registry.go and client.go :: ListTemplates, GetTemplate, DownloadTemplate) and the package
- * look-ups of plugin resolution (client.go :: ListPackages, GetPackage), in Pulumi Cloud's shapes.
+ * search of plugin resolution (client.go :: ListPackages), in Pulumi Cloud's shapes.
  */
 export function registryRoutes(app: HttpServer, deps: { registry: RegistryService }): void {
   const { registry } = deps
@@ -92,23 +92,10 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
     method: 'GET',
     url: '/api/registry/packages',
     // No packages are hosted here: an empty list sends the CLI down its normal not-found path
-    // (registry/resolve.go :: ResolvePackageFromName).
+    // (registry/resolve.go :: ResolvePackageFromName). A package look-up (GetPackage) gets the 404 of the
+    // unprovided registry-hosting prefix, which cloud_registry.go :: GetPackage turns into NotFoundError.
     config: { operationId: 'listRegistryPackages', auth: 'token' },
     handler: async (): Promise<ListPackagesResponse> => ({ packages: [] }),
-  })
-
-  app.route({
-    method: 'GET',
-    url: '/api/registry/packages/:source/:publisher/:name/versions/:version',
-    // A 404 is what cloud_registry.go :: GetPackage turns into backenderr.NotFoundError (then the CLI falls back).
-    config: { operationId: 'getPackageVersion', auth: 'token' },
-    schema: { params: TemplatePath },
-    handler: async (request) => {
-      const { source, publisher, name } = request.params
-      throw new NotFoundError(
-        `Not Found: package '${source}/${publisher}/${name}' not found: this server's registry holds no packages`,
-      )
-    },
   })
 }
 

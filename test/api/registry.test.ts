@@ -65,7 +65,7 @@ describe('registry without a templates directory', () => {
     await assertApiError(
       cli.call('GET', '/api/registry/packages/pulumi/pulumi/aws/versions/latest'),
       404,
-      /package 'pulumi\/pulumi\/aws' not found/,
+      /package hosting is not provided by this server/,
     )
   })
 })
