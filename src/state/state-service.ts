@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import { parseDecimalInteger } from '../lib/decimal.js'
 import { gunzip, gzip } from '../lib/gzip.js'
 import { LruCache } from '../lib/lru.js'
 import { sha256HexAsync } from '../lib/sha256.js'
@@ -201,9 +202,9 @@ export class StateService {
 const cacheKey = (stackId: string, version: number) => `${stackId}@${version}`
 
 export function requirePositiveVersion(raw: string): number {
-  // Only the canonical decimal form the CLI sends (`/export/%d`); Number() would also take "1e0", "0x1" or " 1".
-  const version = /^[1-9][0-9]*$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(version)) {
+  // Only the canonical decimal form the CLI sends (`/export/%d`).
+  const version = parseDecimalInteger(raw, 1)
+  if (version === undefined) {
     throw new InvalidError(`Bad Request: invalid stack version '${raw}'; versions are positive integers`)
   }
   return version

@@ -13,6 +13,7 @@ import {
 import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { leaseOf, userOf } from '../http/route-config.js'
+import { parseDecimalInteger } from '../lib/decimal.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import { parseEngineEventBatch } from './engine-event-batch.js'
 import { parseJournalEntries } from './journal-entries.js'
@@ -185,8 +186,9 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     handler: async (request, reply) => {
       const update = await updates.get(stackRef(request.params), request.params.updateId)
       const token = request.query.continuationToken
-      const after = token === undefined || token === '' ? -1 : Number(token)
-      if (!Number.isInteger(after)) throw new InvalidError('Bad Request: invalid continuationToken')
+      // Our own tokens are event sequence numbers, or -1 before the first event.
+      const after = token === undefined || token === '' ? -1 : parseDecimalInteger(token, -1)
+      if (after === undefined) throw new InvalidError('Bad Request: invalid continuationToken')
       const rows = await deps.logs.events(update.id, after, EVENTS_PAGE)
       const last = rows.at(-1)
       const finished = update.status !== 'running' && update.status !== 'not started'

@@ -221,6 +221,111 @@ describe('bad update input', () => {
     await complete(cli, next)
   })
 
+  it('refuses numbers outside the safe integer range, and sequence numbers that skip ahead, without poisoning the update', async () => {
+    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
+    await createStack(cli, stack)
+    const update = await createAndStart(cli, stack, { journal: false })
+    const text = Buffer.from(
+      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
+        '"resources":[{"urn":"urn:pulumi:x::web::t:index:R::one","custom":true,"type":"t:index:R"}]}}',
+    )
+    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text, 1))
+    const second = Buffer.from(text.toString('utf8').replace('::one', '::two'))
+    const edits = JSON.stringify([
+      {
+        Span: {
+          uri: '',
+          start: { line: 1, column: 1, offset: text.indexOf('::one') + 2 },
+          end: { line: 1, column: 1, offset: text.indexOf('::one') + 5 },
+        },
+        NewText: 'two',
+      },
+    ])
+    const hash = sha256Hex(second)
+    const delta = (seq: string) =>
+      Buffer.from(
+        `{"version":3,"checkpointHash":"${hash}","sequenceNumber":${seq},"deploymentDelta":${edits}}`,
+      )
+    for (const seq of ['1e20', '9007199254740993', '3', '2.5', '-2', '0']) {
+      await assertClientError(patchUpdate(cli, update, 'checkpointdelta', delta(seq)), 400).catch(
+        (e: unknown) => {
+          throw new Error(`delta sequenceNumber ${seq}: ${String(e)}`)
+        },
+      )
+    }
+    for (const seq of ['1e20', '9007199254740993', '3']) {
+      await assertClientError(
+        patchUpdate(
+          cli,
+          update,
+          'checkpointverbatim',
+          Buffer.from(`{"version":3,"untypedDeployment":${text},"sequenceNumber":${seq}}`),
+        ),
+        400,
+      )
+    }
+    // None of them moved the sequence: the CLI's next real delta (sequence 2) is accepted.
+    await patchUpdate(cli, update, 'checkpointdelta', delta('2'))
+
+    const lease = { auth: leaseAuth(update) }
+    await assertClientError(
+      cli.call('POST', `${update.path}/renew_lease`, {
+        ...lease,
+        rawBody: Buffer.from('{"token":"","duration":1e20}'),
+      }),
+      400,
+    )
+    const huge = `/api/stacks/${stack.org}/${stack.project}/${stack.stack}`
+    for (const path of [
+      `${huge}/updates?page=1e20`,
+      `${huge}/updates?page=99999999999999999999`,
+      `${huge}/updates?pageSize=-1`,
+      `${huge}/updates?pageSize=0x10`,
+      `${huge}/updates/1e3`,
+      `${huge}/updates/99999999999999999999`,
+      `${huge}/export/99999999999999999999`,
+      `${update.path}/events?continuationToken=1e20`,
+      `${update.path}/events?continuationToken=-7`,
+    ]) {
+      await assertClientError(cli.call('GET', path), 400).catch((e: unknown) => {
+        throw new Error(`GET ${path}: ${String(e)}`)
+      })
+    }
+    await complete(cli, update)
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), second.toString('utf8'))
+
+    // A journal entry with a sequence id beyond the safe range is refused like any other malformed entry.
+    const { update: journaled, journal } = await journaledUpdate()
+    const entry = JSON.stringify({
+      version: 1,
+      kind: 0,
+      sequenceID: 1,
+      operationID: 9,
+      removeOld: null,
+      removeNew: null,
+    })
+    for (const big of ['1e20', '9007199254740993']) {
+      await assertClientError(
+        cli.call('PATCH', `${journaled.path}/journalentries`, {
+          auth: leaseAuth(journaled),
+          gzip: true,
+          rawBody: Buffer.from(`{"entries":[${entry.replace('"sequenceID":1', `"sequenceID":${big}`)}]}`),
+        }),
+        400,
+      )
+    }
+    journal.create(resourceState(stack, 'after'))
+    await sendJournal(cli, journaled, journal.take())
+    await complete(cli, journaled)
+    const started = await cli.call('POST', `${huge}/update`, { body: {} })
+    await assertClientError(
+      cli.call('POST', `${huge}/update/${(started.body as { updateID: string }).updateID}`, {
+        rawBody: Buffer.from('{"journalVersion":1e20}'),
+      }),
+      400,
+    )
+  })
+
   it(`answers 413 to a body declared larger than the limit (${BODY_LIMIT_BYTES} bytes) before reading it`, async () => {
     const { update } = await journaledUpdate()
     const answer = await declaredLength(
