@@ -26,6 +26,10 @@ export interface Config {
   eventFlushIntervalMs: number
   journaling: boolean
   maxBodyBytes: number
+  maxJournalBatchBytes: number
+  maxEventBatchBytes: number
+  maxSecretsBodyBytes: number
+  maxJsonBodyBytes: number
   auth: { mode: 'single-tenant'; token: string | undefined }
 }
 
@@ -74,6 +78,10 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const eventFlushIntervalMs = r.durationMs('event-flush-interval')
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
+  const maxJournalBatchBytes = r.int('max-journal-batch-size')
+  const maxEventBatchBytes = r.int('max-event-batch-size')
+  const maxSecretsBodyBytes = r.int('max-secrets-body-size')
+  const maxJsonBodyBytes = r.int('max-json-body-size')
   const authMode = r.enumValue('auth-mode')
   if (authMode !== 'single-tenant') {
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
@@ -102,6 +110,10 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       eventFlushIntervalMs,
       journaling,
       maxBodyBytes,
+      maxJournalBatchBytes,
+      maxEventBatchBytes,
+      maxSecretsBodyBytes,
+      maxJsonBodyBytes,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
     },
   }
