@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { InvalidError, TooLargeError } from '../errors.js'
 import { gunzip } from '../lib/gzip.js'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../lib/json-depth.js'
 import { type BodyLimits, tooLargeMessage, unparsedLimit } from './body-limits.js'
 
 /**
@@ -25,6 +26,11 @@ export async function parseRequestBody(
       if (error instanceof TooLargeError) throw new TooLargeError(tooLargeMessage(limit))
       throw error
     }
+  }
+  if (!config.scansJson && jsonNestsDeeperThan(raw)) {
+    throw new InvalidError(
+      `Bad Request: the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
+    )
   }
   if (config.rawBody) return raw
   if (raw.length === 0) return undefined

@@ -97,7 +97,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpoint`,
-    config: { operationId: 'patchCheckpoint', auth: 'update-token', rawBody: true, body: 'state' },
+    config: {
+      operationId: 'patchCheckpoint',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveCheckpoint(leaseOf(request.principal), request.body as Buffer)
@@ -109,7 +115,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'PATCH',
     url: `${UPDATE}/checkpointverbatim`,
     // Raw bytes: the text inside must be kept exactly, or later delta hashes cannot match (protocol §6.4).
-    config: { operationId: 'patchCheckpointVerbatim', auth: 'update-token', rawBody: true, body: 'state' },
+    config: {
+      operationId: 'patchCheckpointVerbatim',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveVerbatimCheckpoint(leaseOf(request.principal), request.body as Buffer)
