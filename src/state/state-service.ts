@@ -9,7 +9,7 @@ import { LruCache } from '../lib/lru.js'
 import { sha256HexAsync } from '../lib/sha256.js'
 import type { Stack } from '../stacks/stack.js'
 import { instantUpdate } from '../updates/update.js'
-import { emptyDeployment, parseUntypedDeployment, resourceCount } from './deployment.js'
+import { emptyDeployment, parseDeploymentInput, resourceCount } from './deployment.js'
 import type { StateVersion } from './state-store.js'
 
 export interface StateConfig {
@@ -127,7 +127,7 @@ export class StateService {
    * version with a history entry of kind `import`. Refused while an update holds the stack.
    */
   async importDeployment(stack: Stack, body: Buffer, requestedBy: string): Promise<string> {
-    const deployment = parseUntypedDeployment(body)
+    const deployment = parseDeploymentInput(body)
     const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
     await this.deps.store.transaction(async (tx) => {

@@ -3,6 +3,7 @@
 import type { DeploymentV3, OperationV2, ResourceV3, SecretsProvidersV1 } from '../apitype/core.js'
 import { type ExtensionV1, type JournalEntry, JournalEntryKind, type SnippetV1 } from '../apitype/journal.js'
 import { InvalidError } from '../errors.js'
+import { checkDeployment, checkOperation, checkResource, checkSnippets } from '../state/deployment-shape.js'
 
 export const MAX_JOURNAL_ENTRY_KIND = JournalEntryKind.Snippets
 
@@ -113,83 +114,6 @@ export function checkEntryPayload(entry: JournalEntry, where: string): void {
   }
 }
 
-function checkDeployment(snap: Record<string, unknown>, where: string): void {
-  const resources = snap.resources
-  if (resources != null) {
-    if (!Array.isArray(resources)) throw new InvalidError(`${where}: resources must be an array`)
-    for (const [i, r] of resources.entries()) checkResource(r, `${where}: resources[${i}]`)
-  }
-  const ops = snap.pending_operations
-  if (ops != null) {
-    if (!Array.isArray(ops)) throw new InvalidError(`${where}: pending_operations must be an array`)
-    for (const [i, op] of ops.entries()) checkOperation(op, `${where}: pending_operations[${i}]`)
-  }
-  const sp = snap.secrets_providers
-  if (sp != null && (!isObject(sp) || typeof sp.type !== 'string')) {
-    throw new InvalidError(`${where}: secrets_providers must be an object with a string "type"`)
-  }
-  if (snap.snippets != null) checkSnippets(snap.snippets, `${where}: snippets`)
-  if (snap.extensions != null && !isObject(snap.extensions)) {
-    throw new InvalidError(`${where}: extensions must be an object`)
-  }
-  if (snap.metadata != null && !isObject(snap.metadata)) {
-    throw new InvalidError(`${where}: metadata must be an object`)
-  }
-}
-
-function checkOperation(op: unknown, where: string): void {
-  if (!isObject(op)) throw new InvalidError(`${where}: must be an object`)
-  if (typeof op.type !== 'string') throw new InvalidError(`${where}: type must be a string`)
-  checkResource(op.resource, `${where}: resource`)
-}
-
-function checkSnippets(snippets: unknown, where: string): void {
-  if (!Array.isArray(snippets)) throw new InvalidError(`${where}: must be an array`)
-  snippets.forEach((s, i) => {
-    if (!isObject(s)) throw new InvalidError(`${where}[${i}]: must be an object`)
-    const refs = s.references
-    if (refs != null && (!isObject(refs) || !Object.values(refs).every((u) => typeof u === 'string'))) {
-      throw new InvalidError(`${where}[${i}]: references must map names to URN strings`)
-    }
-  })
-}
-
-const RESOURCE_STRING_FIELDS = ['parent', 'provider', 'deletedWith', 'viewOf', 'extensionRef', 'snippetID']
-const RESOURCE_URN_LIST_FIELDS = ['dependencies', 'aliases', 'replaceWith']
-const RESOURCE_BOOL_FIELDS = ['custom', 'delete', 'pendingReplacement', 'taint', 'refreshBeforeUpdate']
-
-// Checks the fields the replayer reads or rewrites, so a bad state is rejected here rather than breaking replay.
-function checkResource(res: unknown, where: string): void {
-  if (!isObject(res)) throw new InvalidError(`${where}: must be an object`)
-  if (typeof res.urn !== 'string') throw new InvalidError(`${where}: urn must be a string`)
-  for (const key of RESOURCE_STRING_FIELDS) {
-    if (res[key] != null && typeof res[key] !== 'string') {
-      throw new InvalidError(`${where}: ${key} must be a string`)
-    }
-  }
-  for (const key of RESOURCE_URN_LIST_FIELDS) {
-    if (res[key] != null && !isStringArray(res[key])) {
-      throw new InvalidError(`${where}: ${key} must be an array of strings`)
-    }
-  }
-  for (const key of RESOURCE_BOOL_FIELDS) {
-    if (res[key] != null && typeof res[key] !== 'boolean') {
-      throw new InvalidError(`${where}: ${key} must be a boolean`)
-    }
-  }
-  const propDeps = res.propertyDependencies
-  // Go decodes null lists as empty ones (real exports contain `"prop": null`), so null is accepted everywhere.
-  if (
-    propDeps != null &&
-    (!isObject(propDeps) || !Object.values(propDeps).every((l) => l === null || isStringArray(l)))
-  ) {
-    throw new InvalidError(`${where}: propertyDependencies must map property names to arrays of strings`)
-  }
-  if (res.resourceHooks != null && !isObject(res.resourceHooks)) {
-    throw new InvalidError(`${where}: resourceHooks must be an object`)
-  }
-}
-
 function optionalInteger(raw: Record<string, unknown>, key: string, where: string): number | undefined {
   const v = raw[key]
   if (v == null) return undefined
@@ -200,10 +124,6 @@ function optionalInteger(raw: Record<string, unknown>, key: string, where: strin
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((v) => typeof v === 'string')
 }
 
 function describe(value: unknown): string {
