@@ -3,6 +3,7 @@
 // stored state would break replay here and `pulumi stack export` / every later update in the CLI. Property values
 // (inputs, outputs) stay opaque. Each check throws InvalidError prefixed with `where`.
 import { InvalidError } from '../errors.js'
+import { parseProviderReference } from './provider-reference.js'
 
 export function checkDeployment(snap: Record<string, unknown>, where: string): void {
   if (snap.manifest != null && !isObject(snap.manifest))
@@ -86,6 +87,15 @@ export function checkResource(res: unknown, where: string): void {
     (!isObject(propDeps) || !Object.values(propDeps).every((l) => l === null || isStringArray(l)))
   ) {
     throw new InvalidError(`${where}: propertyDependencies must map property names to arrays of strings`)
+  }
+  // The CLI's snapshot integrity check and the journal replay (NormalizeURNReferences) both parse it; Go panics on a
+  // malformed one, so it is refused here rather than when an update completes.
+  if (typeof res.provider === 'string' && res.provider !== '') {
+    try {
+      parseProviderReference(res.provider)
+    } catch (error) {
+      throw new InvalidError(`${where}: invalid provider reference: ${(error as Error).message}`)
+    }
   }
   if (res.resourceHooks != null && !isObject(res.resourceHooks)) {
     throw new InvalidError(`${where}: resourceHooks must be an object`)

@@ -160,6 +160,9 @@ export class JournalReplayer {
       return idx
     }
     if (entry.removeNew != null) lookup(entry.removeNew, 'removeNew')
+    this.checkBaseIndex(entry, 'removeOld')
+    this.checkBaseIndex(entry, 'deleteOld')
+    this.checkBaseIndex(entry, 'pendingReplacementOld')
     const deleteIdx = entry.deleteNew != null ? slot(entry.deleteNew, 'deleteNew') : undefined
     const pendingIdx =
       entry.pendingReplacementNew != null
@@ -189,6 +192,7 @@ export class JournalReplayer {
   }
 
   private addRefreshSuccess(entry: JournalEntry): void {
+    this.checkBaseIndex(entry, 'removeOld')
     const idx =
       entry.removeNew != null ? this.requireNew(entry, entry.removeNew, entry.state != null) : undefined
     this.incompleteOps.delete(entry.operationID)
@@ -206,9 +210,27 @@ export class JournalReplayer {
   private addOutputs(entry: JournalEntry): void {
     // Outputs has its own operation id and does not touch incompleteOps.
     if (entry.state == null) return
+    this.checkBaseIndex(entry, 'removeOld')
     const idx = entry.removeNew != null ? this.requireNew(entry, entry.removeNew, true) : undefined
     if (entry.removeOld != null) this.toReplaceInSnapshot.set(entry.removeOld, entry.state)
     if (idx !== undefined) this.newResources[idx] = entry.state
+  }
+
+  // Indices into the current base's resources. Go skips ones that match no base resource (its maps are only read
+  // while walking the base), so such an entry would silently do nothing: a protocol violation here, refused with
+  // its batch before anything of it is applied or logged.
+  private checkBaseIndex(
+    entry: JournalEntry,
+    field: 'removeOld' | 'deleteOld' | 'pendingReplacementOld',
+  ): void {
+    const index = entry[field]
+    if (index == null) return
+    const count = this.base.resources?.length ?? 0
+    if (index < 0 || index >= count) {
+      throw new InvalidError(
+        `journal entry with sequenceID ${entry.sequenceID}: ${field} ${index} is outside the base state's ${count} resources`,
+      )
+    }
   }
 
   // Go reads operationIDToResourceIndex with the zero-value fallback (index 0), and panics when it indexes past the

@@ -162,6 +162,63 @@ describe('bad update input', () => {
     assert.deepEqual(json.deployment.resources?.[0]?.outputs, { ok: true })
   })
 
+  it('refuses journal entries whose indices point outside the base state, with their whole batch, at the request', async () => {
+    const { stack, update, journal } = await journaledUpdate()
+    journal.create(resourceState(stack, 'a'))
+    journal.create(resourceState(stack, 'b'))
+    await sendJournal(cli, update, journal.take())
+    await complete(cli, update)
+
+    // The next update's base has three resources: the root stack, a and b.
+    const next = await createAndStart(cli, stack)
+    const writer = new JournalWriter()
+    writer.secretsManager(stack)
+    await sendJournal(cli, next, writer.take())
+    const seq = writer.seq + 1
+    const base = { version: 1, sequenceID: seq, removeOld: null, removeNew: null }
+    const outside: [string, Record<string, unknown>][] = [
+      ['Success removeOld 3', { ...base, kind: 1, operationID: 7, removeOld: 3 }],
+      ['Success removeOld -1', { ...base, kind: 1, operationID: 7, removeOld: -1 }],
+      ['Success deleteOld 99', { ...base, kind: 1, operationID: 7, deleteOld: 99 }],
+      ['Success pendingReplacementOld 3', { ...base, kind: 1, operationID: 7, pendingReplacementOld: 3 }],
+      ['RefreshSuccess removeOld 3', { ...base, kind: 3, operationID: 7, removeOld: 3, isRefresh: true }],
+      [
+        'Outputs removeOld 4',
+        { ...base, kind: 4, operationID: 7, removeOld: 4, state: resourceState(stack, 'a') },
+      ],
+      [
+        'a state with a malformed provider reference',
+        {
+          ...base,
+          kind: 1,
+          operationID: 7,
+          state: resourceState(stack, 'c', { provider: 'not-a-reference' }),
+        },
+      ],
+    ]
+    for (const [what, entry] of outside) {
+      const error = await assertClientError(sendJournal(cli, next, [entry]), 400).catch((e: unknown) => {
+        throw new Error(`${what}: ${String(e)}`)
+      })
+      assert.match(error.apiMessage, /outside the base state|provider reference/, what)
+    }
+    // A good delete and a bad index in one batch: neither is applied nor logged.
+    const del = { ...base, kind: 0, operationID: 8 }
+    const done = { ...base, sequenceID: seq + 1, kind: 1, operationID: 8, removeOld: 2 }
+    await assertClientError(
+      sendJournal(cli, next, [del, done, { ...done, sequenceID: seq + 2, removeOld: 5 }]),
+      400,
+    )
+    // After a Write entry, indices refer to its snapshot: one resource here.
+    const snapshot = { resources: [resourceState(stack, 'only')] }
+    const write = { ...base, kind: 5, operationID: 0, newSnapshot: snapshot }
+    await assertClientError(sendJournal(cli, next, [write, { ...done, removeOld: 1 }]), 400)
+    // The same sequence ids with valid indices are accepted: delete b (index 2 of the base).
+    await sendJournal(cli, next, [del, done])
+    await complete(cli, next)
+    assert.deepEqual(names(await resourceUrns(cli, stack)), [`web-${stack.stack}`, 'a'])
+  })
+
   it('refuses a verbatim or full checkpoint that is not a deployment with 400 and keeps the last good one', async () => {
     const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
     await createStack(cli, stack)
