@@ -59,6 +59,7 @@ describe('loadConfig defaults', () => {
       maxSecretsBodyBytes: 16777216,
       maxJsonBodyBytes: 4194304,
       auth: { mode: 'single-tenant', token: undefined },
+      management: undefined,
     })
   })
 

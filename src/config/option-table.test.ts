@@ -42,6 +42,8 @@ describe('option table', () => {
       'max-event-batch-size': '67108864',
       'max-secrets-body-size': '16777216',
       'max-json-body-size': '4194304',
+      'management-addr': '',
+      pprof: 'false',
     })
   })
 

@@ -27,6 +27,7 @@ export async function parseRequestBody(
       throw error
     }
   }
+  request.bodyBytes = raw.length
   if (!config.scansJson && jsonNestsDeeperThan(raw)) {
     throw new InvalidError(
       `Bad Request: the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`,
