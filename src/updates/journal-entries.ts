@@ -4,6 +4,7 @@ import type { DeploymentV3, OperationV2, ResourceV3, SecretsProvidersV1 } from '
 import { type ExtensionV1, type JournalEntry, JournalEntryKind, type SnippetV1 } from '../apitype/journal.js'
 import { InvalidError } from '../errors.js'
 import { checkDeployment, checkOperation, checkResource, checkSnippets } from '../state/deployment-shape.js'
+import { isValidUrn } from '../state/urn.js'
 
 export const MAX_JOURNAL_ENTRY_KIND = JournalEntryKind.Snippets
 
@@ -52,10 +53,12 @@ function parseEntry(raw: unknown, where: string): JournalEntry {
   }
   if (raw.state != null) {
     checkResource(raw.state, `${where}: state`)
+    checkEngineUrns(raw.state as ResourceV3, `${where}: state`)
     entry.state = raw.state as ResourceV3
   }
   if (raw.operation != null) {
     checkOperation(raw.operation, `${where}: operation`)
+    checkEngineUrns((raw.operation as OperationV2).resource, `${where}: operation: resource`)
     entry.operation = raw.operation as OperationV2
   }
   for (const key of ['isRefresh', 'requiresByteString'] as const) {
@@ -111,6 +114,15 @@ export function checkEntryPayload(entry: JournalEntry, where: string): void {
   if (snap != null) {
     if (!isObject(snap)) throw new InvalidError(`${where}: newSnapshot must be an object`)
     checkDeployment(snap, `${where}: newSnapshot`)
+  }
+}
+
+// The engine only ever journals valid URNs; replay splits them (NormalizeURNReferences, where Go would panic on a
+// missing prefix), so a state that is not one is refused with its batch rather than failing `complete`.
+function checkEngineUrns(res: ResourceV3, where: string): void {
+  if (!isValidUrn(res.urn)) throw new InvalidError(`${where}: urn ${describe(res.urn)} is not a valid URN`)
+  if (res.parent != null && res.parent !== '' && !isValidUrn(res.parent)) {
+    throw new InvalidError(`${where}: parent ${describe(res.parent)} is not a valid URN`)
   }
 }
 

@@ -187,6 +187,14 @@ describe('bad update input', () => {
         { ...base, kind: 4, operationID: 7, removeOld: 4, state: resourceState(stack, 'a') },
       ],
       [
+        'a state whose urn is not a URN',
+        { ...base, kind: 1, operationID: 7, state: { ...resourceState(stack, 'c'), urn: 'c' } },
+      ],
+      [
+        'a state whose parent is not a URN',
+        { ...base, kind: 1, operationID: 7, state: resourceState(stack, 'c', { parent: 'urn:pulumi:x' }) },
+      ],
+      [
         'a state with a malformed provider reference',
         {
           ...base,
@@ -200,7 +208,7 @@ describe('bad update input', () => {
       const error = await assertClientError(sendJournal(cli, next, [entry]), 400).catch((e: unknown) => {
         throw new Error(`${what}: ${String(e)}`)
       })
-      assert.match(error.apiMessage, /outside the base state|provider reference/, what)
+      assert.match(error.apiMessage, /outside the base state|provider reference|not a valid URN/, what)
     }
     // A good delete and a bad index in one batch: neither is applied nor logged.
     const del = { ...base, kind: 0, operationID: 8 }
