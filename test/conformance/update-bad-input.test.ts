@@ -90,6 +90,19 @@ describe('bad update input', () => {
     return { stack, update, journal }
   }
 
+  /** A checkpointed (non-journaled) update whose first verbatim checkpoint holds one resource named `name`. */
+  async function checkpointedUpdate(name: string) {
+    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
+    await createStack(cli, stack)
+    const update = await createAndStart(cli, stack, { journal: false })
+    const text = Buffer.from(
+      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
+        `"resources":[{"urn":"urn:pulumi:x::web::t:index:R::${name}","custom":true,"type":"t:index:R"}]}}`,
+    )
+    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text, 1))
+    return { stack, update, text }
+  }
+
   it('refuses malformed journal entries with 400 and applies nothing of the batch', async () => {
     const { stack, update, journal } = await journaledUpdate()
     const next = journal.seq + 1
@@ -228,14 +241,7 @@ describe('bad update input', () => {
   })
 
   it('refuses a verbatim or full checkpoint that is not a deployment with 400 and keeps the last good one', async () => {
-    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
-    await createStack(cli, stack)
-    const update = await createAndStart(cli, stack, { journal: false })
-    const good = Buffer.from(
-      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
-        '"resources":[{"urn":"urn:pulumi:x::web::t:index:R::good","custom":true,"type":"t:index:R"}]}}',
-    )
-    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(good, 1))
+    const { stack, update, text: good } = await checkpointedUpdate('good')
     const notDeployments = [
       '{"version":99,"deployment":{}}',
       '{"version":3}',
@@ -287,14 +293,7 @@ describe('bad update input', () => {
   })
 
   it('refuses numbers outside the safe integer range, and sequence numbers that skip ahead, without poisoning the update', async () => {
-    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
-    await createStack(cli, stack)
-    const update = await createAndStart(cli, stack, { journal: false })
-    const text = Buffer.from(
-      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
-        '"resources":[{"urn":"urn:pulumi:x::web::t:index:R::one","custom":true,"type":"t:index:R"}]}}',
-    )
-    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text, 1))
+    const { stack, update, text } = await checkpointedUpdate('one')
     const second = Buffer.from(text.toString('utf8').replace('::one', '::two'))
     const edits = JSON.stringify([
       {
