@@ -350,3 +350,17 @@ describe('renameDeployment field coverage', () => {
     assert.throws(() => renameDeployment(build(), from, { ...to, project: '' }), InvalidError)
   })
 })
+
+describe('renameDeployment on a state nested beyond the stack', () => {
+  it('refuses with InvalidError instead of overflowing', () => {
+    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`) as unknown
+    const state: UntypedDeployment = {
+      version: 3,
+      deployment: {
+        resources: [{ urn: 'urn:pulumi:dev::web::a:b:C::n', custom: true, type: 'a:b:C', outputs: { deep } }],
+      },
+    }
+    const from = { owner: 'o', project: 'web', stack: 'dev' }
+    assert.throws(() => renameDeployment(state, from, { ...from, stack: 'prod' }), InvalidError)
+  })
+})

@@ -57,7 +57,23 @@ export function renameDeployment(
       throw new InvalidError(`invalid stack or project name '${part}'`)
     }
   }
-  const result = structuredClone(state)
+  try {
+    return renameClone(structuredClone(state), from, to, options)
+  } catch (error) {
+    // Only a state stored before nesting was bounded (json-depth.ts) can be deep enough to overflow the stack.
+    if (error instanceof RangeError) {
+      throw new InvalidError('Bad Request: the stack state nests values too deeply to be renamed')
+    }
+    throw error
+  }
+}
+
+function renameClone(
+  result: UntypedDeployment,
+  from: StackIdentity,
+  to: StackIdentity,
+  options: RenameDeploymentOptions,
+): UntypedDeployment {
   const deployment = result.deployment
   if (!isRecord(deployment)) return result
 
