@@ -55,6 +55,10 @@ describe('loadConfig defaults', () => {
       journaling: true,
       maxBodyBytes: 536870912,
       templatesDir: undefined,
+      maxJournalBatchBytes: 16777216,
+      maxEventBatchBytes: 67108864,
+      maxSecretsBodyBytes: 16777216,
+      maxJsonBodyBytes: 4194304,
       auth: { mode: 'single-tenant', token: undefined },
       management: undefined,
     })
