@@ -7,6 +7,7 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
@@ -19,6 +20,9 @@ import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
 import { otlpProtocol, startTracing } from './observability/tracing.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
 import { StackService } from './stacks/stack-service.js'
@@ -120,6 +124,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       observer: metrics,
     })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
+    })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
     const backups = new BackupService({
       openSnapshot: () => openSqliteSnapshot(config.db),
@@ -151,7 +159,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         logger,
         identity,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
         metrics,
@@ -172,6 +186,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -228,6 +244,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   } catch (error) {
     await database.close()
     await tracing?.shutdown()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }
