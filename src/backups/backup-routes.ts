@@ -11,7 +11,9 @@ export const CreateBackupResponse = Type.Object({
   sha256: Type.String({ description: "SHA-256 of the backup's content, as recorded in its end marker" }),
   rows: Type.Record(Type.String(), Type.Integer(), { description: 'Rows per table' }),
   path: Type.String({ description: 'Path in -backup-dir, or "" when there is none' }),
-  remoteKeys: Type.Record(Type.String(), Type.String(), { description: 'Object key by remote kind (s3)' }),
+  remoteKeys: Type.Record(Type.String(), Type.String(), {
+    description: 'Object key by remote kind (s3, gcs)',
+  }),
   failed: Type.Array(Type.Object({ destination: Type.String(), reason: Type.String() }), {
     description: 'Destinations that could not take this backup',
   }),

@@ -1,7 +1,7 @@
 /** Where finished backup files go. Every implementation makes an object visible under its final name only whole. */
 export interface BackupDestination {
-  /** For logs, metrics and the API answer: 'file', 's3'. */
-  readonly kind: 'file' | 's3'
+  /** For logs, metrics and the API answer: 'file', 's3', 'gcs' (the Go server's remoteKeys names). */
+  readonly kind: 'file' | 's3' | 'gcs'
   /** Human description without credentials, e.g. `s3://bucket/backups/`. */
   readonly description: string
   /** Fails clearly when the destination is unreachable or misconfigured (checked at startup). */

@@ -5,11 +5,12 @@ import { loadConfig } from '../config/load-config.js'
 import { describeError } from '../lib/describe-error.js'
 import { CANARY_META_KEYS, canaryOpens } from '../secrets/key-provider.js'
 import { keyProviderFor } from '../secrets/unlock-secrets.js'
+import { GcsDestination } from './gcs-destination.js'
 import { RestoreError, restoreBackup } from './restore.js'
 import { S3Destination } from './s3-destination.js'
 
 export const RESTORE_USAGE =
-  'usage: pulumi-backend restore --from <file | s3://bucket/key> --to <database> [--force] [-master-key HEX]\n' +
+  'usage: pulumi-backend restore --from <file | s3://bucket/key | gs://bucket/name> --to <database> [--force] [-master-key HEX]\n' +
   '         [-backup-s3-region R] [-backup-s3-endpoint URL] [-backup-s3-force-path-style]\n'
 
 /**
@@ -45,17 +46,20 @@ export async function restoreCommand(args: string[], print: (line: string) => vo
   const workDir = await mkdtemp(join(tmpdir(), 'pulumi-backend-restore-'))
   try {
     let file = from
-    const remote = /^s3:\/\/([^/]+)\/(.+)$/.exec(from)
+    const remote = /^(s3|gs):\/\/([^/]+)\/(.+)$/.exec(from)
     if (remote) {
-      const [, bucket = '', key = ''] = remote
+      const [, scheme, bucket = '', key = ''] = remote
       file = join(workDir, 'backup.pbk.gz')
       print(`downloading ${from}…`)
-      const s3 = new S3Destination({ bucket, prefix: '', ...config.backup.s3 })
-      await s3.fetchKey(key, file).catch((error: unknown) => {
+      const store =
+        scheme === 'gs'
+          ? new GcsDestination(bucket, '')
+          : new S3Destination({ bucket, prefix: '', ...config.backup.s3 })
+      await store.fetchKey(key, file).catch((error: unknown) => {
         throw new RestoreError(`cannot download ${from}: ${describeError(error)}`)
       })
     } else if (/^[a-z0-9]+:\/\//i.test(from)) {
-      throw new RestoreError(`--from ${from}: expected a file path or s3://bucket/key`)
+      throw new RestoreError(`--from ${from}: expected a file path, s3://bucket/key or gs://bucket/name`)
     }
     const current = config.secrets.current
     const keys = current.provider === 'local' && !current.masterKey ? undefined : keyProviderFor(current)

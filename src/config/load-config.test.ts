@@ -602,11 +602,11 @@ describe('loadConfig backups', () => {
     assert.equal(load(['-backup-destination=s3://b/x/y']).backup.destination?.prefix, 'x/y/')
   })
 
-  it('rejects other schemes, gs:// for now, a bad endpoint and a schedule with nowhere to write', () => {
+  it('rejects other schemes, a bad endpoint and a schedule with nowhere to write', () => {
     assert.deepEqual(problems(['-backup-destination=ftp://x']), [
       'invalid value "ftp://x" for -backup-destination: expected s3://bucket[/prefix] or gs://bucket[/prefix]',
     ])
-    assert.match(problems(['-backup-destination=gs://b'])[0] ?? '', /gs:\/\/ .* not supported yet/)
+    assert.equal(load(['-backup-destination=gs://b/p']).backup.destination?.scheme, 'gs')
     assert.match(
       problems(['-backup-s3-endpoint=localhost:9000'])[0] ?? '',
       /expected an http:\/\/ or https:\/\/ URL/,

@@ -429,12 +429,7 @@ class Reader {
     if (destinationText !== '') {
       const parsed = parseRemoteLocation(destinationText)
       if ('error' in parsed) this.invalid('backup-destination', parsed.error)
-      else if (parsed.scheme === 'gs') {
-        this.invalid(
-          'backup-destination',
-          'gs:// (Google Cloud Storage) is not supported yet; use s3:// or -backup-dir',
-        )
-      } else destination = parsed
+      else destination = parsed
     }
     const endpoint = this.string('backup-s3-endpoint')
     if (endpoint !== '' && !/^https?:\/\/[^/]/.test(endpoint)) {

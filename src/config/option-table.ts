@@ -388,7 +388,8 @@ export const OPTIONS = [
     env: 'PULUMI_BACKEND_BACKUP_DESTINATION',
     kind: 'string',
     default: '',
-    description: 'remote backup destination, s3://bucket[/prefix] (prefix default "backups/")',
+    description:
+      'remote backup destination, s3://bucket[/prefix] or gs://bucket[/prefix] (prefix default "backups/")',
     secret: false,
   },
   {
