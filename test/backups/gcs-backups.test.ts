@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test'
 import { StartupError } from '../../src/app.js'
 import { restoreCommand } from '../../src/backups/restore-command.js'
 import { LocalGcs } from '../support/gcs-server.js'
-import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
+import { assertRestoresSameState } from '../support/restore-check.js'
+import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const STACK = '/api/stacks/acme/web/dev'
@@ -43,30 +44,14 @@ describe('backups to Cloud Storage (official @google-cloud/storage against a loc
       answers.slice(2).map((a) => `team-a/${a.name}`),
     )
 
-    const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-gcs-restore-'))
+    await assertRestoresSameState(
+      `gs://pulumi-backups/${newest.remoteKeys.gcs}`,
+      [`-master-key=${'ab'.repeat(32)}`],
+      server,
+      STACK,
+    )
+    const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-gcs-missing-'))
     try {
-      const target = join(dir, 'restored.db')
-      const lines: string[] = []
-      const code = await restoreCommand(
-        [
-          '--from',
-          `gs://pulumi-backups/${newest.remoteKeys.gcs}`,
-          '--to',
-          target,
-          `-master-key=${'ab'.repeat(32)}`,
-        ],
-        (line) => lines.push(line),
-      )
-      assert.equal(code, 0, lines.join('\n'))
-      const restored = await startTestServer({ args: [`-db=${target}`] })
-      try {
-        assert.deepEqual(
-          (await exportDeployment(restored.client, STACK)).body,
-          (await exportDeployment(server.client, STACK)).body,
-        )
-      } finally {
-        await restored.close()
-      }
       const missing = await restoreCommand(
         ['--from', 'gs://pulumi-backups/nope', '--to', join(dir, 'x.db')],
         () => {},

@@ -8,8 +8,9 @@ import { StartupError } from '../../src/app.js'
 import { restoreCommand } from '../../src/backups/restore-command.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import { sample, scrape } from '../support/prometheus.js'
+import { assertRestoresSameState } from '../support/restore-check.js'
 import { type LocalS3, startLocalS3 } from '../support/s3-server.js'
-import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
+import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const STACK = '/api/stacks/acme/web/dev'
@@ -56,34 +57,12 @@ describe('backups to S3 (s3rver on loopback, official AWS SDK)', () => {
         .sort(),
     )
 
-    const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-s3-restore-'))
-    try {
-      const target = join(dir, 'restored.db')
-      const lines: string[] = []
-      const code = await restoreCommand(
-        [
-          '--from',
-          `s3://backups/${newest.remoteKeys.s3}`,
-          '--to',
-          target,
-          ...s3Args(),
-          `-master-key=${'ab'.repeat(32)}`,
-        ],
-        (line) => lines.push(line),
-      )
-      assert.equal(code, 0, lines.join('\n'))
-      const restored = await startTestServer({ args: [`-db=${target}`] })
-      try {
-        assert.deepEqual(
-          (await exportDeployment(restored.client, STACK)).body,
-          (await exportDeployment(server.client, STACK)).body,
-        )
-      } finally {
-        await restored.close()
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    await assertRestoresSameState(
+      `s3://backups/${newest.remoteKeys.s3}`,
+      [...s3Args(), `-master-key=${'ab'.repeat(32)}`],
+      server,
+      STACK,
+    )
   })
 
   it('restoring a missing object fails clearly and creates nothing', async () => {

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { LoopbackHttpService, readBody } from './loopback-http.js'
 
 /**
  * A small AWS KMS on loopback speaking the service's wire protocol (JSON 1.1: `POST /` with
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
  * are SigV4-signed for the kms service (it cannot check the signature itself without the secret, which is fine: the
  * client is what is under test). `failEncryptAfter` injects an outage to test interrupted work.
  */
-export class LocalAwsKms {
+export class LocalAwsKms extends LoopbackHttpService {
   readonly region = 'us-east-1'
   readonly account = '111122223333'
   readonly #keys = new Map<string, Buffer>()
@@ -18,8 +18,6 @@ export class LocalAwsKms {
   readonly calls: { operation: string; keyId: string | undefined }[] = []
   /** After this many more successful Encrypt calls, Encrypt answers 503 until reset to undefined. */
   failEncryptAfter: number | undefined
-  #server = createServer((req, res) => void this.#handle(req, res))
-  endpoint = ''
 
   /** Creates a key and an alias (`alias/<name>`) for it; returns the key's ARN. */
   createKey(alias: string): string {
@@ -33,19 +31,8 @@ export class LocalAwsKms {
     return `arn:aws:kms:${this.region}:${this.account}:key/${id}`
   }
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
-    this.endpoint = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  async close(): Promise<void> {
-    this.#server.closeAllConnections()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req)
     const reply = (status: number, body: unknown, type?: string) => {
       res.writeHead(status, {
         'content-type': 'application/x-amz-json-1.1',
@@ -67,7 +54,7 @@ export class LocalAwsKms {
     const operation = target.slice('TrentService.'.length)
     let input: Record<string, unknown>
     try {
-      input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>
+      input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>
     } catch {
       return fail(400, 'SerializationException', 'body is not JSON')
     }

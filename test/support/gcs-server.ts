@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { LoopbackHttpService, readBody } from './loopback-http.js'
 
 interface StoredObject {
   data: Buffer
@@ -14,30 +14,17 @@ interface StoredObject {
  * standard STORAGE_EMULATOR_HOST): bucket lookup, multipart upload, listing by prefix with pages, media download
  * and delete. Object resources carry md5Hash as GCS does, so the client's upload validation runs for real.
  */
-export class LocalGcs {
+export class LocalGcs extends LoopbackHttpService {
   readonly buckets = new Map<string, Map<string, StoredObject>>()
   #generation = 1
-  #server = createServer((req, res) => void this.#handle(req, res))
-  endpoint = ''
 
   constructor(buckets: string[]) {
+    super()
     for (const name of buckets) this.buckets.set(name, new Map())
   }
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
-    this.endpoint = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`
-  }
-
-  async close(): Promise<void> {
-    this.#server.closeAllConnections()
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req)
     const url = new URL(req.url ?? '/', 'http://x')
     const json = (status: number, value: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' })
