@@ -37,6 +37,13 @@ export async function restoreCommand(args: string[], print: (line: string) => vo
     print(RESTORE_USAGE)
     return 2
   }
+  if (/^postgres(ql)?:\/\//i.test(to)) {
+    // The PostgreSQL dialect is not part of this build yet; never treat a URL as a file name.
+    print(
+      'pulumi-backend restore: restoring into PostgreSQL is not supported by this build; --to must be a SQLite file',
+    )
+    return 2
+  }
   const parsed = loadConfig(options, process.env)
   if (parsed.kind === 'help') {
     print(RESTORE_USAGE)

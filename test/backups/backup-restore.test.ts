@@ -297,3 +297,15 @@ describe('backup snapshots are one instant and do not block writers', () => {
     }
   })
 })
+
+describe('restore command line', () => {
+  it('prints its usage without --from and --to, and never takes a PostgreSQL URL for a file name', async () => {
+    const usage = await restore(['--from', 'x.pbk.gz'])
+    assert.equal(usage.code, 2)
+    assert.match(usage.output, /^usage: pulumi-backend restore --from/)
+    const postgres = await restore(['--from', 'x.pbk.gz', '--to', 'postgres://db/pulumi'])
+    assert.equal(postgres.code, 2)
+    assert.match(postgres.output, /restoring into PostgreSQL is not supported by this build/)
+    assert.equal(existsSync('postgres:'), false)
+  })
+})
