@@ -28,6 +28,8 @@ describe('cloud SDKs load only when configured', () => {
     assert.ok(CLOUD_SDKS.test("import { KMSClient } from '@aws-sdk/client-kms'"))
     assert.ok(CLOUD_SDKS.test("import {\n  KMSClient,\n  EncryptCommand,\n} from '@aws-sdk/client-kms'"))
     assert.ok(!CLOUD_SDKS.test("import type { KMSClient } from '@aws-sdk/client-kms'"))
-    assert.ok(!CLOUD_SDKS.test("import { x } from 'node:stream'\nimport type { S3Client } from '@aws-sdk/client-s3'"))
+    assert.ok(
+      !CLOUD_SDKS.test("import { x } from 'node:stream'\nimport type { S3Client } from '@aws-sdk/client-s3'"),
+    )
   })
 })
