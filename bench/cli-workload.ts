@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { item, PulumiCli, type YamlProgram } from '../test/cli/support/real-cli.js'
+import { startTimingProxy, type TimingProxy } from '../test/support/timing-proxy.js'
 import { withServer } from './server.js'
-import { startTimingProxy, type TimingProxy } from './timing-proxy.js'
 
 export const CLI_PHASES = ['create', 'noop', 'add2', 'export', 'destroy'] as const
 export type CliPhaseName = (typeof CLI_PHASES)[number]

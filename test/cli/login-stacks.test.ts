@@ -2,7 +2,7 @@
 // secret config and the empty-checkout CI flow. Steps share one server and run in order.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type TestServer, useTestServer } from '../support/test-server.js'
@@ -45,6 +45,8 @@ describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () =>
     }[]
     assert.deepEqual(ls.map((s) => s.name).sort(), ['dev', 'other'])
     assert.equal(ls.find((s) => s.current)?.name, 'other')
+    // `stack rm` always clears the selected stack (stack_remove.go), so select afterwards.
+    await cli.run(['stack', 'rm', '--yes', '--stack', 'acme/proj/other'])
     await cli.run(['stack', 'select', 'acme/proj/dev'])
     await cli.run(['stack', 'tag', 'set', 'owner', 'team-a'])
     assert.equal((await cli.run(['stack', 'tag', 'get', 'owner'])).stdout.trim(), 'team-a')
@@ -57,7 +59,7 @@ describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () =>
     await cli.run(['stack', 'tag', 'rm', 'owner'])
     const missing = await cli.run(['stack', 'tag', 'get', 'owner'], { allowFailure: true })
     assert.notEqual(missing.code, 0)
-    await cli.run(['stack', 'rm', '--yes', '--stack', 'acme/proj/other'])
+    assert.match(missing.stderr, /stack tag 'owner' not found for stack 'dev'/)
   })
 
   it('config set --secret stores a service-encrypted value; config get decrypts it', async () => {
@@ -164,8 +166,10 @@ describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () =>
   })
 
   it('logout forgets the credentials', async () => {
-    await cli.run(['logout'])
-    const credentials = JSON.parse(readFileSync(join(cli.home, 'credentials.json'), 'utf8')) as {
+    const logout = await cli.run(['logout'])
+    assert.match(logout.stdout, /Logged out of/)
+    const file = join(cli.home, 'credentials.json')
+    const credentials = (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {}) as {
       current?: string
       accessTokens?: Record<string, string>
     }

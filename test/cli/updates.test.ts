@@ -105,6 +105,15 @@ describe('real CLI: updates', { skip: realCliSkipReason() }, () => {
     assert.match(up.stdout, /1 updated/)
     assert.match(up.stdout, /1 deleted/)
     assert.match(up.stdout, /2 replaced/)
+    const at = (text: string) => up.stdout.indexOf(text)
+    assert.ok(
+      at('replacedAfter created replacement') < at('replacedAfter deleting original'),
+      'create before delete',
+    )
+    assert.ok(
+      at('replacedBefore deleted original') < at('replacedBefore creating replacement'),
+      'delete before replace',
+    )
     const afterUp = await exportStack()
     assert.equal(findResource(afterUp, 'doomed'), undefined)
     assert.equal(findResource(afterUp, 'kept')?.outputs?.revision, 2)
@@ -115,7 +124,9 @@ describe('real CLI: updates', { skip: realCliSkipReason() }, () => {
     const history = JSON.parse((await cli.run(['stack', 'history', '--json'])).stdout) as {
       resourceChanges?: Record<string, number>
     }[]
-    assert.deepEqual(history[0]?.resourceChanges, { delete: 1, replace: 2, same: 7, update: 1 })
+    // The history entry carries the CLI's own summary ("N unchanged"; it does not count the replaced ones).
+    const unchanged = Number(/(\d+) unchanged/.exec(up.stdout)?.[1])
+    assert.deepEqual(history[0]?.resourceChanges, { delete: 1, replace: 2, same: unchanged, update: 1 })
     const noop = await cli.run(['preview', '--expect-no-changes'])
     assert.equal(noop.code, 0)
   })
@@ -159,11 +170,15 @@ describe('real CLI: updates', { skip: realCliSkipReason() }, () => {
     const resource = findResource(await exportStack(), 'adopted')
     assert.equal(resource?.id, 'ext-42')
     assert.equal(resource?.outputs?.value, 'ext-42')
+    assert.equal(resource?.protect, true, 'the CLI protects what it imports')
   })
 
   it('state delete / rename / unprotect', async () => {
     const exported = await exportStack()
     const adopted = findResource(exported, 'adopted')?.urn ?? ''
+    const refused = await cli.run(['state', 'delete', adopted, '--yes'], { allowFailure: true })
+    assert.match(refused.stderr, /can't be safely deleted because it is protected/)
+    await cli.run(['state', 'unprotect', adopted, '--yes'])
     await cli.run(['state', 'delete', adopted, '--yes'])
     const doomedGroup = findResource(exported, 'kept')?.urn ?? ''
     await cli.run(['state', 'rename', doomedGroup, 'renamed', '--yes'])

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type TestServer, useTestServer } from '../support/test-server.js'
+import { startTimingProxy, type TimingProxy } from '../support/timing-proxy.js'
 import {
   type Deployment,
   item,
@@ -48,28 +49,41 @@ const steps: YamlProgram[] = [
 
 /**
  * What must agree between the two backends: every resource's identity, inputs, outputs (secrets shown),
- * parent, dependencies and provider, in state order. Ids (random per create), timestamps and the secrets
- * provider (passphrase vs service) differ by design; ids are replaced by their urn.
+ * parent, dependencies and provider. Ids (random per create), timestamps, source positions and the secrets
+ * provider (passphrase vs service) differ by design, and so does the order of resources created in parallel:
+ * ids become `<id of urn>` and resources are sorted by URN.
  */
 function comparable(deployment: Deployment): unknown {
   const resources = deployment.deployment.resources ?? []
   const idToUrn = new Map(resources.map((r) => [r.id ?? '', r.urn]))
-  return resources.map((r) => {
-    const { id, created, modified, provider, ...rest } = r as typeof r & Record<string, unknown>
-    const providerRef =
-      typeof provider === 'string'
-        ? provider.replace(/::[^:]+$/, `::${idToUrn.get(provider.split('::').pop() ?? '') ?? ''}`)
-        : undefined
-    return { ...rest, id: id ? `<id of ${r.urn}>` : undefined, provider: providerRef }
-  })
+  const anonymize = (ref: unknown) => {
+    if (typeof ref !== 'string') return ref
+    const at = ref.lastIndexOf('::')
+    return `${ref.slice(0, at)}::<id of ${idToUrn.get(ref.slice(at + 2)) ?? '?'}>`
+  }
+  return resources
+    .map((r) => {
+      const { id, created, modified, sourcePosition, stackTrace, provider, ...rest } = r as typeof r &
+        Record<string, unknown>
+      return { ...rest, id: id ? `<id of ${r.urn}>` : undefined, provider: anonymize(provider) }
+    })
+    .sort((a, b) => (a.urn < b.urn ? -1 : 1))
 }
 
-const MODES: [string, Record<string, string>][] = [
-  ['journaling (default)', {}],
-  ['delta checkpoints (PULUMI_DISABLE_JOURNALING=true)', { PULUMI_DISABLE_JOURNALING: 'true' }],
+const UPLOADS = ['journalentries', 'checkpoint', 'checkpointdelta', 'checkpointverbatim']
+
+/** Label, the CLI's switches, and the upload requests the mode must (and only may) use. */
+const MODES: [string, Record<string, string>, string[]][] = [
+  ['journaling (default)', {}, ['journalentries']],
+  [
+    'delta checkpoints (PULUMI_DISABLE_JOURNALING=true)',
+    { PULUMI_DISABLE_JOURNALING: 'true' },
+    ['checkpointdelta', 'checkpointverbatim'],
+  ],
   [
     'full checkpoints (PULUMI_OPTIMIZED_CHECKPOINT_PATCH=false)',
     { PULUMI_DISABLE_JOURNALING: 'true', PULUMI_OPTIMIZED_CHECKPOINT_PATCH: 'false' },
+    ['checkpoint'],
   ],
 ]
 
@@ -80,23 +94,29 @@ describe('real CLI: upload modes end with the state the CLI believes', { skip: r
     server = s
   })
 
-  for (const [index, [label, env]] of MODES.entries()) {
+  for (const [index, [label, env, uses]] of MODES.entries()) {
     describe(label, () => {
       let ours: PulumiCli
       let diy: PulumiCli
       let stateDir: string
+      let proxy: TimingProxy
       before(async () => {
-        ours = new PulumiCli(server.url, server.token)
+        // Through a counting proxy, to check which upload requests the CLI really made.
+        proxy = await startTimingProxy(server.url)
+        ours = new PulumiCli(proxy.url, server.token)
         ours.defaultEnv = env
+        ours.writeProject(steps[0] as YamlProgram)
         await ours.login()
         await ours.run(['stack', 'init', `acme/modes/m${index}`])
         stateDir = mkdtempSync(join(tmpdir(), 'pulumi-backend-diy-'))
         diy = new PulumiCli(`file://${stateDir}`, '')
         diy.defaultEnv = { ...env, PULUMI_CONFIG_PASSPHRASE: 'test' }
+        diy.writeProject(steps[0] as YamlProgram)
         await diy.run(['login', `file://${stateDir}`])
         await diy.run(['stack', 'init', `m${index}`])
       })
-      after(() => {
+      after(async () => {
+        await proxy?.close()
         ours?.cleanup()
         diy?.cleanup()
         if (stateDir) rmSync(stateDir, { recursive: true, force: true })
@@ -114,6 +134,11 @@ describe('real CLI: upload modes end with the state the CLI believes', { skip: r
           assert.deepEqual(comparable(mine), comparable(theirs))
         })
       }
+
+      it(`the CLI uploaded with ${uses.join(' / ')} only`, () => {
+        const used = UPLOADS.filter((kind) => (proxy.kinds.get(`PATCH ${kind}`) ?? 0) > 0)
+        assert.deepEqual(used.sort(), [...uses].sort())
+      })
     })
   }
 })

@@ -1,6 +1,7 @@
-// A loopback HTTP proxy between the real CLI and the server: it forwards every request unchanged and sums the
-// server's own handling time from each response's `Server-Timing: app;dur=<ms>` header, so the benchmark can
-// report the server's share of a CLI command's wall time.
+// A loopback HTTP proxy between the real CLI and the server: it forwards every request unchanged, sums the
+// server's own handling time from each response's `Server-Timing: app;dur=<ms>` header (the benchmark reports
+// the server's share of a CLI command's wall time) and counts requests per kind (tests check which upload
+// mode the CLI used).
 import { Agent, createServer, request } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
@@ -8,6 +9,8 @@ export interface TimingProxy {
   url: string
   /** Requests and summed server time since the last take(). */
   take(): { requests: number; serverMs: number }
+  /** Requests so far per kind: `METHOD last-path-segment`, e.g. `PATCH journalentries`. */
+  readonly kinds: Map<string, number>
   close(): Promise<void>
 }
 
@@ -18,6 +21,7 @@ export async function startTimingProxy(target: string): Promise<TimingProxy> {
   const agent = new Agent({ keepAlive: true })
   let requests = 0
   let serverMs = 0
+  const kinds = new Map<string, number>()
   const server = createServer((req, res) => {
     const forward = request(
       {
@@ -30,6 +34,8 @@ export async function startTimingProxy(target: string): Promise<TimingProxy> {
       },
       (upstreamRes) => {
         requests++
+        const kind = `${req.method} ${(req.url ?? '').split('?')[0]?.split('/').pop()}`
+        kinds.set(kind, (kinds.get(kind) ?? 0) + 1)
         const timing = SERVER_TIMING.exec(String(upstreamRes.headers['server-timing'] ?? ''))
         if (timing?.[1]) serverMs += Number(timing[1])
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers)
@@ -46,6 +52,7 @@ export async function startTimingProxy(target: string): Promise<TimingProxy> {
   const port = (server.address() as AddressInfo).port
   return {
     url: `http://127.0.0.1:${port}`,
+    kinds,
     take() {
       const out = { requests, serverMs: Math.round(serverMs) }
       requests = 0
