@@ -88,11 +88,14 @@ describe('real CLI: concurrent updates, cancel, kill -9', { skip: realCliSkipRea
     await cli.run(['stack', 'init', 'acme/race/two'])
     const up = cli.spawn(UP)
     const done = finished(up)
-    const output = await waitForOutput(up, /step\d created/, 3)
+    // The CLI prints "created" just before it journals the step (engine/update.go :: OnResourceStepPost emits
+    // the outputs event, then SnapshotMutation.End waits for the server's ack), and a dependent step starts
+    // only after that ack. So once step3 is creating, the server has acknowledged step0..2: kill then.
+    const output = await waitForOutput(up, /step3 creating/)
     up.kill('SIGKILL')
     await done
     const reported = [...output.matchAll(/(step\d) created/g)].map((m) => m[1] ?? '')
-    assert.ok(reported.length >= 3)
+    assert.deepEqual(reported, ['step0', 'step1', 'step2'])
     await cli.run(['cancel', '--yes'])
     const exported = await cli.exportStack('acme/race/two')
     for (const name of reported) assert.ok(findResource(exported, name)?.id, `${name} kept after kill -9`)
