@@ -103,11 +103,12 @@ function mustBuild(what, result) {
 
 log('compiling pulumi and the test provider (a cold build takes ~15 min on 2 cores; later runs seconds)')
 mkdirSync(binDir, { recursive: true })
+// Stamp the version as release builds do (`pulumi version`, the User-Agent, the Automation API's version check).
+const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${pins.pulumi}`
+const targets = [cli, './cmd/pulumi-resource-testprov']
 mustBuild(
   'pulumi',
-  run('go', ['build', '-mod=mod', '-o', `${binDir}/`, cli, './cmd/pulumi-resource-testprov'], {
-    cwd: modDir,
-  }),
+  run('go', ['build', '-mod=mod', '-ldflags', ldflags, '-o', `${binDir}/`, ...targets], { cwd: modDir }),
 )
 
 // pulumi-yaml has no replace directives, so `go install @version` builds it with its own dependency versions

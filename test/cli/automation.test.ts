@@ -66,14 +66,18 @@ describe('real CLI: Automation API (LocalWorkspace)', { skip }, () => {
     await stack.setConfig('token', { value: 'tok-123', secret: true })
     const preview = await stack.preview()
     assert.equal(preview.changeSummary.create, 2)
-    const [first, second] = await Promise.allSettled([stack.up(), delayed(300, () => stack.up())])
-    assert.equal(first.status, 'fulfilled')
-    assert.equal(second.status, 'rejected')
+    // Two ups at once: whichever starts its update second fails with the CLI's conflict, which the Automation API
+    // recognises by its exact text (sdk/nodejs/automation/errors.ts :: ConcurrentUpdateError).
+    const results = await Promise.allSettled([stack.up(), delayed(300, () => stack.up())])
+    const fulfilled = results.filter((r) => r.status === 'fulfilled')
+    const rejected = results.filter((r) => r.status === 'rejected')
+    assert.equal(fulfilled.length, 1)
+    assert.equal(rejected.length, 1)
     assert.ok(
-      second.status === 'rejected' && second.reason instanceof automation.ConcurrentUpdateError,
-      `the second up is a ConcurrentUpdateError: ${second.status === 'rejected' ? String(second.reason) : ''}`,
+      rejected[0]?.reason instanceof automation.ConcurrentUpdateError,
+      `the other up is a ConcurrentUpdateError: ${String(rejected[0]?.reason)}`,
     )
-    const up = first.status === 'fulfilled' ? first.value : undefined
+    const up = fulfilled[0]?.value
     assert.equal(up?.summary.result, 'succeeded')
     assert.deepEqual(up?.outputs.echoed, { value: 'tok-123', secret: true })
     assert.deepEqual(up?.outputs.value, { value: 'one', secret: false })
