@@ -21,31 +21,23 @@ import {
 
 const UP = ['up', '--yes', '--skip-preview']
 
-/** Programs of the sequence: creates, an update, a replacement, a delete and an add; ~2 KB per resource. */
-const steps: YamlProgram[] = [
-  {
+/** One program of the sequence; ~2 KB per resource, a secret output and a component with two children. */
+function program(aValue: string, cKey: string, fourth: 'd' | 'e'): YamlProgram {
+  return {
     name: 'modes',
     resources: {
-      a: item('a', { payloadBytes: 2048 }),
+      a: item(aValue, { payloadBytes: 2048 }),
       b: item('b', { payloadBytes: 2048, secret: 'pssst' }),
-      c: item('c', { payloadBytes: 2048, replaceKey: 'one' }),
-      d: item('d', { payloadBytes: 2048 }),
+      c: item('c', { payloadBytes: 2048, replaceKey: cKey }),
+      [fourth]: item(fourth, { payloadBytes: 2048 }),
       g: { type: 'testprov:index:Group', properties: { count: 2 } },
     },
     outputs: { secret: ref('b.secretEcho') },
-  },
-  {
-    name: 'modes',
-    resources: {
-      a: item('a2', { payloadBytes: 2048 }),
-      b: item('b', { payloadBytes: 2048, secret: 'pssst' }),
-      c: item('c', { payloadBytes: 2048, replaceKey: 'two' }),
-      e: item('e', { payloadBytes: 2048 }),
-      g: { type: 'testprov:index:Group', properties: { count: 2 } },
-    },
-    outputs: { secret: ref('b.secretEcho') },
-  },
-]
+  }
+}
+
+/** The sequence: creates; then an update (a), a replacement (c), a delete (d) and an add (e); then empty. */
+const steps: YamlProgram[] = [program('a', 'one', 'd'), program('a2', 'two', 'e')]
 
 /**
  * What must agree between the two backends: every resource's identity, inputs, outputs (secrets shown),

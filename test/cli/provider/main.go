@@ -56,6 +56,15 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return plugin.UnmarshalProperties(s, marshalOptions)
 }
 
+func unmarshalOldsNews(olds, news *structpb.Struct) (resource.PropertyMap, resource.PropertyMap, error) {
+	o, err := unmarshal(olds)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := unmarshal(news)
+	return o, n, err
+}
+
 func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
 	return plugin.MarshalProperties(m, marshalOptions)
 }
@@ -101,11 +110,7 @@ func (p *testProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*p
 var inputKeys = []resource.PropertyKey{"value", "payloadBytes", "replaceKey", "secret", "sleepMs"}
 
 func (p *testProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := unmarshalOldsNews(req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
@@ -199,11 +204,7 @@ func (p *testProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (
 }
 
 func (p *testProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	olds, err := unmarshal(req.GetOlds())
-	if err != nil {
-		return nil, err
-	}
-	news, err := unmarshal(req.GetNews())
+	olds, news, err := unmarshalOldsNews(req.GetOlds(), req.GetNews())
 	if err != nil {
 		return nil, err
 	}
