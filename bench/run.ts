@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
-// cli (the real pulumi CLI against this server and against its file:// backend; bench/cli-workload.ts).
+// metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
+// and against its own file:// backend; bench/cli-workload.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -10,6 +11,7 @@ import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
+import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
 import { type BenchServer, startServer, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
@@ -29,7 +31,7 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'cli'] as const
+const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics', 'cli'] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -558,6 +560,7 @@ async function main() {
   let exports: ExportSizeResult[] = []
   let concurrency: ConcurrencyResult[] = []
   let memory: MemoryResult | undefined
+  let metrics: MetricsOverhead | undefined
   if (options.workloads.includes('journal')) {
     for (const size of options.sizes) {
       const r = await journalWorkload(size)
@@ -658,6 +661,17 @@ async function main() {
         `after 3 s idle ${mb(memory.rssIdleBytes)}; DB ${mb(memory.dbBytes)} (${mb(memory.stateBytesPerStack)} per state)`,
     )
   }
+  if (options.workloads.includes('metrics')) {
+    const resources = options.quick ? 50 : 200
+    console.log(`\n== metrics: recording cost per request (journaled create of ${resources} resources) ==`)
+    metrics = await withServer([], (server) => metricsOverhead(server, resources))
+    console.log(
+      `${metrics.perRequestUs} µs per request (request ${metrics.recordRequestUs} µs + ` +
+        `${metrics.statementsPerRequest} statements × ${metrics.recordStatementUs} µs) = ${metrics.sharePercent}% of ` +
+        `the median server time ${metrics.serverMedianMs} ms over ${metrics.requests} requests; ` +
+        `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
+    )
+  }
   const cli: CliSizeResult[] = []
   if (options.workloads.includes('cli')) {
     const skip = realCliSkipReason()
@@ -696,6 +710,7 @@ async function main() {
         concurrency,
         memory,
         cli,
+        metrics,
         targets: t,
       },
       null,

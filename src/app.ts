@@ -4,11 +4,20 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
+import { buildManagementServer } from './http/management-server.js'
+import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
+import { Metrics, statementKind } from './observability/metrics.js'
+import { metricsRoutes } from './observability/metrics-routes.js'
+import { countRunningUpdates } from './observability/running-updates.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -25,6 +34,9 @@ export interface AppOverrides {
 
 export interface App {
   http: HttpServer
+  /** The -management-addr listener (health, metrics, profiling), when configured. */
+  management: HttpServer | undefined
+  metrics: Metrics
   /** Every registered route with its auth kind and CLI endpoint name. */
   routes: readonly RouteEntry[]
   store: Store
@@ -48,7 +60,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-  const database = await openSqliteDatabase(config.db)
+  const metrics = new Metrics()
+  const database = await openSqliteDatabase(config.db, {
+    onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  })
+  metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
@@ -75,6 +91,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       maxBuffered: config.eventBufferSize,
       flushIntervalMs: config.eventFlushIntervalMs,
       logger,
+      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
     })
     const updates = new UpdateService({
       store,
@@ -84,6 +101,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       logger,
+      observer: metrics,
+    })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
@@ -93,12 +115,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         logger,
         identity,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
+        metrics,
       },
       routes,
     )
+    await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
       stacks,
@@ -107,21 +137,40 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
+      probesElsewhere: config.management !== undefined,
     })
+    const management =
+      config.management &&
+      buildManagementServer({
+        logger,
+        identity,
+        ping: () => pingDatabase(database.db),
+        metrics,
+        pprof: config.management.pprof,
+      })
+    if (!management) metricsRoutes(http, metrics)
     const adminToken = await identity.ensureAdminToken()
 
     let closed = false
     return {
       http,
+      management,
+      metrics,
       routes,
       store,
       identity,
       updates,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
+        if (management && config.management) {
+          const address = await management.listen(config.management.addr)
+          logger.info({ address }, 'management listener (health, metrics, profiling) ready')
+        }
         return http.listen({ host: config.addr.host, port: config.addr.port })
       },
       async close() {
@@ -130,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
         await http.close()
+        await management?.close()
         await events.close()
         await state.close()
         await database.close()
@@ -137,6 +187,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }
