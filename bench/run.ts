@@ -4,7 +4,7 @@
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
 // and against its own file:// backend; bench/cli-workload.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { realCliSkipReason } from '../test/cli/support/real-cli.js'
 import { CliApiError } from '../test/support/cli-client.js'
@@ -551,9 +551,11 @@ function targets(
 async function main() {
   const options = parseArgs(process.argv.slice(2))
   const started = performance.now()
+  const loadAverageAtStart = loadavg()[0]
   console.log(
     `pulumi-backend bench: ${cpus().length} cores, node ${process.version}, ` +
-      `${options.quick ? 'quick' : 'full'}, sizes ${options.sizes.join(',')}, workloads ${options.workloads.join(',')}`,
+      `${options.quick ? 'quick' : 'full'}, sizes ${options.sizes.join(',')}, workloads ${options.workloads.join(',')}, ` +
+      `load average ${loadAverageAtStart?.toFixed(1)} (other processes share these cores)`,
   )
   const journal: JournalSizeResult[] = []
   const checkpoints: CheckpointSizeResult[] = []
@@ -701,7 +703,12 @@ async function main() {
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
-        machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
+        machine: {
+          cores: cpus().length,
+          cpu: cpus()[0]?.model ?? '',
+          node: process.version,
+          loadAverageAtStart: loadAverageAtStart,
+        },
         options,
         totalMs,
         journal,
