@@ -107,7 +107,7 @@ function mustBuild(what, result) {
   process.exit(1)
 }
 
-log('compiling pulumi and the test provider (a cold build takes ~15 min on 2 cores; later runs seconds)')
+log('compiling pulumi and the test provider (a cold build takes ~15 min on 2 cores; later runs seconds to a minute)')
 mkdirSync(binDir, { recursive: true })
 // Stamp the version as release builds do (`pulumi version`, the User-Agent, the Automation API's version check).
 const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${pins.pulumi}`

@@ -48,7 +48,7 @@ describe('real CLI: Automation API (LocalWorkspace)', { skip }, () => {
     cli.writeProject({
       name: 'auto',
       config: { token: { type: 'string' } },
-      resources: { a: item('one', { secret: ref('token'), sleepMs: 1500 }) },
+      resources: { a: item('one', { secret: ref('token'), sleepMs: 3000 }) },
       outputs: { echoed: ref('a.secretEcho'), value: ref('a.value') },
     })
   })

@@ -1,12 +1,22 @@
 // The real pulumi CLI (npm run cli:install) against this server: login, whoami, logout, the stack commands,
 // secret config and the empty-checkout CI flow. Steps share one server and run in order.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 import { CLI_BIN, item, PulumiCli, realCliSkipReason, ref, stripAnsi } from './support/real-cli.js'
+
+/** Why the pseudo-terminal login cannot run (no script(1) from util-linux), or undefined. */
+function scriptMissing(): string | undefined {
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' })
+    return undefined
+  } catch {
+    return 'script(1) is not installed: no pseudo-terminal for the interactive login'
+  }
+}
 
 describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () => {
   let server: TestServer
@@ -133,7 +143,9 @@ describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () =>
     assert.deepEqual(ls, [])
   })
 
-  it('login interactively: the token pasted at the prompt (in a pseudo-terminal)', async () => {
+  it('login interactively: the token pasted at the prompt (in a pseudo-terminal)', {
+    skip: scriptMissing(),
+  }, async () => {
     const fresh = new PulumiCli(server.url, server.token)
     try {
       const env: Record<string, string> = fresh.env({ TERM: 'xterm' })
@@ -151,6 +163,10 @@ describe('real CLI: login, stacks, config', { skip: realCliSkipReason() }, () =>
       let pasted = false
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk
+        // Answer the terminal queries the CLI sends (background colour, cursor position) as a terminal
+        // would, or it waits for them to time out.
+        if (chunk.includes('\u001b]11;?')) child.stdin.write('\u001b]11;rgb:0000/0000/0000\u001b\\')
+        if (chunk.includes('\u001b[6n')) child.stdin.write('\u001b[1;1R')
         if (!pasted && /access token/i.test(out)) {
           pasted = true
           child.stdin.write(`${server.token}\r`)
