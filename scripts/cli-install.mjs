@@ -90,7 +90,8 @@ if (freshModule) {
       cwd: modDir,
     },
   )
-  if (!got.ok) skip(`could not fetch the pinned modules from the Go module proxy (${lastLine(got.output)})`)
+  // No proxy, or a Go too old for the pinned go directive: both end up here, with go's own last line.
+  if (!got.ok) skip(`go get of the pinned modules failed (${lastLine(got.output)})`)
   writeFileSync(resolvedMarker, resolvedFor)
 }
 
@@ -107,7 +108,9 @@ function mustBuild(what, result) {
   process.exit(1)
 }
 
-log('compiling pulumi and the test provider (a cold build takes ~15 min on 2 cores; later runs seconds to a minute)')
+log(
+  'compiling pulumi and the test provider (a cold build takes ~15 min on 2 cores; later runs seconds to a minute)',
+)
 mkdirSync(binDir, { recursive: true })
 // Stamp the version as release builds do (`pulumi version`, the User-Agent, the Automation API's version check).
 const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${pins.pulumi}`

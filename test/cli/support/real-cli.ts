@@ -7,12 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const root = new URL('../../../', import.meta.url).pathname
-const pins = JSON.parse(readFileSync(join(root, 'scripts/pulumi-cli.json'), 'utf8')) as {
-  pulumi: string
-  pulumiYaml: string
-  nodeSdk: string
-}
-export const CLI_VERSION = pins.pulumi
+const pins = JSON.parse(readFileSync(join(root, 'scripts/pulumi-cli.json'), 'utf8')) as { pulumi: string }
 const cacheDir = join(root, '.cache/pulumi-cli', `v${pins.pulumi}`)
 export const CLI_BIN = join(cacheDir, 'bin')
 /** node_modules holding the pinned @pulumi/pulumi (Automation API), when cli:install could install it. */
