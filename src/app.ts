@@ -6,6 +6,8 @@ import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
+import { AccessTokenService } from './identity/access-token-service.js'
+import { adminPolicyFor, authenticatorFor } from './identity/authenticators.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
@@ -53,11 +55,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
+    const admins = adminPolicyFor(config.auth)
+    const tokens = new AccessTokenService({ tokens: store.accessTokens, clock, admins })
     const identity = new IdentityService({
-      store,
-      clock,
-      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+      tokens,
+      config: {
+        user: config.user,
+        org: config.org,
+        hasStaticToken: config.auth.mode !== 'single-tenant' || config.auth.token !== undefined,
+      },
     })
+    const authenticator = authenticatorFor(config.auth, { tokens, user: config.user, clock, admins })
     const state = new StateService({
       store,
       clock,
@@ -91,7 +99,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const http = buildHttpServer(
       {
         logger,
-        identity,
+        authenticator,
+        trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
         bodyLimitBytes: config.maxBodyBytes,
         https: tls,
@@ -101,6 +110,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     )
     registerRoutes(http, {
       identity,
+      tokens,
       stacks,
       state,
       secrets,
@@ -111,7 +121,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
     })
-    const adminToken = await identity.ensureAdminToken()
+    const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
 
     let closed = false
     return {

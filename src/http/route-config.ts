@@ -16,6 +16,8 @@ export interface RouteConfig {
   rawBody?: boolean
   /** false: the handler chooses the encoding itself (stored gzip bytes), the shell must not compress. */
   compressResponse?: boolean
+  /** The query string carries secrets (OAuth code and state): access logs show the path only. */
+  secretQuery?: boolean
 }
 
 declare module 'fastify' {

@@ -1,5 +1,7 @@
 import type { ApiCapability } from '../apitype/user.js'
+import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { IdentityService } from '../identity/identity-service.js'
+import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
@@ -17,6 +19,7 @@ import type { HttpServer } from './http-server.js'
 
 export interface RouteDeps {
   identity: IdentityService
+  tokens: AccessTokenService
   stacks: StackService
   state: StateService
   secrets: SecretsService
@@ -32,6 +35,7 @@ export interface RouteDeps {
 export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   healthRoutes(app, deps)
   userRoutes(app, deps)
+  tokenRoutes(app, deps)
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)

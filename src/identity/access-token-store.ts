@@ -1,10 +1,24 @@
+/** personal: acts as its user; organization: acts as the organization itself (CI), belongs to no person. */
+export type AccessTokenKind = 'personal' | 'organization'
+
 export interface AccessToken {
   id: string
+  /** sha256 hex of the token value; the value itself is never stored. */
   tokenHash: string
+  kind: AccessTokenKind
+  /** Short name (organization tokens, the single-tenant admin token); '' when none. */
   name: string
+  description: string
+  /** The user a personal token acts as; the organization name for organization tokens. */
   userLogin: string
+  org: string | null
+  /** Groups captured when the token was minted (from the ID token or the caller). */
+  groups: string[]
+  createdBy: string | null
   createdAt: number
   lastUsedAt: number | null
+  /** Unix ms; null = never expires. */
+  expiresAt: number | null
 }
 
 export interface AccessTokenStore {
@@ -12,4 +26,10 @@ export interface AccessTokenStore {
   insert(token: AccessToken): Promise<void>
   count(): Promise<number>
   touch(id: string, at: number): Promise<void>
+  listPersonal(userLogin: string): Promise<AccessToken[]>
+  listOrganization(org: string): Promise<AccessToken[]>
+  /** Deletes the token when it matches the owner filter; false when no such token. */
+  delete(id: string, owner: { kind: AccessTokenKind; userLogin?: string; org?: string }): Promise<boolean>
+  /** Deletes every personal token of a user; returns how many. */
+  deletePersonal(userLogin: string): Promise<number>
 }
