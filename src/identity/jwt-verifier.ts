@@ -56,7 +56,8 @@ function resolveKeys(source: JwtKeySource): { key: unknown; algorithms: string[]
       return { key: new TextEncoder().encode(source.secret), algorithms: HMAC }
     case 'jwks':
       return {
-        key: createRemoteJWKSet(new URL(source.url), { cooldownDuration: 30_000, cacheMaxAge: 600_000 }),
+        // A token naming an unknown kid refetches the set (rotation), at most once a second.
+        key: createRemoteJWKSet(new URL(source.url), { cooldownDuration: 1000, cacheMaxAge: 600_000 }),
         algorithms: ASYMMETRIC,
       }
     case 'pem': {

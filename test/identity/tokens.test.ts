@@ -87,12 +87,16 @@ describe('access tokens in single-tenant mode', () => {
   })
 
   it('records last use at most once a minute', async () => {
-    const created = await cli.call<Created>('POST', '/api/user/tokens', { body: { description: 'ci', expires: 0 } })
+    const created = await cli.call<Created>('POST', '/api/user/tokens', {
+      body: { description: 'ci', expires: 0 },
+    })
     const own = new CliClient(server.url, created.body.tokenValue)
     const lastUsed = () => {
       const db = new SQLite(server.dbPath, { readonly: true })
       try {
-        const row = db.prepare('select last_used_at from access_tokens where id = ?').get(created.body.id) as {
+        const row = db
+          .prepare('select last_used_at from access_tokens where id = ?')
+          .get(created.body.id) as {
           last_used_at: number | null
         }
         return row.last_used_at
@@ -148,7 +152,9 @@ describe('access tokens in single-tenant mode', () => {
   })
 
   it('lets the admin list and revoke all of a user’s tokens (Go server admin routes)', async () => {
-    const a = await cli.call<Created>('POST', '/api/user/tokens', { body: { description: 'one', expires: 0 } })
+    const a = await cli.call<Created>('POST', '/api/user/tokens', {
+      body: { description: 'one', expires: 0 },
+    })
     const listed = await cli.call<{ tokens: { id: string; tokenHashPrefix: string; createdAt: string }[] }>(
       'GET',
       '/api/admin/tokens/alice',

@@ -7,9 +7,13 @@ import { complete, createAndStart, createEntries, sendJournal, stackPath } from 
  * client: used to show each auth mode carries a real session end to end. Returns the update's requester.
  */
 export async function exerciseCliSession(cli: CliClient, org: string, stackName: string): Promise<string> {
-  const user = await cli.call<{ githubLogin: string; organizations: { githubLogin: string }[] }>('GET', '/api/user', {
-    command: 'login',
-  })
+  const user = await cli.call<{ githubLogin: string; organizations: { githubLogin: string }[] }>(
+    'GET',
+    '/api/user',
+    {
+      command: 'login',
+    },
+  )
   assert.ok(user.body.githubLogin)
   assert.ok(user.body.organizations.some((o) => o.githubLogin === org))
 
