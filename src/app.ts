@@ -7,8 +7,9 @@ import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
 import { AccessTokenService } from './identity/access-token-service.js'
-import { adminPolicyFor, authenticatorFor } from './identity/authenticators.js'
+import { adminPolicyFor, authenticatorFor, oidcLoginConfigFor } from './identity/authenticators.js'
 import { IdentityService } from './identity/identity-service.js'
+import { OidcLogin } from './identity/oidc-login.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
@@ -66,6 +67,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     })
     const authenticator = authenticatorFor(config.auth, { tokens, user: config.user, clock, admins })
+    const provider = oidcLoginConfigFor(config.auth)
+    const login = provider && {
+      login: new OidcLogin(provider.config, { tokens, sessions: store.loginSessions, clock }),
+      providerName: provider.providerName,
+      publicUrl: config.auth.publicUrl ?? '',
+      loginEnabled: provider.config.clientSecret !== undefined && config.auth.publicUrl !== undefined,
+    }
     const state = new StateService({
       store,
       clock,
@@ -111,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     registerRoutes(http, {
       identity,
       tokens,
+      login,
       stacks,
       state,
       secrets,

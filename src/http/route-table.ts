@@ -1,6 +1,8 @@
 import type { ApiCapability } from '../apitype/user.js'
 import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { IdentityService } from '../identity/identity-service.js'
+import { loginRoutes } from '../identity/login-routes.js'
+import type { OidcLogin } from '../identity/oidc-login.js'
 import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
@@ -20,6 +22,8 @@ import type { HttpServer } from './http-server.js'
 export interface RouteDeps {
   identity: IdentityService
   tokens: AccessTokenService
+  /** Browser/CLI login and ID-token exchange (oidc and google modes). */
+  login: { login: OidcLogin; providerName: string; publicUrl: string; loginEnabled: boolean } | undefined
   stacks: StackService
   state: StateService
   secrets: SecretsService
@@ -36,6 +40,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   healthRoutes(app, deps)
   userRoutes(app, deps)
   tokenRoutes(app, deps)
+  if (deps.login) loginRoutes(app, deps.login)
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)

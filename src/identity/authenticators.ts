@@ -10,6 +10,7 @@ import {
 } from './authenticator.js'
 import { jwtAuthenticator } from './jwt-authenticator.js'
 import { createJwtVerifier } from './jwt-verifier.js'
+import type { OidcLoginConfig } from './oidc-login.js'
 import { staticTokenAuthenticator } from './static-token-authenticator.js'
 
 /** Who may administer tokens: the single tenant's only user, or the configured admins. */
@@ -46,3 +47,50 @@ export function authenticatorFor(
       return deps.tokens
   }
 }
+
+/** The login provider of the oidc and google modes (undefined in the others). */
+export function oidcLoginConfigFor(
+  auth: AuthConfig,
+): { config: OidcLoginConfig; providerName: string } | undefined {
+  const redirectUri = `${auth.publicUrl ?? ''}/login/callback`
+  const shared = { redirectUri, leewayMs: auth.leewayMs, tokenTtlMs: auth.tokenTtlMs }
+  switch (auth.mode) {
+    case 'oidc':
+      return {
+        providerName: auth.providerName,
+        config: {
+          ...shared,
+          issuer: auth.issuer,
+          clientId: auth.clientId,
+          clientSecret: auth.clientSecret,
+          scopes: auth.scopes,
+          usernameClaim: auth.usernameClaim,
+          groupsClaim: auth.groupsClaim,
+          allowedDomains: auth.allowedDomains,
+          domainFrom: 'username',
+          authorizationParams: {},
+        },
+      }
+    case 'google':
+      return {
+        providerName: 'Google',
+        config: {
+          ...shared,
+          issuer: GOOGLE_ISSUER,
+          clientId: auth.clientId,
+          clientSecret: auth.clientSecret,
+          scopes: ['email', 'profile'],
+          usernameClaim: 'email',
+          // Workspace groups come from the Directory API, not from Google's ID token.
+          groupsClaim: undefined,
+          allowedDomains: auth.allowedDomains,
+          domainFrom: 'hd',
+          authorizationParams: { access_type: 'offline', prompt: 'select_account' },
+        },
+      }
+    default:
+      return undefined
+  }
+}
+
+const GOOGLE_ISSUER = 'https://accounts.google.com'
