@@ -10,6 +10,8 @@ import { AccessTokenService } from './identity/access-token-service.js'
 import { adminPolicyFor, authenticatorFor, oidcLoginConfigFor } from './identity/authenticators.js'
 import { IdentityService } from './identity/identity-service.js'
 import { OidcLogin } from './identity/oidc-login.js'
+import { TokenExchangeService } from './identity/token-exchange.js'
+import { parseTrustPolicies } from './identity/trust-policies.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
@@ -67,6 +69,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
     })
     const authenticator = authenticatorFor(config.auth, { tokens, user: config.user, clock, admins })
+    const exchange =
+      config.auth.tokenExchangePolicies === undefined
+        ? undefined
+        : new TokenExchangeService({
+            issuers: await loadTrustPolicies(config.auth.tokenExchangePolicies),
+            org: config.org,
+            tokens,
+            clock,
+            leewayMs: config.auth.leewayMs,
+          })
     const provider = oidcLoginConfigFor(config.auth)
     const login = provider && {
       login: new OidcLogin(provider.config, { tokens, sessions: store.loginSessions, clock }),
@@ -120,6 +132,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       identity,
       tokens,
       login,
+      exchange,
       stacks,
       state,
       secrets,
@@ -157,6 +170,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   } catch (error) {
     await database.close()
     throw error
+  }
+}
+
+async function loadTrustPolicies(path: string) {
+  try {
+    return parseTrustPolicies(await readFile(path, 'utf8'))
+  } catch (error) {
+    throw new StartupError(`-token-exchange-policies ${path}: ${(error as Error).message}`)
   }
 }
 

@@ -2,7 +2,9 @@ import type { ApiCapability } from '../apitype/user.js'
 import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import { loginRoutes } from '../identity/login-routes.js'
+import { oauthTokenRoutes } from '../identity/oauth-token-routes.js'
 import type { OidcLogin } from '../identity/oidc-login.js'
+import type { TokenExchangeService } from '../identity/token-exchange.js'
 import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
@@ -22,6 +24,8 @@ import type { HttpServer } from './http-server.js'
 export interface RouteDeps {
   identity: IdentityService
   tokens: AccessTokenService
+  /** POST /api/oauth/token (when -token-exchange-policies is set). */
+  exchange: TokenExchangeService | undefined
   /** Browser/CLI login and ID-token exchange (oidc and google modes). */
   login: { login: OidcLogin; providerName: string; publicUrl: string; loginEnabled: boolean } | undefined
   stacks: StackService
@@ -41,6 +45,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   userRoutes(app, deps)
   tokenRoutes(app, deps)
   if (deps.login) loginRoutes(app, deps.login)
+  if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)
