@@ -6,12 +6,8 @@ import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
-import { AccessTokenService } from './identity/access-token-service.js'
-import { adminPolicyFor, authenticatorFor, oidcLoginConfigFor } from './identity/authenticators.js'
-import { IdentityService } from './identity/identity-service.js'
-import { OidcLogin } from './identity/oidc-login.js'
-import { TokenExchangeService } from './identity/token-exchange.js'
-import { parseTrustPolicies } from './identity/trust-policies.js'
+import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
@@ -58,34 +54,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
-    const admins = adminPolicyFor(config.auth)
-    const tokens = new AccessTokenService({ tokens: store.accessTokens, clock, admins })
-    const identity = new IdentityService({
-      tokens,
-      config: {
-        user: config.user,
-        org: config.org,
-        hasStaticToken: config.auth.mode !== 'single-tenant' || config.auth.token !== undefined,
-      },
+    const { identity, tokens, authenticator, login, exchange } = await composeIdentity(config, {
+      store,
+      clock,
+      masterKey,
+      logger,
+    }).catch((error: unknown) => {
+      throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
-    const authenticator = authenticatorFor(config.auth, { tokens, user: config.user, clock, admins })
-    const exchange =
-      config.auth.tokenExchangePolicies === undefined
-        ? undefined
-        : new TokenExchangeService({
-            issuers: await loadTrustPolicies(config.auth.tokenExchangePolicies),
-            org: config.org,
-            tokens,
-            clock,
-            leewayMs: config.auth.leewayMs,
-          })
-    const provider = oidcLoginConfigFor(config.auth)
-    const login = provider && {
-      login: new OidcLogin(provider.config, { tokens, sessions: store.loginSessions, clock }),
-      providerName: provider.providerName,
-      publicUrl: config.auth.publicUrl ?? '',
-      loginEnabled: provider.config.clientSecret !== undefined && config.auth.publicUrl !== undefined,
-    }
     const state = new StateService({
       store,
       clock,
@@ -170,14 +146,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   } catch (error) {
     await database.close()
     throw error
-  }
-}
-
-async function loadTrustPolicies(path: string) {
-  try {
-    return parseTrustPolicies(await readFile(path, 'utf8'))
-  } catch (error) {
-    throw new StartupError(`-token-exchange-policies ${path}: ${(error as Error).message}`)
   }
 }
 

@@ -34,6 +34,9 @@ export interface AccessTokenTable {
   groups: string
   created_by: string | null
   expires_at: number | null
+  /** base64 of the IdP refresh token sealed with the master key (oidc/google logins). */
+  idp_refresh_token: string | null
+  revalidated_at: number | null
 }
 
 /** A browser or CLI login between the redirect to the identity provider and its callback; single use. */

@@ -44,11 +44,19 @@ export class AccessTokenService implements Authenticator {
       createdAt: this.deps.clock.now(),
       lastUsedAt: null,
       expiresAt: request.expiresAt ?? null,
+      idpRefreshToken: null,
+      revalidatedAt: null,
     })
     return { id, token }
   }
 
   async authenticate(credential: string): Promise<UserPrincipal | undefined> {
+    const stored = await this.lookup(credential)
+    return stored && this.principalOf(stored)
+  }
+
+  /** The stored token a credential names, if valid now; records its use. */
+  async lookup(credential: string): Promise<AccessToken | undefined> {
     if (credential === '') return undefined
     // Lookup by digest: the database never sees the token, and equality of digests leaks nothing useful.
     const stored = await this.deps.tokens.findByHash(hashToken(credential))
@@ -60,7 +68,7 @@ export class AccessTokenService implements Authenticator {
     if (stored.lastUsedAt === null || now - stored.lastUsedAt >= LAST_USE_RESOLUTION_MS) {
       await this.deps.tokens.touch(stored.id, now)
     }
-    return this.principalOf(stored)
+    return stored
   }
 
   principalOf(token: AccessToken): UserPrincipal {

@@ -19,6 +19,10 @@ export interface AccessToken {
   lastUsedAt: number | null
   /** Unix ms; null = never expires. */
   expiresAt: number | null
+  /** The IdP refresh token of a login, sealed (base64); null when the login gave none. */
+  idpRefreshToken: string | null
+  /** Last re-validation at the IdP (Unix ms). */
+  revalidatedAt: number | null
 }
 
 export interface AccessTokenStore {
@@ -30,6 +34,13 @@ export interface AccessTokenStore {
   listOrganization(org: string): Promise<AccessToken[]>
   /** Deletes the token when it matches the owner filter; false when no such token. */
   delete(id: string, owner: { kind: AccessTokenKind; userLogin?: string; org?: string }): Promise<boolean>
+  setIdpRefreshToken(id: string, sealed: string): Promise<void>
+  /**
+   * Claims the next re-validation of a token: sets revalidated_at to `at` only if it still equals `previous`, so
+   * of several replicas seeing the same token only one refreshes it.
+   */
+  claimRevalidation(id: string, previous: number | null, at: number): Promise<boolean>
+  deleteById(id: string): Promise<void>
   /** Deletes every personal token of a user; returns how many. */
   deletePersonal(userLogin: string): Promise<number>
 }

@@ -1,6 +1,5 @@
 import type { AuthConfig } from '../config/load-config.js'
 import type { Clock } from '../lib/clock.js'
-import type { AccessTokenService } from './access-token-service.js'
 import {
   type AdminPolicy,
   type Authenticator,
@@ -25,7 +24,7 @@ export function adminPolicyFor(auth: AuthConfig): AdminPolicy {
  */
 export function authenticatorFor(
   auth: AuthConfig,
-  deps: { tokens: AccessTokenService; user: string; clock: Clock; admins: AdminPolicy },
+  deps: { tokens: Authenticator; user: string; clock: Clock; admins: AdminPolicy },
 ): Authenticator {
   switch (auth.mode) {
     case 'single-tenant':
@@ -68,7 +67,8 @@ export function oidcLoginConfigFor(
           groupsClaim: auth.groupsClaim,
           allowedDomains: auth.allowedDomains,
           domainFrom: 'username',
-          authorizationParams: {},
+          // OpenID Connect grants offline_access (a refresh token) only with explicit consent.
+          authorizationParams: auth.scopes.includes('offline_access') ? { prompt: 'consent' } : {},
         },
       }
     case 'google':

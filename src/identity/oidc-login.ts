@@ -5,6 +5,7 @@ import { UnauthenticatedError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import { hashToken, sameHash } from '../lib/tokens.js'
 import type { AccessTokenService } from './access-token-service.js'
+import type { AccessTokenStore } from './access-token-store.js'
 import { parseGroupsClaim } from './groups-claim.js'
 import type { LoginSessionStore } from './login-session-store.js'
 
@@ -37,6 +38,17 @@ export class LoginError extends Error {
   override name = 'LoginError'
 }
 
+/** Seals IdP refresh tokens at rest (master key, bound to the access token's id). */
+export interface RefreshTokenSealer {
+  seal(refreshToken: string, tokenId: string): string
+  open(sealed: string, tokenId: string): string | undefined
+}
+
+/** The provider said no (invalid_grant, a bad ID token, a user no longer allowed): the login is over. */
+export class RevalidationRejected extends Error {
+  override name = 'RevalidationRejected'
+}
+
 export interface CliLoginRequest {
   port: number
   nonce: string
@@ -61,7 +73,13 @@ export class OidcLogin {
 
   constructor(
     private readonly config: OidcLoginConfig,
-    private readonly deps: { tokens: AccessTokenService; sessions: LoginSessionStore; clock: Clock },
+    private readonly deps: {
+      tokens: AccessTokenService
+      tokenStore: AccessTokenStore
+      sessions: LoginSessionStore
+      clock: Clock
+      sealer: RefreshTokenSealer
+    },
   ) {}
 
   /** Starts a login: returns the IdP URL to send the browser to and the CSRF value for the oauth_state cookie. */
@@ -113,6 +131,7 @@ export class OidcLogin {
     const callbackUrl = new URL(this.config.redirectUri)
     callbackUrl.search = query.toString()
     let claims: Record<string, unknown>
+    let refreshToken: string | undefined
     try {
       const response = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
         pkceCodeVerifier: session.pkceVerifier,
@@ -121,6 +140,7 @@ export class OidcLogin {
         idTokenExpected: true,
       })
       claims = response.claims() ?? {}
+      refreshToken = response.refresh_token
     } catch (error) {
       throw new LoginError(`the identity provider did not confirm the sign-in (${describe(error)})`)
     }
@@ -134,6 +154,10 @@ export class OidcLogin {
       createdBy: identity.login,
       expiresAt,
     })
+    // Kept (sealed) to re-validate the user at the provider during the token's life (RefreshRevalidator).
+    if (refreshToken) {
+      await this.deps.tokenStore.setIdpRefreshToken(minted.id, this.deps.sealer.seal(refreshToken, minted.id))
+    }
     return { user: identity.login, token: minted.token, expiresAt, cli: session.cli }
   }
 
@@ -181,6 +205,34 @@ export class OidcLogin {
   }
 
   #jwks: ReturnType<typeof createRemoteJWKSet> | undefined
+
+  /**
+   * Asks the provider whether the user is still signed in: a refresh grant that must return a valid ID token for
+   * the same user, still allowed here. Returns the refresh token to keep (providers may rotate it). Throws
+   * RevalidationRejected when the provider refuses; other errors (network, 5xx) mean "could not tell".
+   */
+  async refresh(refreshToken: string, expectedLogin: string): Promise<string> {
+    const configuration = await this.#discover()
+    let response: Awaited<ReturnType<typeof oidc.refreshTokenGrant>>
+    try {
+      response = await oidc.refreshTokenGrant(configuration, refreshToken)
+    } catch (error) {
+      if (error instanceof oidc.ResponseBodyError && error.status < 500) {
+        throw new RevalidationRejected(`the provider refused the refresh (${describe(error)})`)
+      }
+      throw error
+    }
+    const claims = response.claims()
+    if (!claims) throw new RevalidationRejected('the provider returned no ID token on refresh')
+    let login: string
+    try {
+      login = this.identityOf(claims).login
+    } catch (error) {
+      throw new RevalidationRejected((error as Error).message)
+    }
+    if (login !== expectedLogin) throw new RevalidationRejected('the provider now names a different user')
+    return response.refresh_token ?? refreshToken
+  }
 
   /** Who signed in, by the configured claims (Go server: internal/auth/oidc.go). */
   identityOf(claims: Record<string, unknown>): { login: string; groups: string[] } {

@@ -30,6 +30,8 @@ export class SqlAccessTokenStore implements AccessTokenStore {
         created_at: token.createdAt,
         last_used_at: token.lastUsedAt,
         expires_at: token.expiresAt,
+        idp_refresh_token: token.idpRefreshToken,
+        revalidated_at: token.revalidatedAt,
       })
       .execute()
   }
@@ -81,6 +83,30 @@ export class SqlAccessTokenStore implements AccessTokenStore {
     return Number(result.numDeletedRows) > 0
   }
 
+  async setIdpRefreshToken(id: string, sealed: string): Promise<void> {
+    await this.db
+      .updateTable('access_tokens')
+      .set({ idp_refresh_token: sealed })
+      .where('id', '=', id)
+      .execute()
+  }
+
+  async claimRevalidation(id: string, previous: number | null, at: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('access_tokens')
+      .set({ revalidated_at: at })
+      .where('id', '=', id)
+      .where((eb) =>
+        previous === null ? eb('revalidated_at', 'is', null) : eb('revalidated_at', '=', previous),
+      )
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) > 0
+  }
+
+  async deleteById(id: string): Promise<void> {
+    await this.db.deleteFrom('access_tokens').where('id', '=', id).execute()
+  }
+
   async deletePersonal(userLogin: string): Promise<number> {
     const result = await this.db
       .deleteFrom('access_tokens')
@@ -105,6 +131,8 @@ function toToken(row: Selectable<AccessTokenTable>): AccessToken {
     createdAt: Number(row.created_at),
     lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    idpRefreshToken: row.idp_refresh_token,
+    revalidatedAt: row.revalidated_at === null ? null : Number(row.revalidated_at),
   }
 }
 

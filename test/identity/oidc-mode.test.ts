@@ -1,42 +1,11 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import SQLite from 'better-sqlite3'
 import { CliClient } from '../support/cli-client.js'
 import { exerciseCliSession } from '../support/cli-session.js'
-import { OidcIssuer, TestBrowser } from '../support/oidc-issuer.js'
+import { freePort, OidcIssuer, startCliListener, TestBrowser } from '../support/oidc-issuer.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
-
-async function freePort(): Promise<number> {
-  const server = createNetServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-/** The CLI's side of `pulumi login` (backend.go :: serveBrowserLoginServer): checks the nonce, keeps the token. */
-async function startCliListener(nonce: string, welcomeUrl: string) {
-  const received: string[] = []
-  const server: Server = createServer((request, response) => {
-    const query = new URL(request.url ?? '/', 'http://cli').searchParams
-    const token = query.get('accessToken') ?? ''
-    if (token === '' || query.get('nonce') !== nonce) {
-      response.writeHead(400).end()
-      return
-    }
-    received.push(token)
-    response.writeHead(307, { location: welcomeUrl }).end()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    port: (server.address() as AddressInfo).port,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
 
 interface ServiceUser {
   githubLogin: string

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import Provider from 'oidc-provider'
 
 export interface TestAccount {
@@ -101,6 +101,7 @@ export class OidcIssuer {
   }
 
   async close(): Promise<void> {
+    if (!this.#server.listening) return
     this.#server.closeAllConnections()
     await new Promise<void>((resolve) => this.#server.close(() => resolve()))
   }
@@ -149,5 +150,34 @@ export class TestBrowser {
       current = new URL(location, current)
     }
     throw new Error('too many redirects')
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const server = createNetServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** The CLI's side of `pulumi login` (backend.go :: serveBrowserLoginServer): checks the nonce, keeps the token. */
+export async function startCliListener(nonce: string, welcomeUrl: string) {
+  const received: string[] = []
+  const server: Server = createServer((request, response) => {
+    const query = new URL(request.url ?? '/', 'http://cli').searchParams
+    const token = query.get('accessToken') ?? ''
+    if (token === '' || query.get('nonce') !== nonce) {
+      response.writeHead(400).end()
+      return
+    }
+    received.push(token)
+    response.writeHead(307, { location: welcomeUrl }).end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -11,6 +11,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ['groups', 'text', '[]'],
     ['created_by', 'text', undefined],
     ['expires_at', 'bigint', undefined],
+    // The identity provider's refresh token, sealed with the master key; when it was last used to re-validate.
+    ['idp_refresh_token', 'text', undefined],
+    ['revalidated_at', 'bigint', undefined],
   ]
   for (const [name, type, fallback] of columns) {
     await db.schema
