@@ -7,6 +7,7 @@ import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
@@ -22,6 +23,8 @@ import { UpdateService } from './updates/update-service.js'
 export interface AppOverrides {
   clock?: Clock
   logger?: Logger
+  /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
+  google?: Partial<GoogleEndpoints>
 }
 
 export interface App {
@@ -54,11 +57,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
-    const { identity, tokens, authenticator, login, exchange } = await composeIdentity(config, {
+    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
       store,
       clock,
       masterKey,
       logger,
+      ...(overrides.google ? { google: overrides.google } : {}),
     }).catch((error: unknown) => {
       throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
@@ -109,6 +113,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       tokens,
       login,
       exchange,
+      groupsCache,
       stacks,
       state,
       secrets,

@@ -1,5 +1,7 @@
 import type { ApiCapability } from '../apitype/user.js'
 import type { AccessTokenService } from '../identity/access-token-service.js'
+import type { GroupsCache } from '../identity/google-workspace.js'
+import { groupsRoutes } from '../identity/groups-routes.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import { loginRoutes } from '../identity/login-routes.js'
 import { oauthTokenRoutes } from '../identity/oauth-token-routes.js'
@@ -24,6 +26,8 @@ import type { HttpServer } from './http-server.js'
 export interface RouteDeps {
   identity: IdentityService
   tokens: AccessTokenService
+  /** Google Workspace groups (google mode with a service account). */
+  groupsCache: GroupsCache | undefined
   /** POST /api/oauth/token (when -token-exchange-policies is set). */
   exchange: TokenExchangeService | undefined
   /** Browser/CLI login and ID-token exchange (oidc and google modes). */
@@ -46,6 +50,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   tokenRoutes(app, deps)
   if (deps.login) loginRoutes(app, deps.login)
   if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
+  if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)

@@ -50,6 +50,7 @@ export function authenticatorFor(
 /** The login provider of the oidc and google modes (undefined in the others). */
 export function oidcLoginConfigFor(
   auth: AuthConfig,
+  googleIssuer: string,
 ): { config: OidcLoginConfig; providerName: string } | undefined {
   const redirectUri = `${auth.publicUrl ?? ''}/login/callback`
   const shared = { redirectUri, leewayMs: auth.leewayMs, tokenTtlMs: auth.tokenTtlMs }
@@ -76,7 +77,7 @@ export function oidcLoginConfigFor(
         providerName: 'Google',
         config: {
           ...shared,
-          issuer: GOOGLE_ISSUER,
+          issuer: googleIssuer,
           clientId: auth.clientId,
           clientSecret: auth.clientSecret,
           scopes: ['email', 'profile'],
@@ -92,5 +93,3 @@ export function oidcLoginConfigFor(
       return undefined
   }
 }
-
-const GOOGLE_ISSUER = 'https://accounts.google.com'

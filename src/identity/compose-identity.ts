@@ -7,11 +7,19 @@ import type { MasterKey } from '../secrets/master-key.js'
 import { AccessTokenService } from './access-token-service.js'
 import type { Authenticator } from './authenticator.js'
 import { adminPolicyFor, authenticatorFor, oidcLoginConfigFor } from './authenticators.js'
+import {
+  GOOGLE_ENDPOINTS,
+  GoogleDirectoryGroups,
+  type GoogleEndpoints,
+  GroupsCache,
+  workspaceAccessFor,
+} from './google-workspace.js'
 import { IdentityService } from './identity-service.js'
 import { OidcLogin, type RefreshTokenSealer } from './oidc-login.js'
 import { RefreshRevalidator } from './refresh-revalidator.js'
 import { TokenExchangeService } from './token-exchange.js'
 import { parseTrustPolicies } from './trust-policies.js'
+import { withWorkspaceGroups } from './workspace-groups-authenticator.js'
 
 /** Thrown for a configuration the operator must fix (createApp turns it into its StartupError). */
 export class IdentityStartupError extends Error {
@@ -21,7 +29,13 @@ export class IdentityStartupError extends Error {
 /** Everything identity/ contributes to the app, built from the auth configuration. */
 export async function composeIdentity(
   config: Config,
-  deps: { store: Store; clock: Clock; masterKey: MasterKey; logger: Logger },
+  deps: {
+    store: Store
+    clock: Clock
+    masterKey: MasterKey
+    logger: Logger
+    google?: Partial<GoogleEndpoints>
+  },
 ) {
   const { store, clock } = deps
   const auth = config.auth
@@ -37,7 +51,8 @@ export async function composeIdentity(
   })
   const sealer = refreshTokenSealer(deps.masterKey)
 
-  const provider = oidcLoginConfigFor(auth)
+  const google = { ...GOOGLE_ENDPOINTS, ...deps.google }
+  const provider = oidcLoginConfigFor(auth, google.accountsIssuer)
   const oidcLogin =
     provider &&
     new OidcLogin(provider.config, {
@@ -60,7 +75,21 @@ export async function composeIdentity(
         logger: deps.logger,
       })
     : tokens
-  const authenticator = authenticatorFor(auth, { tokens: storedTokens, user: config.user, clock, admins })
+  const access = auth.mode === 'google' ? workspaceAccessFor(auth) : undefined
+  const groupsCache =
+    auth.mode === 'google' && access
+      ? new GroupsCache(
+          new GoogleDirectoryGroups(access, { transitive: auth.transitiveGroups, endpoints: google, clock }),
+          {
+            ttlMs: auth.groupsCacheTtlMs,
+            clock,
+          },
+        )
+      : undefined
+  const withGroups = groupsCache
+    ? withWorkspaceGroups(storedTokens, { groups: groupsCache, admins, logger: deps.logger })
+    : storedTokens
+  const authenticator = authenticatorFor(auth, { tokens: withGroups, user: config.user, clock, admins })
 
   const exchange =
     auth.tokenExchangePolicies === undefined
@@ -79,7 +108,7 @@ export async function composeIdentity(
       publicUrl: auth.publicUrl ?? '',
       loginEnabled: provider.config.clientSecret !== undefined && auth.publicUrl !== undefined,
     }
-  return { identity, tokens, authenticator, login, exchange }
+  return { identity, tokens, authenticator, login, exchange, groupsCache }
 }
 
 function refreshTokenSealer(masterKey: MasterKey): RefreshTokenSealer {
