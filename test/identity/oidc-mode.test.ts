@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import SQLite from 'better-sqlite3'
+import { pino } from 'pino'
 import { CliClient } from '../support/cli-client.js'
 import { exerciseCliSession } from '../support/cli-session.js'
 import { freePort, OidcIssuer, startCliListener, TestBrowser } from '../support/oidc-issuer.js'
@@ -17,6 +18,7 @@ describe('oidc mode against a real OpenID Connect provider', () => {
   let server: TestServer
   let publicUrl: string
   let args: string[]
+  const logLines: string[] = []
 
   before(async () => {
     const port = await freePort()
@@ -44,7 +46,10 @@ describe('oidc mode against a real OpenID Connect provider', () => {
       '-oidc-allowed-domains=example.com',
       '-admin-groups=platform',
     ]
-    server = await startTestServer({ args: [...args, `-addr=127.0.0.1:${port}`] })
+    server = await startTestServer({
+      args: [...args, `-addr=127.0.0.1:${port}`],
+      overrides: { logger: pino({ level: 'debug' }, { write: (line: string) => void logLines.push(line) }) },
+    })
   })
   after(async () => {
     await server.close()
@@ -93,6 +98,14 @@ describe('oidc mode against a real OpenID Connect provider', () => {
     assert.equal(params.get('code_challenge_method'), 'S256')
     assert.ok(params.get('nonce'))
     assert.ok(!authorize.includes(login.token ?? 'x') && !authorize.includes('cliSession'))
+
+    // Nothing secret reaches the logs: not the token, not the authorization code, not the client secret.
+    const callback = new URL(login.browser.visited.find((u) => u.includes('/login/callback?')) ?? '')
+    const code = callback.searchParams.get('code') ?? ''
+    assert.ok(code.length > 10)
+    const logs = logLines.join('')
+    assert.match(logs, /"url":"\/login\/callback"/, 'the callback is logged by its path only')
+    for (const secret of [login.token ?? '', code, 'client-s3cret']) assert.ok(!logs.includes(secret))
   })
 
   it('sets the state cookie HttpOnly and SameSite=Lax, and refuses a replayed callback (single use, in the database)', async () => {
