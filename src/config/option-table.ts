@@ -231,7 +231,7 @@ export const OPTIONS = [
     kind: 'duration',
     minMs: 60_000,
     default: '24h',
-    description: 'lifetime of access tokens minted at browser/CLI login and by token exchange',
+    description: 'lifetime of access tokens minted at browser/CLI login and by POST /api/auth/token-exchange',
     secret: false,
   },
   {
