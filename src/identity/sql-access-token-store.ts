@@ -48,24 +48,20 @@ export class SqlAccessTokenStore implements AccessTokenStore {
     await this.db.updateTable('access_tokens').set({ last_used_at: at }).where('id', '=', id).execute()
   }
 
-  async listPersonal(userLogin: string): Promise<AccessToken[]> {
-    const rows = await this.db
-      .selectFrom('access_tokens')
-      .selectAll()
-      .where('kind', '=', 'personal')
-      .where('user_login', '=', userLogin)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute()
-    return rows.map(toToken)
+  listPersonal(userLogin: string): Promise<AccessToken[]> {
+    return this.#list('personal', 'user_login', userLogin)
   }
 
-  async listOrganization(org: string): Promise<AccessToken[]> {
+  listOrganization(org: string): Promise<AccessToken[]> {
+    return this.#list('organization', 'org', org)
+  }
+
+  async #list(kind: AccessTokenKind, column: 'user_login' | 'org', owner: string): Promise<AccessToken[]> {
     const rows = await this.db
       .selectFrom('access_tokens')
       .selectAll()
-      .where('kind', '=', 'organization')
-      .where('org', '=', org)
+      .where('kind', '=', kind)
+      .where(column, '=', owner)
       .orderBy('created_at')
       .orderBy('id')
       .execute()

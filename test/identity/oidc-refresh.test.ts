@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
 import { ManualClock } from '../support/manual-clock.js'
-import { freePort, OidcIssuer, startCliListener, TestBrowser } from '../support/oidc-issuer.js'
+import { cliLoginThrough, OidcIssuer, startIssuerForBackend } from '../support/oidc-issuer.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const HOUR = 3_600_000
@@ -18,23 +18,14 @@ describe('oidc login tokens are re-validated at the provider', () => {
   let publicUrl: string
 
   before(async () => {
-    const port = await freePort()
-    publicUrl = `http://127.0.0.1:${port}`
-    await issuer.start({
-      clientId: 'backend',
-      clientSecret: 'client-s3cret',
-      redirectUri: `${publicUrl}/login/callback`,
-    })
+    const started = await startIssuerForBackend(issuer)
+    publicUrl = started.publicUrl
     for (const name of ['alice', 'bob', 'cora'])
       issuer.accounts.set(name, { sub: name, email: `${name}@example.com` })
     server = await startTestServer({
       args: [
-        '-auth-mode=oidc',
-        `-addr=127.0.0.1:${port}`,
-        `-public-url=${publicUrl}`,
-        `-oidc-issuer=${issuer.url}`,
-        '-oidc-client-id=backend',
-        '-oidc-client-secret=client-s3cret',
+        ...started.args,
+        `-addr=127.0.0.1:${started.port}`,
         '-oidc-scopes=profile,email,offline_access',
         '-token-ttl=1h',
       ],
@@ -47,18 +38,9 @@ describe('oidc login tokens are re-validated at the provider', () => {
   })
 
   async function login(account: string): Promise<string> {
-    issuer.nextAccount = account
-    const nonce = randomBytes(32).toString('hex')
-    const cli = await startCliListener(nonce, `${publicUrl}/welcome/cli`)
-    try {
-      await new TestBrowser().follow(
-        `${publicUrl}/cli-login?cliSessionPort=${cli.port}&cliSessionNonce=${nonce}`,
-      )
-      assert.ok(cli.received[0], `${account} got a token`)
-      return cli.received[0]
-    } finally {
-      await cli.close()
-    }
+    const { token } = await cliLoginThrough(issuer, publicUrl, account)
+    assert.ok(token, `${account} got a token`)
+    return token
   }
 
   function row(token: string) {
