@@ -5,12 +5,17 @@ import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
+import { buildManagementServer } from './http/management-server.js'
+import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
+import { Metrics, statementKind } from './observability/metrics.js'
+import { metricsRoutes } from './observability/metrics-routes.js'
+import { countRunningUpdates } from './observability/running-updates.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -29,6 +34,9 @@ export interface AppOverrides {
 
 export interface App {
   http: HttpServer
+  /** The -management-addr listener (health, metrics, profiling), when configured. */
+  management: HttpServer | undefined
+  metrics: Metrics
   /** Every registered route with its auth kind and CLI endpoint name. */
   routes: readonly RouteEntry[]
   store: Store
@@ -52,7 +60,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-  const database = await openSqliteDatabase(config.db)
+  const metrics = new Metrics()
+  const database = await openSqliteDatabase(config.db, {
+    onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  })
+  metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
@@ -83,6 +95,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       maxBuffered: config.eventBufferSize,
       flushIntervalMs: config.eventFlushIntervalMs,
       logger,
+      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
     })
     const updates = new UpdateService({
       store,
@@ -92,6 +105,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       logger,
+      observer: metrics,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
@@ -105,9 +119,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         bodyLimitBytes: config.maxBodyBytes,
         https: tls,
         auditLogs: config.auditLogs,
+        metrics,
       },
       routes,
     )
+    await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
       tokens,
@@ -123,18 +139,35 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
+      probesElsewhere: config.management !== undefined,
     })
+    const management =
+      config.management &&
+      buildManagementServer({
+        logger,
+        authenticator,
+        ping: () => pingDatabase(database.db),
+        metrics,
+        pprof: config.management.pprof,
+      })
+    if (!management) metricsRoutes(http, metrics)
     const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
 
     let closed = false
     return {
       http,
+      management,
+      metrics,
       routes,
       store,
       identity,
       updates,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
+        if (management && config.management) {
+          const address = await management.listen(config.management.addr)
+          logger.info({ address }, 'management listener (health, metrics, profiling) ready')
+        }
         return http.listen({ host: config.addr.host, port: config.addr.port })
       },
       async close() {
@@ -143,6 +176,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
         await http.close()
+        await management?.close()
         await events.close()
         await state.close()
         await database.close()

@@ -65,6 +65,7 @@ describe('loadConfig defaults', () => {
         leewayMs: 30_000,
         tokenExchangePolicies: undefined,
       },
+      management: undefined,
     })
   })
 

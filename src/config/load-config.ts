@@ -28,6 +28,8 @@ export interface Config {
   journaling: boolean
   maxBodyBytes: number
   auth: AuthConfig
+  /** -management-addr: health, metrics and profiling on their own listener. */
+  management: { addr: { host: string; port: number }; pprof: boolean } | undefined
 }
 
 /** Settings shared by every mode, then one variant per `-auth-mode` with only what that mode uses. */
@@ -123,6 +125,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
   const auth = r.auth()
+  const management = r.management()
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -147,6 +150,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       journaling,
       maxBodyBytes,
       auth,
+      management,
     },
   }
 }
@@ -341,6 +345,20 @@ class Reader {
     if ('value' in parsed) return parsed.value
     this.invalid('addr', parsed.error)
     return { host: '0.0.0.0', port: 0 }
+  }
+
+  management(): Config['management'] {
+    const text = this.string('management-addr')
+    const pprof = this.bool('pprof')
+    if (text === '') {
+      // As the Go server (startup_config.go): profiling is never served on the public listener.
+      if (pprof) this.problem('-pprof requires -management-addr (profiles are served only there)')
+      return undefined
+    }
+    const parsed = parseListenAddress(text)
+    if ('value' in parsed) return { addr: parsed.value, pprof }
+    this.invalid('management-addr', parsed.error)
+    return undefined
   }
 
   ownerName(flag: 'org' | 'user'): string {

@@ -67,6 +67,8 @@ describe('option table', () => {
       'token-exchange-policies': '',
       journaling: 'true',
       'max-body-size': '536870912',
+      'management-addr': '',
+      pprof: 'false',
     })
   })
 

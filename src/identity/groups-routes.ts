@@ -13,11 +13,11 @@ export function groupsRoutes(app: HttpServer, deps: { groupsCache: GroupsCache }
     url: '/api/admin/groups-cache/invalidate',
     config: { operationId: 'invalidateGroupsCache', auth: 'token' },
     schema: { body: Type.Optional(InvalidateRequest) },
-    handler: async (request, reply) => {
+    handler: async (request) => {
       if (!userOf(request.principal).admin)
         throw new ForbiddenError('Forbidden: this operation requires admin rights')
       deps.groupsCache.invalidate(request.body?.userName)
-      return reply.code(204).send()
+      return {}
     },
   })
 }

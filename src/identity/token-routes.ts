@@ -62,9 +62,9 @@ export function tokenRoutes(
     url: '/api/user/tokens/:tokenId',
     config: { operationId: 'DeletePersonalToken', auth: 'token' },
     schema: { params: TokenPath },
-    handler: async (request, reply) => {
+    handler: async (request) => {
       await tokens.deletePersonal(userOf(request.principal), request.params.tokenId)
-      return reply.code(204).send()
+      return {}
     },
   })
 
@@ -101,10 +101,10 @@ export function tokenRoutes(
     url: '/api/orgs/:orgName/tokens/:tokenId',
     config: { operationId: 'DeleteOrgToken', auth: 'token' },
     schema: { params: OrgTokenPath },
-    handler: async (request, reply) => {
+    handler: async (request) => {
       const org = organization(request.params.orgName)
       await tokens.deleteOrganization(userOf(request.principal), org, request.params.tokenId)
-      return reply.code(204).send()
+      return {}
     },
   })
 
