@@ -29,6 +29,8 @@ export class AccessTokenService implements Authenticator {
   constructor(private readonly deps: { tokens: AccessTokenStore; clock: Clock; admins: AdminPolicy }) {}
 
   async mint(request: MintRequest): Promise<{ id: string; token: string }> {
+    // Short-lived login and CI tokens are minted all day: expired ones go as new ones come.
+    if (request.expiresAt !== undefined) await this.deps.tokens.deleteExpired(this.deps.clock.now())
     const token = newToken('pul')
     const id = randomUUID()
     await this.deps.tokens.insert({

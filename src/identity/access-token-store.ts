@@ -41,6 +41,8 @@ export interface AccessTokenStore {
    */
   claimRevalidation(id: string, previous: number | null, at: number): Promise<boolean>
   deleteById(id: string): Promise<void>
+  /** Removes tokens that expired before `now` (they can never be used again). */
+  deleteExpired(now: number): Promise<void>
   /** Deletes every personal token of a user; returns how many. */
   deletePersonal(userLogin: string): Promise<number>
 }

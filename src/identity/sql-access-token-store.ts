@@ -103,6 +103,10 @@ export class SqlAccessTokenStore implements AccessTokenStore {
     await this.db.deleteFrom('access_tokens').where('id', '=', id).execute()
   }
 
+  async deleteExpired(now: number): Promise<void> {
+    await this.db.deleteFrom('access_tokens').where('expires_at', '<=', now).execute()
+  }
+
   async deletePersonal(userLogin: string): Promise<number> {
     const result = await this.db
       .deleteFrom('access_tokens')

@@ -72,6 +72,17 @@ describe('access tokens in single-tenant mode', () => {
     await own.call('GET', '/api/user')
     clock.advance(61_000)
     await assertApiError(own.call('GET', '/api/user'), 401, /expired/)
+    // Minting the next expiring token clears the expired one from the database.
+    await cli.call('POST', '/api/user/tokens', {
+      body: { description: 'next', expires: Math.floor(clock.now() / 1000) + 60 },
+    })
+    const db = new SQLite(server.dbPath, { readonly: true })
+    try {
+      const row = db.prepare('select count(*) as n from access_tokens where id = ?').get(created.body.id)
+      assert.deepEqual(row, { n: 0 })
+    } finally {
+      db.close()
+    }
 
     await assertApiError(cli.call('POST', '/api/user/tokens', { body: { expires: 0 } }), 400)
     await assertApiError(cli.call('POST', '/api/user/tokens', { body: { description: '', expires: 0 } }), 400)
