@@ -188,6 +188,25 @@ describe('oidc mode against a real OpenID Connect provider', () => {
     assert.match(await response.text(), /not started in this browser/)
   })
 
+  it('believes X-Forwarded-Proto only from -trusted-proxies', async () => {
+    const query = `cliSessionPort=4000&cliSessionNonce=${'c'.repeat(64)}`
+    const untrusted = await fetch(`${publicUrl}/cli-login?${query}`, {
+      redirect: 'manual',
+      headers: { 'x-forwarded-proto': 'https' },
+    })
+    assert.doesNotMatch(untrusted.headers.getSetCookie()[0] ?? '', /Secure/)
+    const proxied = await startTestServer({ args: [...args, '-trusted-proxies=127.0.0.1/32'] })
+    try {
+      const trusted = await fetch(`${proxied.url}/cli-login?${query}`, {
+        redirect: 'manual',
+        headers: { 'x-forwarded-proto': 'https' },
+      })
+      assert.match(trusted.headers.getSetCookie()[0] ?? '', /; Secure$/)
+    } finally {
+      await proxied.close()
+    }
+  })
+
   it('marks the state cookie Secure when the public URL is https', async () => {
     const secure = await startTestServer({
       args: [...args.filter((a) => !a.startsWith('-public-url')), '-public-url=https://pulumi.example.com'],
