@@ -4,6 +4,7 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
@@ -16,6 +17,9 @@ import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -107,6 +111,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       observer: metrics,
     })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
+    })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
     const routes: RouteEntry[] = []
@@ -116,7 +124,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         authenticator,
         trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
         metrics,
@@ -136,6 +150,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -184,6 +200,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }

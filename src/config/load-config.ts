@@ -27,6 +27,11 @@ export interface Config {
   eventFlushIntervalMs: number
   journaling: boolean
   maxBodyBytes: number
+  templatesDir: string | undefined
+  maxJournalBatchBytes: number
+  maxEventBatchBytes: number
+  maxSecretsBodyBytes: number
+  maxJsonBodyBytes: number
   auth: AuthConfig
   /** -management-addr: health, metrics and profiling on their own listener. */
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
@@ -124,6 +129,11 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const eventFlushIntervalMs = r.durationMs('event-flush-interval')
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
+  const templatesDir = r.string('templates-dir')
+  const maxJournalBatchBytes = r.int('max-journal-batch-size')
+  const maxEventBatchBytes = r.int('max-event-batch-size')
+  const maxSecretsBodyBytes = r.int('max-secrets-body-size')
+  const maxJsonBodyBytes = r.int('max-json-body-size')
   const auth = r.auth()
   const management = r.management()
 
@@ -149,6 +159,11 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       eventFlushIntervalMs,
       journaling,
       maxBodyBytes,
+      templatesDir: templatesDir === '' ? undefined : templatesDir,
+      maxJournalBatchBytes,
+      maxEventBatchBytes,
+      maxSecretsBodyBytes,
+      maxJsonBodyBytes,
       auth,
       management,
     },

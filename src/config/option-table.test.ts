@@ -67,8 +67,13 @@ describe('option table', () => {
       'token-exchange-policies': '',
       journaling: 'true',
       'max-body-size': '536870912',
+      'max-journal-batch-size': '16777216',
+      'max-event-batch-size': '67108864',
+      'max-secrets-body-size': '16777216',
+      'max-json-body-size': '4194304',
       'management-addr': '',
       pprof: 'false',
+      'templates-dir': '',
     })
   })
 

@@ -8,6 +8,7 @@ import type { Authenticator } from '../identity/authenticator.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
 import type { Metrics } from '../observability/metrics.js'
+import { type BodyLimits, unparsedLimit } from './body-limits.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
@@ -34,8 +35,8 @@ export interface HttpDeps {
   /** Reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (-trusted-proxies). */
   trustedProxies: string[]
   leases: LeaseAuthenticator | undefined
-  /** Largest accepted request body after gzip inflation. */
-  bodyLimitBytes: number
+  /** Largest accepted request bodies, raw and after gzip inflation, per kind of route (RouteConfig.body). */
+  bodyLimits: BodyLimits
   https: { cert: Buffer; key: Buffer } | undefined
   /** Log one structured audit line per state-changing request (-audit-logs). */
   auditLogs: boolean
@@ -63,7 +64,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     loggerInstance: deps.logger,
     // One access line per request is written by our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimitBytes,
+    // Routes get their own limit when registered; this one covers bodies sent to unknown routes.
+    bodyLimit: deps.bodyLimits.json.bytes,
     // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -88,13 +90,16 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
         `route ${String(route.method)} ${route.url} must declare config.auth and config.operationId`,
       )
     }
+    const bodyLimit = unparsedLimit(deps.bodyLimits, config.body ?? 'json')
+    route.bodyLimit = bodyLimit.bytes
+    route.config = { ...config, bodyLimit }
     for (const method of [route.method].flat()) {
       routes.push({ method, url: route.url, operationId: config.operationId, auth: config.auth })
     }
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
-    parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),
+    parseRequestBody(request, body as Buffer, deps.bodyLimits),
   )
 
   app.addHook('onRequest', async (request) => {

@@ -3,6 +3,7 @@ import type { Authenticator } from '../identity/authenticator.js'
 import type { Metrics } from '../observability/metrics.js'
 import { metricsRoutes } from '../observability/metrics-routes.js'
 import { profilingRoutes } from '../observability/profiling-routes.js'
+import { bodyLimits } from './body-limits.js'
 import { healthRoutes } from './health-routes.js'
 import { buildHttpServer, type HttpServer } from './http-server.js'
 
@@ -25,7 +26,14 @@ export function buildManagementServer(deps: {
     authenticator: deps.authenticator,
     trustedProxies: [],
     leases: undefined,
-    bodyLimitBytes: MANAGEMENT_BODY_LIMIT,
+    // Every body falls under the same small limit here.
+    bodyLimits: bodyLimits({
+      state: MANAGEMENT_BODY_LIMIT,
+      journal: MANAGEMENT_BODY_LIMIT,
+      events: MANAGEMENT_BODY_LIMIT,
+      secrets: MANAGEMENT_BODY_LIMIT,
+      json: MANAGEMENT_BODY_LIMIT,
+    }),
     https: undefined,
     auditLogs: false,
     metrics: undefined,

@@ -1,4 +1,12 @@
 import type { TSchema } from 'typebox'
+import { ListOrganizationMembersResponse } from '../apitype/organizations.js'
+import {
+  ListOrgTemplatesResponse,
+  ListPackagesResponse,
+  ListTemplatesResponse,
+  TemplateArchive,
+  TemplateMetadata,
+} from '../apitype/registry.js'
 import {
   BatchDecryptResponse,
   BatchEncryptResponse,
@@ -48,6 +56,8 @@ export interface RouteDoc {
     | 'Secrets'
     | 'Updates'
     | 'History'
+    | 'Organizations'
+    | 'Registry'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -255,5 +265,44 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'The update that produced a version',
     tag: 'History',
     response: UpdateInfoWithInfo,
+  },
+
+  listOrganizationMembers: {
+    summary: "An organization's members (single-tenant: the one user)",
+    tag: 'Organizations',
+    response: ListOrganizationMembersResponse,
+  },
+  listTemplates: {
+    summary: "An organization's project templates (from -templates-dir)",
+    tag: 'Organizations',
+    response: ListOrgTemplatesResponse,
+  },
+  downloadTemplates: {
+    summary: 'An organization template as a tar (Content-Encoding: gzip)',
+    tag: 'Organizations',
+    response: TemplateArchive,
+    produces: 'application/x-tar',
+  },
+
+  listRegistryTemplates: {
+    summary: 'Registry templates (from -templates-dir), filtered and paged',
+    tag: 'Registry',
+    response: ListTemplatesResponse,
+  },
+  getTemplateVersion: {
+    summary: 'A registry template (version latest)',
+    tag: 'Registry',
+    response: TemplateMetadata,
+  },
+  downloadRegistryTemplate: {
+    summary: "A registry template's .tar.gz (its downloadURL)",
+    tag: 'Registry',
+    response: TemplateArchive,
+    produces: 'application/gzip',
+  },
+  listRegistryPackages: {
+    summary: 'Registry packages (none are hosted here)',
+    tag: 'Registry',
+    response: ListPackagesResponse,
   },
 }

@@ -9,6 +9,10 @@ import type { OidcLogin } from '../identity/oidc-login.js'
 import type { TokenExchangeService } from '../identity/token-exchange.js'
 import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
+import { orgRoutes } from '../orgs/org-routes.js'
+import type { OrgService } from '../orgs/org-service.js'
+import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
+import type { RegistryService } from '../registry/registry-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import { stackRoutes } from '../stacks/stack-routes.js'
@@ -22,6 +26,7 @@ import type { UpdateService } from '../updates/update-service.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import { healthRoutes } from './health-routes.js'
 import type { HttpServer } from './http-server.js'
+import { unprovidedFeatureRoutes } from './unprovided-features.js'
 
 export interface RouteDeps {
   identity: IdentityService
@@ -38,6 +43,8 @@ export interface RouteDeps {
   updates: UpdateService
   updateStore: UpdateStore
   logs: UpdateLogStore
+  orgs: OrgService
+  registry: RegistryService
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
@@ -60,6 +67,13 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   historyRoutes(app, {
     stacks: deps.stacks,
     updates: deps.updateStore,
+    lifecycle: deps.updates,
+    logs: deps.logs,
     defaultPageSize: deps.historyPageSize,
   })
+  orgRoutes(app, deps)
+  registryRoutes(app, deps)
+  orgTemplateRoutes(app, deps)
+  // Last, and only as wildcards: any real route above is more specific and wins.
+  unprovidedFeatureRoutes(app)
 }
