@@ -7,6 +7,9 @@ import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
+import { JobScheduler } from './jobs/job-scheduler.js'
+import { soleNode } from './jobs/leader-lock.js'
+import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
@@ -14,7 +17,6 @@ import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { EventBuffer } from './updates/event-buffer.js'
-import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
 import { UpdateService } from './updates/update-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
@@ -30,6 +32,8 @@ export interface App {
   store: Store
   identity: IdentityService
   updates: UpdateService
+  /** Singleton background jobs; tests move the clock and call `jobs.runOnce()` instead of sleeping. */
+  jobs: JobScheduler
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -64,9 +68,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
     })
-    void state
-      .compressBacklog()
-      .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
 
@@ -83,9 +84,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       state,
       events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
+      leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
     })
-    const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    const jobs = new JobScheduler({
+      clock,
+      leader: soleNode,
+      logger,
+      jobs: [
+        leaseExpiryJob(updates, config.leaseDurationMs),
+        // Versions a previous run stored uncompressed and could not compress before it stopped.
+        {
+          name: 'compression-backlog',
+          intervalMs: 3_600_000,
+          atStart: true,
+          run: () => state.compressBacklog(),
+        },
+      ],
+    })
+    jobs.start()
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -120,6 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       identity,
       updates,
+      jobs,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         return http.listen({ host: config.addr.host, port: config.addr.port })
@@ -128,7 +146,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         if (closed) return
         closed = true
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
-        leaseExpiry.stop()
+        await jobs.stop()
         await http.close()
         await events.close()
         await state.close()

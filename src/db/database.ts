@@ -1,6 +1,8 @@
+import { resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
+import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -9,7 +11,10 @@ export type Db = Kysely<Database>
 /** A migration receives the dialect's binary column type so the same DDL serves SQLite and PostgreSQL. */
 type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<void>
 
-const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-initial', initial]]
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['0001-initial', initial],
+  ['0002-update-lifecycle', updateLifecycle],
+]
 
 export interface OpenedDatabase {
   db: Db
@@ -22,6 +27,38 @@ export interface OpenedDatabase {
  * only an OS crash can lose the last transactions.
  */
 export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> {
+  const inMemory = path === ':memory:' || path === ''
+  if (inMemory) return openSqliteConnection(path)
+  // Opening one file twice in one process shares the connection (SQLite has one writer per file anyway): two
+  // connections in one thread would block it in the busy handler while the other holds the write lock. Two app
+  // instances on one file (the replica tests) then behave as two processes whose writes take turns.
+  const key = resolve(path)
+  let shared = openFiles.get(key)
+  if (!shared) {
+    const opening = openSqliteConnection(path)
+    shared = { opening, users: 0 }
+    openFiles.set(key, shared)
+    opening.catch(() => openFiles.delete(key))
+  }
+  const entry = shared
+  const opened = await entry.opening
+  entry.users++
+  let closed = false
+  return {
+    db: opened.db,
+    async close() {
+      if (closed) return
+      closed = true
+      if (--entry.users > 0) return
+      openFiles.delete(key)
+      await opened.close()
+    },
+  }
+}
+
+const openFiles = new Map<string, { opening: Promise<OpenedDatabase>; users: number }>()
+
+async function openSqliteConnection(path: string): Promise<OpenedDatabase> {
   const native = new SQLite(path)
   native.pragma('journal_mode = WAL')
   native.pragma('synchronous = NORMAL')

@@ -105,12 +105,15 @@ export class SqlStackStore implements StackStore {
   async recordVersion(
     id: string,
     change: { version: number; resourceCount: number; at: number },
-  ): Promise<void> {
-    await this.db
+  ): Promise<boolean> {
+    // Conditional on the version it follows, so two writers that read the same version cannot both advance it.
+    const result = await this.db
       .updateTable('stacks')
       .set({ version: change.version, resource_count: change.resourceCount, last_update_at: change.at })
       .where('id', '=', id)
-      .execute()
+      .where('version', '=', Math.max(change.version - 1, 0))
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
   }
 
   async lock(id: string, updateId: string, at: number): Promise<boolean> {

@@ -108,7 +108,11 @@ export class StateService {
       resourceCount: state.resourceCount,
       createdAt: now,
     })
-    await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
+    if (
+      !(await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now }))
+    ) {
+      throw new StaleVersionError()
+    }
     const pruned =
       this.deps.config.maxStateVersions > 0
         ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
@@ -129,6 +133,17 @@ export class StateService {
     const deployment = parseUntypedDeployment(body)
     const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
+    // Another writer (an import on another replica) may take the version read here first: read it again.
+    await retryStaleVersion(() => this.#importAs(updateId, stack, prepared, requestedBy))
+    return updateId
+  }
+
+  async #importAs(
+    updateId: string,
+    stack: Stack,
+    prepared: PreparedState,
+    requestedBy: string,
+  ): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const current = await tx.stacks.findById(stack.id)
       if (!current)
@@ -151,7 +166,6 @@ export class StateService {
       await this.writeVersion(tx, current, version, prepared)
       await tx.stacks.setLastUpdate(stack.id, updateId, now)
     })
-    return updateId
   }
 
   /** Drops cached texts of a stack (after delete). */
@@ -195,6 +209,24 @@ export class StateService {
     const text = stored.encoding === 'gzip' ? await gunzip(stored.deployment) : stored.deployment
     this.#texts.set(cacheKey(stored.stackId, stored.version), text)
     return text
+  }
+}
+
+/** A state version was written on a stack that moved on meanwhile; the transaction is rolled back. */
+export class StaleVersionError extends ConflictError {
+  constructor() {
+    super('Conflict: the stack changed while its new state was being written; try again')
+  }
+}
+
+/** Runs a read-version-then-write transaction again when another writer took the version first. */
+export async function retryStaleVersion<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (!(error instanceof StaleVersionError) || attempt >= attempts) throw error
+    }
   }
 }
 

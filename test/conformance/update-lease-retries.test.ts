@@ -1,0 +1,152 @@
+// Lease renewal under retries (issue 7 §1): the CLI retries renew_lease after a lost response with the same old
+// token (client/api.go :: doWithRetry) while uploads built with whichever token they had are in flight
+// (state.go :: newUpdate shares one token source). A retried renew answers the current token and rotates nothing;
+// uploads with the current or the previous token are accepted, older ones refused (401).
+import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { assertApiError } from '../support/assert-api-error.js'
+import type { CliClient } from '../support/cli-client.js'
+import { startTestServer, useTestServer } from '../support/test-server.js'
+import {
+  complete,
+  createAndStart,
+  createEntries,
+  type RunningUpdate,
+  type StackId,
+  sendEvents,
+  sendJournal,
+} from '../support/update-driver.js'
+import {
+  applyEdits,
+  createStack,
+  deltaBody,
+  deltaFixture,
+  exportOf,
+  patchUpdate,
+  resourceUrns,
+  verbatimBody,
+} from '../support/update-uploads.js'
+
+/** POST …/renew_lease as token_source.go does: the token it holds in the header, `{"token":"","duration":300}`. */
+async function renew(cli: CliClient, update: RunningUpdate, token: string): Promise<string> {
+  const response = await cli.call<{ token: string }>('POST', `${update.path}/renew_lease`, {
+    auth: { kind: 'update-token', token },
+    body: { token: '', duration: 300 },
+  })
+  return response.body.token
+}
+
+const as = (update: RunningUpdate, token: string): RunningUpdate => ({ ...update, token })
+const event = (sequence: number) => ({ sequence, timestamp: 1, stdoutEvent: { message: `m${sequence}` } })
+const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
+
+const fixture = deltaFixture()
+const text1 = Buffer.from(fixture.req1 ?? '')
+const text3 = applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? '')
+const delta = (n: 2 | 3) => deltaBody(fixture[`req${n}`] ?? '', fixture[`req${n}.hash`] ?? '', n)
+
+describe('lease renewal under retries', () => {
+  let cli: CliClient
+  let counter = 0
+
+  useTestServer({}, (started) => {
+    cli = started.client
+  })
+
+  async function freshStack(): Promise<StackId> {
+    const stack = { org: 'acme', project: 'web', stack: `retry${++counter}` }
+    await createStack(cli, stack)
+    return stack
+  }
+
+  it('a renew retried with the previous token answers the current token; journal, events and complete accept the last two tokens', async () => {
+    const stack = await freshStack()
+    const update = await createAndStart(cli, stack)
+    const entries = createEntries(stack, 3)
+    const t0 = update.token
+
+    const t1 = await renew(cli, update, t0)
+    assert.notEqual(t1, t0)
+    // The response was lost: the CLI sends the same request again.
+    assert.equal(await renew(cli, update, t0), t1, 'a retried renew rotates nothing')
+    assert.equal(await renew(cli, update, t0), t1)
+    await sendJournal(cli, as(update, t0), entries.slice(0, 2))
+    await sendEvents(cli, as(update, t0), [event(0)])
+    await sendJournal(cli, as(update, t1), entries.slice(2, 4))
+    await sendEvents(cli, as(update, t1), [event(1)])
+
+    // Two retries racing each other still rotate once.
+    const [t2, t2again] = await Promise.all([renew(cli, update, t1), renew(cli, update, t1)])
+    assert.ok(t2)
+    assert.equal(t2again, t2)
+    assert.notEqual(t2, t1)
+
+    // t0 is two rotations old now: refused on every update-token route.
+    await assertApiError(sendJournal(cli, as(update, t0), entries.slice(4, 6)), 401)
+    await assertApiError(sendEvents(cli, as(update, t0), [event(2)]), 401)
+    await assertApiError(renew(cli, update, t0), 401)
+    await assertApiError(complete(cli, as(update, t0)), 401)
+    // The previous (t1) and the current (t2) are both good.
+    await sendJournal(cli, as(update, t1), entries.slice(4, 6))
+    await sendEvents(cli, as(update, t2), [event(2)])
+    await sendJournal(cli, as(update, t2), entries.slice(6))
+    await complete(cli, as(update, t1))
+    await complete(cli, as(update, t2)) // a retried complete with the other token is a no-op
+    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-retry1', 'r0', 'r1', 'r2'])
+  })
+
+  it('full, verbatim and delta checkpoints accept the current and the previous token, not the one before', async () => {
+    const stack = await freshStack()
+    const update = await createAndStart(cli, stack, { journal: false })
+    assert.equal(update.journalVersion, 0)
+    const t0 = update.token
+    const t1 = await renew(cli, update, t0)
+    assert.equal(await renew(cli, update, t0), t1)
+
+    const full = Buffer.from(
+      `{"version":3,"deployment":${JSON.stringify(JSON.parse(text1.toString()).deployment ?? {})}}`,
+    )
+    await patchUpdate(cli, as(update, t0), 'checkpoint', full)
+    await patchUpdate(cli, as(update, t1), 'checkpointverbatim', verbatimBody(text1, 1))
+    const t2 = await renew(cli, update, t1)
+    assert.equal(await renew(cli, update, t1), t2)
+    await patchUpdate(cli, as(update, t1), 'checkpointdelta', delta(2))
+    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpointdelta', delta(3)), 401)
+    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpoint', full), 401)
+    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpointverbatim', verbatimBody(text1, 3)), 401)
+    await patchUpdate(cli, as(update, t2), 'checkpointdelta', delta(3))
+    await complete(cli, as(update, t2))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text3.toString('utf8'))
+  })
+})
+
+describe('lease renewal across a restart', () => {
+  it('a renew retried after the server restarted answers the same current token (tokens derive from the row)', async () => {
+    const first = await startTestServer()
+    const stack = { org: 'acme', project: 'web', stack: 'restart' }
+    let update: RunningUpdate
+    let t1: string
+    try {
+      await createStack(first.client, stack)
+      update = await createAndStart(first.client, stack)
+      t1 = await renew(first.client, update, update.token)
+    } finally {
+      await first.app.close()
+    }
+    const second = await startTestServer({ dir: first.dir })
+    try {
+      const cli = second.client
+      assert.equal(await renew(cli, update, update.token), t1, 'the lost response is answered again')
+      await sendJournal(cli, as(update, update.token), createEntries(stack, 1))
+      const t2 = await renew(cli, update, t1)
+      assert.notEqual(t2, t1)
+      await assertApiError(sendEvents(cli, as(update, update.token), [event(0)]), 401)
+      await complete(cli, as(update, t2))
+      assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-restart', 'r0'])
+    } finally {
+      await second.close()
+      rmSync(first.dir, { recursive: true, force: true })
+    }
+  })
+})
