@@ -321,7 +321,8 @@ export class UpdateService {
         const update = await this.#load(lease.updateId)
         if (update.status === status) return
         if (update.status === 'cancelled') throw new ConflictError('Conflict: this update was cancelled')
-        await this.#running(lease)
+        // Checked on this read of the row: a complete racing on another replica shows as 'raced' below.
+        await this.#assertRunning(update, lease)
         const outcome = await this.#finish(update, status, cliVersion, lease)
         if (outcome === 'raced' && attempt < WRITE_ATTEMPTS) continue
         if (outcome === 'raced') throw new ConflictError('Conflict: the update changed meanwhile; try again')
@@ -507,7 +508,8 @@ export class UpdateService {
     }
     const prepared = final && (await this.deps.state.prepare(final.text, final.resourceCount))
     const ended = await this.deps.store.withUpdateLock(update.id, async (tx) => {
-      if (lease) await this.#writable(tx, lease)
+      const row = await tx.updates.get(update.id)
+      if (lease && row) holdsLease(row, lease)
       const transitioned = await tx.updates.patchIf(
         update.id,
         { status: [update.status], appliedPosition: update.appliedPosition },
@@ -621,7 +623,14 @@ export class UpdateService {
 
   /** The update of a lease, read from the row: it must still be running with a live lease held by the token. */
   async #running(lease: UpdateLeasePrincipal, purpose: 'renew' | 'upload' = 'upload'): Promise<Update> {
-    const update = await this.#load(lease.updateId)
+    return this.#assertRunning(await this.#load(lease.updateId), lease, purpose)
+  }
+
+  async #assertRunning(
+    update: Update,
+    lease: UpdateLeasePrincipal,
+    purpose: 'renew' | 'upload' = 'upload',
+  ): Promise<Update> {
     const lapsed = this.#lapsed(update)
     if (lapsed) await this.#finishLapsed(update)
     if (update.status !== 'running' || lapsed) throw notRunning(update, lapsed, purpose)
