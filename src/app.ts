@@ -16,7 +16,6 @@ import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
-import { EventBuffer } from './updates/event-buffer.js'
 import { UpdateService } from './updates/update-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
@@ -71,18 +70,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
 
-    const events = new EventBuffer({
-      logs: store.updateLogs,
-      maxBuffered: config.eventBufferSize,
-      flushIntervalMs: config.eventFlushIntervalMs,
-      logger,
-    })
     const updates = new UpdateService({
       store,
       clock,
       stacks,
       state,
-      events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
@@ -148,7 +140,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         await jobs.stop()
         await http.close()
-        await events.close()
         await state.close()
         await database.close()
       },

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { Database, UpdateTable } from '../db/schema.js'
 import type { Update } from './update.js'
-import type { UpdateExpectation, UpdatePatch, UpdateStore } from './update-store.js'
+import type { LeaseHolder, UpdateExpectation, UpdatePatch, UpdateStore } from './update-store.js'
 
 export class SqlUpdateStore implements UpdateStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -31,6 +31,12 @@ export class SqlUpdateStore implements UpdateStore {
       query = query.where('lease_generation', '=', expected.leaseGeneration)
     if (expected.appliedPosition !== undefined)
       query = query.where('applied_position', '=', expected.appliedPosition)
+    const holder = expected.leaseHeldBy
+    if (holder !== undefined) {
+      query = query.where((eb) =>
+        eb.or([eb('lease_token_hash', '=', holder), eb('previous_lease_token_hash', '=', holder)]),
+      )
+    }
     const result = await query.executeTakeFirst()
     return result.numUpdatedRows > 0n
   }
@@ -65,19 +71,25 @@ export class SqlUpdateStore implements UpdateStore {
     return row && toUpdate(row)
   }
 
-  async byLeaseHash(tokenHash: string): Promise<Update | undefined> {
-    const row =
-      (await this.db
-        .selectFrom('updates')
-        .selectAll()
-        .where('lease_token_hash', '=', tokenHash)
-        .executeTakeFirst()) ??
-      (await this.db
-        .selectFrom('updates')
-        .selectAll()
-        .where('previous_lease_token_hash', '=', tokenHash)
-        .executeTakeFirst())
-    return row && toUpdate(row)
+  async leaseHolder(tokenHash: string): Promise<LeaseHolder | undefined> {
+    const row = await this.db
+      .selectFrom('updates')
+      .innerJoin('stacks', 'stacks.id', 'updates.stack_id')
+      .select([
+        'updates.id as updateId',
+        'updates.stack_id as stackId',
+        'stacks.org as org',
+        'stacks.project as project',
+        'stacks.name as stack',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('updates.lease_token_hash', '=', tokenHash),
+          eb('updates.previous_lease_token_hash', '=', tokenHash),
+        ]),
+      )
+      .executeTakeFirst()
+    return row
   }
 
   async expired(now: number): Promise<Update[]> {

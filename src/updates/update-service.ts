@@ -26,7 +26,6 @@ import {
   verbatimDeploymentRange,
 } from './checkpoint-text.js'
 import type { ParsedEventBatch } from './engine-event-batch.js'
-import type { EventBuffer } from './event-buffer.js'
 import { newUpdate, type Update, type UpdateStatus } from './update.js'
 import type { CheckpointLogRow } from './update-log-store.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
@@ -96,7 +95,6 @@ export class UpdateService {
       clock: Clock
       stacks: StackService
       state: StateService
-      events: EventBuffer
       config: UpdateConfig
       /** HMAC key of lease tokens (derived from the master key: the same on every replica). */
       leaseKey: Buffer
@@ -174,18 +172,16 @@ export class UpdateService {
   /** `Authorization: update-token …`: the lease must belong to exactly this update of this stack. */
   async authenticateLease(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal> {
     const tokenHash = hashToken(token)
-    const update = await this.deps.store.updates.byLeaseHash(tokenHash)
-    if (!update) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
-    const stack = await this.deps.store.stacks.findById(update.stackId)
+    const holder = await this.deps.store.updates.leaseHolder(tokenHash)
+    if (!holder) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
     const sameStack =
-      stack &&
-      stack.org === params.orgName &&
-      stack.project === params.projectName &&
-      stack.name === params.stackName
-    if (update.id !== params.updateId || !sameStack) {
+      holder.org === params.orgName &&
+      holder.project === params.projectName &&
+      holder.stack === params.stackName
+    if (holder.updateId !== params.updateId || !sameStack) {
       throw new ForbiddenError('Forbidden: the update token does not belong to this update of this stack')
     }
-    return { kind: 'update-lease', updateId: update.id, stackId: update.stackId, tokenHash }
+    return { kind: 'update-lease', updateId: holder.updateId, stackId: holder.stackId, tokenHash }
   }
 
   /**
@@ -304,10 +300,10 @@ export class UpdateService {
         { resourceChanges: batch.resourceChanges },
       )
     }
-    await this.deps.events.add(
+    // The CLI sends at most 50 events per batch (state.go :: persistEngineEvents): one insert.
+    await this.deps.store.updateLogs.appendEvents(
       batch.events.map((event) => ({ updateId: update.id, sequence: event.sequence, event: event.text })),
     )
-    await this.deps.events.flush(update.id)
   }
 
   /** POST …/complete (L9): stores the final state as the new version and frees the stack. Retries are no-ops. */
@@ -448,13 +444,14 @@ export class UpdateService {
         const position = update.appliedPosition
         const committed = await this.deps.store
           .withUpdateLock(update.id, async (tx) => {
-            await this.#writable(tx, lease)
             const advanced = await tx.updates.patchIf(
               update.id,
-              { status: ['running'], appliedPosition: position },
+              { status: ['running'], appliedPosition: position, leaseHeldBy: lease.tokenHash },
               { appliedPosition: position + 1 },
             )
             if (advanced) await upload.append(tx)
+            // Refused: the update ended or the token was rotated away (thrown here), or another upload came first.
+            else await this.#writable(tx, lease)
             return advanced
           })
           .catch((error: unknown) => {
@@ -487,7 +484,6 @@ export class UpdateService {
     cliVersion: string,
     lease?: UpdateLeasePrincipal,
   ): Promise<InvalidError | 'raced' | undefined> {
-    await this.deps.events.flush(update.id)
     const stack = await this.deps.store.stacks.findById(update.stackId)
     if (!stack) throw new NotFoundError('Not Found: the stack of this update no longer exists')
     const now = this.deps.clock.now()

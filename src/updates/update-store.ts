@@ -7,6 +7,17 @@ export interface UpdateExpectation {
   status?: readonly Update['status'][]
   leaseGeneration?: number
   appliedPosition?: number
+  /** SHA-256 of a lease token that must be the current or the previous one. */
+  leaseHeldBy?: string
+}
+
+/** Who holds a lease token: the update and the name of its stack (for the token's scope check). */
+export interface LeaseHolder {
+  updateId: string
+  stackId: string
+  org: string
+  project: string
+  stack: string
 }
 
 export interface UpdateStore {
@@ -22,8 +33,8 @@ export interface UpdateStore {
   history(stackId: string, page: number, pageSize: number): Promise<Update[]>
   /** The non-preview update that produced `version`. */
   byVersion(stackId: string, version: number): Promise<Update | undefined>
-  /** The update holding a lease token (current or immediately previous), by token hash. */
-  byLeaseHash(tokenHash: string): Promise<Update | undefined>
+  /** The update holding a lease token (current or immediately previous), by token hash; one query. */
+  leaseHolder(tokenHash: string): Promise<LeaseHolder | undefined>
   /** Running updates whose lease ran out before `now`. */
   expired(now: number): Promise<Update[]>
 }
