@@ -552,15 +552,14 @@ export class UpdateService {
   async #workingState(update: Update): Promise<CachedState> {
     const cached = this.#working.get(update.id)
     if (cached?.position === update.appliedPosition) return cached
-    // The log is read as of one moment; its position is what the rebuilt state is valid for.
-    const { position, state } = await this.#rebuild(update)
-    const rebuilt = { state, position }
+    const rebuilt = await this.#rebuild(update)
     this.#working.set(update.id, rebuilt)
     return rebuilt
   }
 
   async #rebuild(update: Update): Promise<CachedState> {
-    // Read in one transaction with the row, so the entries and the position belong together.
+    // The row first, then the log, in one transaction: the state holds at least what the position counts (under
+    // READ COMMITTED possibly more, which only makes the next conditional write miss and rebuild again).
     const { row, journal, checkpoints } = await this.deps.store.transaction(async (tx) => {
       const row = await tx.updates.get(update.id)
       return update.journalVersion === 1
