@@ -12,22 +12,21 @@ import {
   createAndStart,
   createEntries,
   historyResults,
-  type RunningUpdate,
-  type StackId,
+  renewLease,
   sendEvents,
   sendJournal,
   stackPath,
+  withToken,
 } from '../support/update-driver.js'
 import {
-  applyEdits,
   assertClientError,
-  createStack,
-  deltaBody,
-  deltaFixture,
   exportOf,
   fixtureState,
   patchUpdate,
+  recordedDeltaChain,
   resourceUrns,
+  stackFactory,
+  urnNames,
   verbatimBody,
 } from '../support/update-uploads.js'
 
@@ -44,36 +43,18 @@ class RoundRobin extends CliClient {
   }
 }
 
-const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
-const as = (update: RunningUpdate, token: string): RunningUpdate => ({ ...update, token })
 const event = (sequence: number, extra: Record<string, unknown> = {}) => ({
   sequence,
   timestamp: 1,
   ...extra,
 })
 
-async function renew(cli: CliClient, update: RunningUpdate): Promise<string> {
-  const response = await cli.call<{ token: string }>('POST', `${update.path}/renew_lease`, {
-    auth: { kind: 'update-token', token: update.token },
-    body: { token: '', duration: 300 },
-  })
-  return response.body.token
-}
-
-const fixture = deltaFixture()
-const text1 = Buffer.from(fixture.req1 ?? '')
-const text4 = applyEdits(
-  applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? ''),
-  fixture.req4 ?? '',
-)
-const delta = (n: 2 | 3 | 4) =>
-  deltaBody(fixture[`req${n}`] ?? '', fixture[`req${n}.hash`] ?? '', n, n === 4 ? 4 : 3)
+const { text, delta } = recordedDeltaChain()
 
 describe('two instances on one database', () => {
   let a: TestServer
   let b: TestServer
   let both: RoundRobin
-  let counter = 0
   // One clock for both instances, moved past leases instead of sleeping.
   let now = Date.now()
   const clock = { now: () => now }
@@ -90,11 +71,7 @@ describe('two instances on one database', () => {
     rmSync(a.dir, { recursive: true, force: true })
   })
 
-  async function freshStack(): Promise<StackId> {
-    const stack = { org: 'acme', project: 'web', stack: `rr${++counter}` }
-    await createStack(both, stack)
-    return stack
-  }
+  const freshStack = stackFactory(() => both, 'rr')
 
   it('a journaled update alternating between instances keeps every entry once; both export the same live state', async () => {
     const stack = await freshStack()
@@ -117,8 +94,8 @@ describe('two instances on one database', () => {
     await complete(both, update)
     await complete(both, update) // the retry lands on the other instance
     const expected = ['web-rr1', ...Array.from({ length: 20 }, (_, i) => `r${i}`)]
-    assert.deepEqual(names(await resourceUrns(a.client, stack)), expected)
-    assert.deepEqual(names(await resourceUrns(b.client, stack)), expected)
+    assert.deepEqual(urnNames(await resourceUrns(a.client, stack)), expected)
+    assert.deepEqual(urnNames(await resourceUrns(b.client, stack)), expected)
     const history = await b.client.call<{ updates: { version: number; resourceChanges: unknown }[] }>(
       'GET',
       `${stackPath(stack)}/updates?pageSize=10&page=1`,
@@ -137,16 +114,16 @@ describe('two instances on one database', () => {
   it('verbatim + delta checkpoints alternating between instances; retries recognised on either', async () => {
     const stack = await freshStack()
     const update = await createAndStart(both, stack, { journal: false })
-    await patchUpdate(both, update, 'checkpointverbatim', verbatimBody(text1, 1))
+    await patchUpdate(both, update, 'checkpointverbatim', verbatimBody(text(1), 1))
     await patchUpdate(both, update, 'checkpointdelta', delta(2))
     await patchUpdate(both, update, 'checkpointdelta', delta(2)) // retry on the other instance: a no-op
     await patchUpdate(both, update, 'checkpointdelta', delta(3))
     await patchUpdate(both, update, 'checkpointdelta', delta(4))
-    assert.equal((await exportOf(a.client, stack)).raw.toString('utf8'), text4.toString('utf8'))
-    assert.equal((await exportOf(b.client, stack)).raw.toString('utf8'), text4.toString('utf8'))
+    assert.equal((await exportOf(a.client, stack)).raw.toString('utf8'), text(4).toString('utf8'))
+    assert.equal((await exportOf(b.client, stack)).raw.toString('utf8'), text(4).toString('utf8'))
     await complete(both, update)
-    assert.equal((await exportOf(both, stack)).raw.toString('utf8'), text4.toString('utf8'))
-    assert.equal((await exportOf(both, stack, 1)).raw.toString('utf8'), text4.toString('utf8'))
+    assert.equal((await exportOf(both, stack)).raw.toString('utf8'), text(4).toString('utf8'))
+    assert.equal((await exportOf(both, stack, 1)).raw.toString('utf8'), text(4).toString('utf8'))
   })
 
   it('full checkpoints alternating between instances: the last one wins', async () => {
@@ -168,16 +145,16 @@ describe('two instances on one database', () => {
     const stack = await freshStack()
     const update = await createAndStart(a.client, stack)
     const entries = createEntries(stack, 2)
-    const t1 = await renew(a.client, update)
-    assert.equal(await renew(b.client, update), t1)
+    const t1 = await renewLease(a.client, update)
+    assert.equal(await renewLease(b.client, update), t1)
     await sendJournal(b.client, update, entries.slice(0, 3))
-    await sendJournal(a.client, as(update, t1), entries.slice(3, 5))
-    const t2 = await renew(b.client, as(update, t1))
+    await sendJournal(a.client, withToken(update, t1), entries.slice(3, 5))
+    const t2 = await renewLease(b.client, withToken(update, t1))
     // Instance A must not accept the token B rotated away, though A saw it valid before.
     await assertApiError(sendJournal(a.client, update, entries.slice(5)), 401)
-    await sendJournal(a.client, as(update, t2), entries.slice(5))
-    await complete(a.client, as(update, t1))
-    assert.deepEqual(names(await resourceUrns(b.client, stack)), ['web-rr4', 'r0', 'r1'])
+    await sendJournal(a.client, withToken(update, t2), entries.slice(5))
+    await complete(a.client, withToken(update, t1))
+    assert.deepEqual(urnNames(await resourceUrns(b.client, stack)), ['web-rr4', 'r0', 'r1'])
   })
 
   it('cancel from the other instance ends the update; the first instance refuses its next upload', async () => {
@@ -188,7 +165,7 @@ describe('two instances on one database', () => {
     await b.client.call('POST', `${update.path}/cancel`)
     await assertClientError(sendJournal(a.client, update, entries.slice(5)))
     await assertClientError(complete(a.client, update))
-    assert.deepEqual(names(await resourceUrns(a.client, stack)), ['web-rr5', 'r0'])
+    assert.deepEqual(urnNames(await resourceUrns(a.client, stack)), ['web-rr5', 'r0'])
     const next = await createAndStart(a.client, stack)
     assert.equal(next.version, 2)
     await complete(b.client, next)
@@ -210,7 +187,7 @@ describe('two instances on one database', () => {
         assert.equal(status, 'succeeded')
       }
       assert.deepEqual(await historyResults(both, stack), [[1, lapsed ? 'failed' : 'succeeded']])
-      assert.deepEqual(names(await resourceUrns(both, stack)), [`web-${stack.stack}`, 'r0', 'r1'])
+      assert.deepEqual(urnNames(await resourceUrns(both, stack)), [`web-${stack.stack}`, 'r0', 'r1'])
       const summary = await both.call<{ currentOperation?: unknown }>('GET', stackPath(stack))
       assert.equal(summary.body.currentOperation, undefined, 'the stack is free')
     }
@@ -222,7 +199,33 @@ describe('two instances on one database', () => {
     await sendJournal(b.client, update, createEntries(stack, 1))
     await Promise.all([complete(a.client, update), complete(b.client, update)])
     assert.deepEqual(await historyResults(both, stack), [[1, 'succeeded']])
-    assert.deepEqual(names(await resourceUrns(both, stack)), [`web-${stack.stack}`, 'r0'])
+    assert.deepEqual(urnNames(await resourceUrns(both, stack)), [`web-${stack.stack}`, 'r0'])
+  })
+
+  it('the same update started on both instances at once starts once', async () => {
+    const stack = await freshStack()
+    const created = await both.call<{ updateID: string }>('POST', `${stackPath(stack)}/update`, {
+      body: { options: { dryRun: false } },
+    })
+    const path = `${stackPath(stack)}/update/${created.body.updateID}`
+    const starts = await Promise.allSettled(
+      [a.client, b.client].map((client) =>
+        client.call<{ version: number; token: string }>('POST', path, { body: { journalVersion: 1 } }),
+      ),
+    )
+    const started = starts.flatMap((s) => (s.status === 'fulfilled' ? [s.value.body] : []))
+    assert.equal(started.length, 1, 'exactly one start succeeds')
+    const refused = starts.find((s) => s.status === 'rejected')
+    assert.equal((refused?.reason as { status?: number }).status, 409)
+    const update = {
+      id: created.body.updateID,
+      version: 1,
+      token: started[0]?.token ?? '',
+      journalVersion: 1,
+      path,
+    }
+    await complete(both, update)
+    assert.deepEqual(await historyResults(both, stack), [[1, 'succeeded']])
   })
 
   it('two imports at once on both instances get distinct versions', async () => {
@@ -255,7 +258,7 @@ describe('two instances on one database', () => {
       [4, 3, 2, 1],
     )
     const seen = new Set<string>()
-    for (const version of [1, 2, 3, 4]) seen.add(names(await resourceUrns(both, stack, version))[0] ?? '')
+    for (const version of [1, 2, 3, 4]) seen.add(urnNames(await resourceUrns(both, stack, version))[0] ?? '')
     assert.deepEqual([...seen].sort(), ['n0', 'n1', 'n2', 'n3'])
   })
 })

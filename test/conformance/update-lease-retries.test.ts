@@ -13,52 +13,34 @@ import {
   createAndStart,
   createEntries,
   type RunningUpdate,
-  type StackId,
+  renewLease,
   sendEvents,
   sendJournal,
+  withToken,
 } from '../support/update-driver.js'
 import {
-  applyEdits,
   createStack,
-  deltaBody,
-  deltaFixture,
   exportOf,
   patchUpdate,
+  recordedDeltaChain,
   resourceUrns,
+  stackFactory,
+  urnNames,
   verbatimBody,
 } from '../support/update-uploads.js'
 
-/** POST …/renew_lease as token_source.go does: the token it holds in the header, `{"token":"","duration":300}`. */
-async function renew(cli: CliClient, update: RunningUpdate, token: string): Promise<string> {
-  const response = await cli.call<{ token: string }>('POST', `${update.path}/renew_lease`, {
-    auth: { kind: 'update-token', token },
-    body: { token: '', duration: 300 },
-  })
-  return response.body.token
-}
-
-const as = (update: RunningUpdate, token: string): RunningUpdate => ({ ...update, token })
+const renew = (cli: CliClient, update: RunningUpdate, token: string) =>
+  renewLease(cli, withToken(update, token))
 const event = (sequence: number) => ({ sequence, timestamp: 1, stdoutEvent: { message: `m${sequence}` } })
-const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
-const fixture = deltaFixture()
-const text1 = Buffer.from(fixture.req1 ?? '')
-const text3 = applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? '')
-const delta = (n: 2 | 3) => deltaBody(fixture[`req${n}`] ?? '', fixture[`req${n}.hash`] ?? '', n)
+const { text, delta } = recordedDeltaChain()
 
 describe('lease renewal under retries', () => {
   let cli: CliClient
-  let counter = 0
-
   useTestServer({}, (started) => {
     cli = started.client
   })
-
-  async function freshStack(): Promise<StackId> {
-    const stack = { org: 'acme', project: 'web', stack: `retry${++counter}` }
-    await createStack(cli, stack)
-    return stack
-  }
+  const freshStack = stackFactory(() => cli, 'retry')
 
   it('a renew retried with the previous token answers the current token; journal, events and complete accept the last two tokens', async () => {
     const stack = await freshStack()
@@ -71,10 +53,10 @@ describe('lease renewal under retries', () => {
     // The response was lost: the CLI sends the same request again.
     assert.equal(await renew(cli, update, t0), t1, 'a retried renew rotates nothing')
     assert.equal(await renew(cli, update, t0), t1)
-    await sendJournal(cli, as(update, t0), entries.slice(0, 2))
-    await sendEvents(cli, as(update, t0), [event(0)])
-    await sendJournal(cli, as(update, t1), entries.slice(2, 4))
-    await sendEvents(cli, as(update, t1), [event(1)])
+    await sendJournal(cli, withToken(update, t0), entries.slice(0, 2))
+    await sendEvents(cli, withToken(update, t0), [event(0)])
+    await sendJournal(cli, withToken(update, t1), entries.slice(2, 4))
+    await sendEvents(cli, withToken(update, t1), [event(1)])
 
     // Two retries racing each other still rotate once.
     const [t2, t2again] = await Promise.all([renew(cli, update, t1), renew(cli, update, t1)])
@@ -83,17 +65,17 @@ describe('lease renewal under retries', () => {
     assert.notEqual(t2, t1)
 
     // t0 is two rotations old now: refused on every update-token route.
-    await assertApiError(sendJournal(cli, as(update, t0), entries.slice(4, 6)), 401)
-    await assertApiError(sendEvents(cli, as(update, t0), [event(2)]), 401)
+    await assertApiError(sendJournal(cli, withToken(update, t0), entries.slice(4, 6)), 401)
+    await assertApiError(sendEvents(cli, withToken(update, t0), [event(2)]), 401)
     await assertApiError(renew(cli, update, t0), 401)
-    await assertApiError(complete(cli, as(update, t0)), 401)
+    await assertApiError(complete(cli, withToken(update, t0)), 401)
     // The previous (t1) and the current (t2) are both good.
-    await sendJournal(cli, as(update, t1), entries.slice(4, 6))
-    await sendEvents(cli, as(update, t2), [event(2)])
-    await sendJournal(cli, as(update, t2), entries.slice(6))
-    await complete(cli, as(update, t1))
-    await complete(cli, as(update, t2)) // a retried complete with the other token is a no-op
-    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-retry1', 'r0', 'r1', 'r2'])
+    await sendJournal(cli, withToken(update, t1), entries.slice(4, 6))
+    await sendEvents(cli, withToken(update, t2), [event(2)])
+    await sendJournal(cli, withToken(update, t2), entries.slice(6))
+    await complete(cli, withToken(update, t1))
+    await complete(cli, withToken(update, t2)) // a retried complete with the other token is a no-op
+    assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-retry1', 'r0', 'r1', 'r2'])
   })
 
   it('full, verbatim and delta checkpoints accept the current and the previous token, not the one before', async () => {
@@ -105,19 +87,22 @@ describe('lease renewal under retries', () => {
     assert.equal(await renew(cli, update, t0), t1)
 
     const full = Buffer.from(
-      `{"version":3,"deployment":${JSON.stringify(JSON.parse(text1.toString()).deployment ?? {})}}`,
+      `{"version":3,"deployment":${JSON.stringify(JSON.parse(text(1).toString()).deployment ?? {})}}`,
     )
-    await patchUpdate(cli, as(update, t0), 'checkpoint', full)
-    await patchUpdate(cli, as(update, t1), 'checkpointverbatim', verbatimBody(text1, 1))
+    await patchUpdate(cli, withToken(update, t0), 'checkpoint', full)
+    await patchUpdate(cli, withToken(update, t1), 'checkpointverbatim', verbatimBody(text(1), 1))
     const t2 = await renew(cli, update, t1)
     assert.equal(await renew(cli, update, t1), t2)
-    await patchUpdate(cli, as(update, t1), 'checkpointdelta', delta(2))
-    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpointdelta', delta(3)), 401)
-    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpoint', full), 401)
-    await assertApiError(patchUpdate(cli, as(update, t0), 'checkpointverbatim', verbatimBody(text1, 3)), 401)
-    await patchUpdate(cli, as(update, t2), 'checkpointdelta', delta(3))
-    await complete(cli, as(update, t2))
-    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text3.toString('utf8'))
+    await patchUpdate(cli, withToken(update, t1), 'checkpointdelta', delta(2))
+    await assertApiError(patchUpdate(cli, withToken(update, t0), 'checkpointdelta', delta(3)), 401)
+    await assertApiError(patchUpdate(cli, withToken(update, t0), 'checkpoint', full), 401)
+    await assertApiError(
+      patchUpdate(cli, withToken(update, t0), 'checkpointverbatim', verbatimBody(text(1), 3)),
+      401,
+    )
+    await patchUpdate(cli, withToken(update, t2), 'checkpointdelta', delta(3))
+    await complete(cli, withToken(update, t2))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text(3).toString('utf8'))
   })
 })
 
@@ -138,12 +123,12 @@ describe('lease renewal across a restart', () => {
     try {
       const cli = second.client
       assert.equal(await renew(cli, update, update.token), t1, 'the lost response is answered again')
-      await sendJournal(cli, as(update, update.token), createEntries(stack, 1))
+      await sendJournal(cli, withToken(update, update.token), createEntries(stack, 1))
       const t2 = await renew(cli, update, t1)
       assert.notEqual(t2, t1)
-      await assertApiError(sendEvents(cli, as(update, update.token), [event(0)]), 401)
-      await complete(cli, as(update, t2))
-      assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-restart', 'r0'])
+      await assertApiError(sendEvents(cli, withToken(update, update.token), [event(0)]), 401)
+      await complete(cli, withToken(update, t2))
+      assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-restart', 'r0'])
     } finally {
       await second.close()
       rmSync(first.dir, { recursive: true, force: true })

@@ -14,40 +14,30 @@ import {
   sendJournal,
 } from '../support/update-driver.js'
 import {
-  applyEdits,
   createStack,
-  deltaBody,
-  deltaFixture,
   exportOf,
   fixtureState,
   patchUpdate,
+  recordedDeltaChain,
   resourceUrns,
+  stackFactory,
+  urnNames,
   verbatimBody,
 } from '../support/update-uploads.js'
 
-const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 const pendingNames = async (cli: CliClient, stack: StackId) =>
-  names(((await exportOf(cli, stack)).json.deployment.pending_operations ?? []).map((op) => op.resource.urn))
+  urnNames(
+    ((await exportOf(cli, stack)).json.deployment.pending_operations ?? []).map((op) => op.resource.urn),
+  )
 
-const fixture = deltaFixture()
-const text1 = Buffer.from(fixture.req1 ?? '')
-const text2 = applyEdits(text1, fixture.req2 ?? '')
-const text3 = applyEdits(text2, fixture.req3 ?? '')
-const delta = (n: 2 | 3) => deltaBody(fixture[`req${n}`] ?? '', fixture[`req${n}.hash`] ?? '', n)
+const { text, delta } = recordedDeltaChain()
 
 describe('export while an update runs', () => {
   let cli: CliClient
-  let counter = 0
-
   useTestServer({}, (started) => {
     cli = started.client
   })
-
-  async function freshStack(): Promise<StackId> {
-    const stack = { org: 'acme', project: 'web', stack: `live${++counter}` }
-    await createStack(cli, stack)
-    return stack
-  }
+  const freshStack = stackFactory(() => cli, 'live')
 
   it('journaled: each acknowledged batch shows at once, pending operations included; export/N is unchanged', async () => {
     const stack = await freshStack()
@@ -56,15 +46,15 @@ describe('export while an update runs', () => {
     assert.deepEqual(await resourceUrns(cli, stack), [], 'nothing uploaded yet: the state before the update')
     // Entries 1–6: secrets provider, root created, r0 created, r1 begun (a pending "creating" operation).
     await sendJournal(cli, first, entries.slice(0, 6))
-    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-live1', 'r0'])
+    assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-live1', 'r0'])
     assert.deepEqual(await pendingNames(cli, stack), ['r1'])
     await sendJournal(cli, first, entries.slice(6, 8))
-    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-live1', 'r0', 'r1'])
+    assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-live1', 'r0', 'r1'])
     assert.deepEqual(await pendingNames(cli, stack), ['r2'])
     await sendJournal(cli, first, entries.slice(8))
     await complete(cli, first)
     const version1 = await exportOf(cli, stack, 1)
-    assert.deepEqual(names(await resourceUrns(cli, stack)), ['web-live1', 'r0', 'r1', 'r2'])
+    assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-live1', 'r0', 'r1', 'r2'])
 
     // A second update: export follows it, export/1 stays what version 1 was.
     const second = await createAndStart(cli, stack)
@@ -79,14 +69,14 @@ describe('export while an update runs', () => {
   it('verbatim + delta checkpoints: export is the last acknowledged text', async () => {
     const stack = await freshStack()
     const update = await createAndStart(cli, stack, { journal: false })
-    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text1, 1))
-    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text1.toString('utf8'))
+    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text(1), 1))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text(1).toString('utf8'))
     await patchUpdate(cli, update, 'checkpointdelta', delta(2))
-    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text2.toString('utf8'))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text(2).toString('utf8'))
     await patchUpdate(cli, update, 'checkpointdelta', delta(3))
-    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text3.toString('utf8'))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text(3).toString('utf8'))
     await complete(cli, update)
-    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text3.toString('utf8'))
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text(3).toString('utf8'))
   })
 
   it('full checkpoints: export is the last acknowledged deployment', async () => {
@@ -116,7 +106,7 @@ describe('export while an update runs, after a restart', () => {
       up = await createAndStart(first.client, journaled)
       await sendJournal(first.client, up, entries.slice(0, 6))
       cp = await createAndStart(first.client, checkpointed, { journal: false })
-      await patchUpdate(first.client, cp, 'checkpointverbatim', verbatimBody(text1, 1))
+      await patchUpdate(first.client, cp, 'checkpointverbatim', verbatimBody(text(1), 1))
       await patchUpdate(first.client, cp, 'checkpointdelta', delta(2))
     } finally {
       await first.app.close()
@@ -124,16 +114,16 @@ describe('export while an update runs, after a restart', () => {
     const second = await startTestServer({ dir: first.dir })
     try {
       const cli = second.client
-      assert.deepEqual(names(await resourceUrns(cli, journaled)), ['web-journaled', 'r0'])
+      assert.deepEqual(urnNames(await resourceUrns(cli, journaled)), ['web-journaled', 'r0'])
       assert.deepEqual(await pendingNames(cli, journaled), ['r1'])
-      assert.equal((await exportOf(cli, checkpointed)).raw.toString('utf8'), text2.toString('utf8'))
+      assert.equal((await exportOf(cli, checkpointed)).raw.toString('utf8'), text(2).toString('utf8'))
       // The updates carry on from there.
       await sendJournal(cli, up, entries.slice(6))
       await complete(cli, up)
-      assert.deepEqual(names(await resourceUrns(cli, journaled)), ['web-journaled', 'r0', 'r1', 'r2'])
+      assert.deepEqual(urnNames(await resourceUrns(cli, journaled)), ['web-journaled', 'r0', 'r1', 'r2'])
       await patchUpdate(cli, cp, 'checkpointdelta', delta(3))
       await complete(cli, cp)
-      assert.equal((await exportOf(cli, checkpointed)).raw.toString('utf8'), text3.toString('utf8'))
+      assert.equal((await exportOf(cli, checkpointed)).raw.toString('utf8'), text(3).toString('utf8'))
     } finally {
       await second.close()
       rmSync(first.dir, { recursive: true, force: true })
