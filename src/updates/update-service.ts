@@ -340,6 +340,8 @@ export class UpdateService {
     await this.#mutex.run(found.id, async () => {
       for (let attempt = 1; ; attempt++) {
         const update = await this.#load(found.id)
+        // client.go :: CancelUpdate retries after a lost response (retryAllMethods): a repeat is a no-op.
+        if (update.status === 'cancelled') return
         if (update.status !== 'running' && update.status !== 'not started') {
           throw new ConflictError('Conflict: The update has already completed.')
         }

@@ -106,6 +106,30 @@ describe('lease renewal under retries', () => {
   })
 })
 
+describe('other lifecycle requests the CLI retries after a lost response', () => {
+  let cli: CliClient
+  useTestServer({}, (started) => {
+    cli = started.client
+  })
+  const freshStack = stackFactory(() => cli, 'again')
+
+  it('a repeated cancel is a no-op (client.go :: CancelUpdate retries every method); a finished update is still refused', async () => {
+    const stack = await freshStack()
+    const update = await createAndStart(cli, stack)
+    await sendJournal(cli, update, createEntries(stack, 1).slice(0, 5))
+    await cli.call('POST', `${update.path}/cancel`)
+    await cli.call('POST', `${update.path}/cancel`)
+    assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-again1', 'r0'])
+    const finished = await createAndStart(cli, stack)
+    await complete(cli, finished)
+    await assertApiError(
+      cli.call('POST', `${finished.path}/cancel`),
+      409,
+      'Conflict: The update has already completed.',
+    )
+  })
+})
+
 describe('lease renewal across a restart', () => {
   it('a renew retried after the server restarted answers the same current token (tokens derive from the row)', async () => {
     const first = await startTestServer()
