@@ -95,8 +95,17 @@ export class StateService {
     }
   }
 
-  /** Stores `state` as `version` of the stack and makes it current, within the caller's transaction. */
-  async writeVersion(tx: Store, stack: Stack, version: number, state: PreparedState): Promise<void> {
+  /**
+   * Stores `state` as `version` of the stack and makes it current, within the caller's transaction. `lockedBy`:
+   * the update holding the stack that writes it (null for writes that need the stack free: import, rename).
+   */
+  async writeVersion(
+    tx: Store,
+    stack: Stack,
+    version: number,
+    state: PreparedState,
+    lockedBy: string | null = null,
+  ): Promise<void> {
     const now = this.deps.clock.now()
     await tx.state.put({
       stackId: stack.id,
@@ -109,7 +118,12 @@ export class StateService {
       createdAt: now,
     })
     if (
-      !(await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now }))
+      !(await tx.stacks.recordVersion(stack.id, {
+        version,
+        resourceCount: state.resourceCount,
+        at: now,
+        lockedBy,
+      }))
     ) {
       throw new StaleVersionError()
     }

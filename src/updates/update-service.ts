@@ -147,9 +147,10 @@ export class UpdateService {
     const journalVersion =
       this.deps.config.journaling && !update.dryRun && (request.journalVersion ?? 0) >= 1 ? 1 : 0
     const started = await this.deps.store.transaction(async (tx) => {
+      if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
+      // Read after taking the lock: no import or rename can move the version on from here.
       const current = await tx.stacks.findById(stack.id)
       if (!current) throw new NotFoundError(`Not Found: stack '${formatStackRef(ref)}' not found`)
-      if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
       if (request.tags) await tx.stacks.setTags(stack.id, request.tags)
       const version = update.dryRun ? current.version : current.version + 1
       const patch = {
@@ -518,7 +519,7 @@ export class UpdateService {
         },
       )
       if (!transitioned) return false
-      if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared)
+      if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared, update.id)
       // An update cancelled before it started never held the stack and must not become its last update.
       if (!update.dryRun && update.status === 'running') {
         await tx.stacks.unlock(stack.id, update.id)
