@@ -28,6 +28,7 @@ import {
 import type { ParsedEventBatch } from './engine-event-batch.js'
 import { newUpdate, type Update, type UpdateStatus } from './update.js'
 import type { CheckpointLogRow } from './update-log-store.js'
+import type { LeaseHolder } from './update-store.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
 export interface UpdateConfig {
@@ -64,6 +65,11 @@ const WRITE_ATTEMPTS = 5
 interface CachedState {
   state: WorkingState
   position: number
+  /**
+   * The row as this process last wrote or read it, so the next upload needs no read: the conditional write
+   * (status, position, token) validates it, and anything it cannot vouch for is read afresh.
+   */
+  row?: Update
 }
 
 /** One upload, applied to the working state and ready to be appended to the durable log. */
@@ -86,6 +92,11 @@ export class UpdateService {
     maxSize: LIVE_EXPORT_CACHE_BYTES,
     sizeOf: (cached) => cached.text.length,
   })
+  /**
+   * Which update (and stack) a lease token belongs to: fixed for the token's life, so cached. Whether it is still
+   * valid is checked against the row by every request that acts on it.
+   */
+  readonly #holders = new LruCache<string, LeaseHolder>(4 * CACHED_UPDATES)
   // In-process only: spares same-process requests of one update from racing optimistically (retries, renewals).
   readonly #mutex = new KeyedMutex()
 
@@ -173,8 +184,9 @@ export class UpdateService {
   /** `Authorization: update-token …`: the lease must belong to exactly this update of this stack. */
   async authenticateLease(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal> {
     const tokenHash = hashToken(token)
-    const holder = await this.deps.store.updates.leaseHolder(tokenHash)
+    const holder = this.#holders.get(tokenHash) ?? (await this.deps.store.updates.leaseHolder(tokenHash))
     if (!holder) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
+    this.#holders.set(tokenHash, holder)
     const sameStack =
       holder.org === params.orgName &&
       holder.project === params.projectName &&
@@ -221,6 +233,9 @@ export class UpdateService {
         if (!rotated) throw new ConflictError('Conflict: the lease changed while it was being renewed')
         return next
       })
+      // The cached row holds the old token hashes: read the row afresh on the next upload.
+      const cached = this.#working.get(lease.updateId)
+      if (cached) cached.row = undefined
       return {
         token: leaseToken(this.deps.leaseKey, lease.updateId, generation),
         tokenExpiration: Math.floor(expiresAt / 1000),
@@ -425,7 +440,7 @@ export class UpdateService {
   ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
       for (let attempt = 1; ; attempt++) {
-        const update = await this.#running(lease)
+        const update = this.#cachedRow(lease) ?? (await this.#running(lease))
         if (mode === 'journal' && update.journalVersion !== 1) {
           throw new ConflictError(
             'Conflict: this update was not started with journaling; send checkpoints instead',
@@ -462,7 +477,11 @@ export class UpdateService {
             throw error
           })
         if (committed) {
-          this.#working.set(update.id, { state: upload.replaced ?? cached.state, position: position + 1 })
+          this.#working.set(update.id, {
+            state: upload.replaced ?? cached.state,
+            position: position + 1,
+            row: { ...update, appliedPosition: position + 1 },
+          })
           return
         }
         // Another replica appended first: what was applied here is not in the log. Rebuild and apply again.
@@ -549,6 +568,22 @@ export class UpdateService {
       text: await this.deps.state.textAt(update.stackId, update.baseVersion),
       resourceCount: stack.resourceCount,
     }
+  }
+
+  /**
+   * The row cached with the working state, if it can stand in for a read: running, its lease not lapsed (a
+   * renewal elsewhere only extends it) and the token one of its two. Uploads check it in their conditional write.
+   */
+  #cachedRow(lease: UpdateLeasePrincipal): Update | undefined {
+    const cached = this.#working.get(lease.updateId)
+    const row = cached?.row
+    if (!row || row.appliedPosition !== cached.position || row.status !== 'running' || this.#lapsed(row)) {
+      return undefined
+    }
+    const known = [row.leaseTokenHash, row.previousLeaseTokenHash].some(
+      (hash) => hash !== null && sameHash(lease.tokenHash, hash),
+    )
+    return known ? row : undefined
   }
 
   /** The cached working state if it is at the row's position, else rebuilt from the durable log. */
