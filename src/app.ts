@@ -94,7 +94,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         },
       ],
     })
-    jobs.start()
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -121,6 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ping: () => pingDatabase(database.db),
     })
     const adminToken = await identity.ensureAdminToken()
+    jobs.start()
 
     let closed = false
     return {
@@ -137,10 +137,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async close() {
         if (closed) return
         closed = true
-        // Stop accepting, let in-flight requests finish, then close the database cleanly.
-        await jobs.stop()
+        // Start no more jobs, stop accepting, let in-flight requests finish, skip queued compressions (so a
+        // running backlog job ends soon), then close the database cleanly.
+        const jobsStopped = jobs.stop()
         await http.close()
         await state.close()
+        await jobsStopped
         await database.close()
       },
     }
