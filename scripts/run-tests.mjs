@@ -35,6 +35,19 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+// Tests that run the server as operators do (bin/ → dist/) need the compiled build of the current sources.
+if (files.some((file) => file.startsWith('test/main'))) {
+  const build = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  )
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],

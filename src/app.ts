@@ -4,7 +4,10 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
+import { buildManagementServer } from './http/management-server.js'
+import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { JobScheduler } from './jobs/job-scheduler.js'
@@ -12,6 +15,12 @@ import { soleNode } from './jobs/leader-lock.js'
 import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
+import { Metrics, statementKind } from './observability/metrics.js'
+import { metricsRoutes } from './observability/metrics-routes.js'
+import { countRunningUpdates } from './observability/running-updates.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -26,6 +35,9 @@ export interface AppOverrides {
 
 export interface App {
   http: HttpServer
+  /** The -management-addr listener (health, metrics, profiling), when configured. */
+  management: HttpServer | undefined
+  metrics: Metrics
   /** Every registered route with its auth kind and CLI endpoint name. */
   routes: readonly RouteEntry[]
   store: Store
@@ -51,7 +63,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-  const database = await openSqliteDatabase(config.db)
+  const metrics = new Metrics()
+  const database = await openSqliteDatabase(config.db, {
+    onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  })
+  metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
@@ -78,6 +94,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
+      observer: metrics,
+    })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
     })
     const jobs = new JobScheduler({
       clock,
@@ -101,12 +122,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         logger,
         identity,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
+        metrics,
       },
       routes,
     )
+    await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
       stacks,
@@ -115,16 +144,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
+      probesElsewhere: config.management !== undefined,
     })
+    const management =
+      config.management &&
+      buildManagementServer({
+        logger,
+        identity,
+        ping: () => pingDatabase(database.db),
+        metrics,
+        pprof: config.management.pprof,
+      })
+    if (!management) metricsRoutes(http, metrics)
     const adminToken = await identity.ensureAdminToken()
     jobs.start()
 
     let closed = false
     return {
       http,
+      management,
+      metrics,
       routes,
       store,
       identity,
@@ -132,6 +176,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       jobs,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
+        if (management && config.management) {
+          const address = await management.listen(config.management.addr)
+          logger.info({ address }, 'management listener (health, metrics, profiling) ready')
+        }
         return http.listen({ host: config.addr.host, port: config.addr.port })
       },
       async close() {
@@ -141,6 +189,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // running backlog job ends soon), then close the database cleanly.
         const jobsStopped = jobs.stop()
         await http.close()
+        await management?.close()
         await state.close()
         await jobsStopped
         await database.close()
@@ -148,6 +197,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }

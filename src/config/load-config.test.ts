@@ -54,7 +54,13 @@ describe('loadConfig defaults', () => {
       eventFlushIntervalMs: 1000,
       journaling: true,
       maxBodyBytes: 536870912,
+      templatesDir: undefined,
+      maxJournalBatchBytes: 16777216,
+      maxEventBatchBytes: 67108864,
+      maxSecretsBodyBytes: 16777216,
+      maxJsonBodyBytes: 4194304,
       auth: { mode: 'single-tenant', token: undefined },
+      management: undefined,
     })
   })
 

@@ -26,7 +26,14 @@ export interface Config {
   eventFlushIntervalMs: number
   journaling: boolean
   maxBodyBytes: number
+  templatesDir: string | undefined
+  maxJournalBatchBytes: number
+  maxEventBatchBytes: number
+  maxSecretsBodyBytes: number
+  maxJsonBodyBytes: number
   auth: { mode: 'single-tenant'; token: string | undefined }
+  /** -management-addr: health, metrics and profiling on their own listener. */
+  management: { addr: { host: string; port: number }; pprof: boolean } | undefined
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'config'; config: Config }
@@ -74,11 +81,17 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const eventFlushIntervalMs = r.durationMs('event-flush-interval')
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
+  const templatesDir = r.string('templates-dir')
+  const maxJournalBatchBytes = r.int('max-journal-batch-size')
+  const maxEventBatchBytes = r.int('max-event-batch-size')
+  const maxSecretsBodyBytes = r.int('max-secrets-body-size')
+  const maxJsonBodyBytes = r.int('max-json-body-size')
   const authMode = r.enumValue('auth-mode')
   if (authMode !== 'single-tenant') {
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
   }
   const token = r.string('single-tenant-token')
+  const management = r.management()
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -102,7 +115,13 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       eventFlushIntervalMs,
       journaling,
       maxBodyBytes,
+      templatesDir: templatesDir === '' ? undefined : templatesDir,
+      maxJournalBatchBytes,
+      maxEventBatchBytes,
+      maxSecretsBodyBytes,
+      maxJsonBodyBytes,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
+      management,
     },
   }
 }
@@ -297,6 +316,20 @@ class Reader {
     if ('value' in parsed) return parsed.value
     this.invalid('addr', parsed.error)
     return { host: '0.0.0.0', port: 0 }
+  }
+
+  management(): Config['management'] {
+    const text = this.string('management-addr')
+    const pprof = this.bool('pprof')
+    if (text === '') {
+      // As the Go server (startup_config.go): profiling is never served on the public listener.
+      if (pprof) this.problem('-pprof requires -management-addr (profiles are served only there)')
+      return undefined
+    }
+    const parsed = parseListenAddress(text)
+    if ('value' in parsed) return { addr: parsed.value, pprof }
+    this.invalid('management-addr', parsed.error)
+    return undefined
   }
 
   ownerName(flag: 'org' | 'user'): string {

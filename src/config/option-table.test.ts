@@ -38,6 +38,13 @@ describe('option table', () => {
       'single-tenant-token': '',
       journaling: 'true',
       'max-body-size': '536870912',
+      'max-journal-batch-size': '16777216',
+      'max-event-batch-size': '67108864',
+      'max-secrets-body-size': '16777216',
+      'max-json-body-size': '4194304',
+      'management-addr': '',
+      pprof: 'false',
+      'templates-dir': '',
     })
   })
 

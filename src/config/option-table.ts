@@ -226,8 +226,83 @@ export const OPTIONS = [
     min: 1024,
     default: '536870912',
     description:
-      'largest accepted request body in bytes, after gzip decompression (checkpoints of large stacks are tens ' +
-      'of MB; an addition of this server)',
+      'largest accepted body in bytes, raw and after gzip decompression, of checkpoints (full, verbatim, delta), ' +
+      'imports and single-entry journal batches (checkpoints of large stacks are tens of MB; an addition of this ' +
+      'server)',
+    secret: false,
+  },
+  {
+    flag: 'max-journal-batch-size',
+    env: 'PULUMI_BACKEND_MAX_JOURNAL_BATCH_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '16777216',
+    description:
+      'largest journal batch of more than one entry in bytes, after gzip decompression; the CLI splits larger ' +
+      'batches by itself (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-event-batch-size',
+    env: 'PULUMI_BACKEND_MAX_EVENT_BATCH_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '67108864',
+    description:
+      'largest engine event batch in bytes (the CLI sends at most 50 events per batch), raw and after gzip ' +
+      'decompression (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-secrets-body-size',
+    env: 'PULUMI_BACKEND_MAX_SECRETS_BODY_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '16777216',
+    description:
+      'largest encrypt, decrypt, batch-encrypt or batch-decrypt request in bytes (the CLI batches at most 1000 ' +
+      'secrets), raw and after gzip decompression (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-json-body-size',
+    env: 'PULUMI_BACKEND_MAX_JSON_BODY_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '4194304',
+    description:
+      'largest body of every other request in bytes (stack and update creation with their config, tags, ' +
+      'leases, completion), raw and after gzip decompression (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'management-addr',
+    env: 'PULUMI_BACKEND_MANAGEMENT_ADDR',
+    kind: 'string',
+    default: '',
+    description:
+      'separate listener, [host]:port, for /healthz, /readyz, /metrics (and profiling with -pprof); when set, ' +
+      'the main listener no longer serves them',
+    secret: false,
+  },
+  {
+    flag: 'pprof',
+    env: 'PULUMI_BACKEND_PPROF',
+    kind: 'bool',
+    default: 'false',
+    description:
+      'serve CPU profiles and heap snapshots on the management listener (requires -management-addr)',
+    secret: false,
+  },
+  {
+    flag: 'templates-dir',
+    env: 'PULUMI_BACKEND_TEMPLATES_DIR',
+    kind: 'string',
+    default: '',
+    description:
+      'directory of project template folders (each with a Pulumi.yaml) offered to `pulumi new` as private ' +
+      'registry templates of -org; empty = none, the CLI then offers only its public templates (an addition of ' +
+      'this server)',
     secret: false,
   },
 ] as const satisfies readonly OptionSpec[]

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
+import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
 import type { Database } from './schema.js'
@@ -26,16 +26,20 @@ export interface OpenedDatabase {
  * WAL + synchronous=NORMAL: durable across process crashes (a killed server loses nothing acknowledged),
  * only an OS crash can lose the last transactions.
  */
-export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> {
+export async function openSqliteDatabase(
+  path: string,
+  options: { onQuery?: QueryListener } = {},
+): Promise<OpenedDatabase> {
   const inMemory = path === ':memory:' || path === ''
-  if (inMemory) return openSqliteConnection(path)
+  if (inMemory) return openSqliteConnection(path, options)
   // Opening one file twice in one process shares the connection (SQLite has one writer per file anyway): two
   // connections in one thread would block it in the busy handler while the other holds the write lock. Two app
-  // instances on one file (the replica tests) then behave as two processes whose writes take turns.
+  // instances on one file (the replica tests) then behave as two processes whose writes take turns; the first
+  // opener's query listener sees the statements of both.
   const key = resolve(path)
   let shared = openFiles.get(key)
   if (!shared) {
-    const opening = openSqliteConnection(path)
+    const opening = openSqliteConnection(path, options)
     shared = { opening, users: 0 }
     openFiles.set(key, shared)
     opening.catch(() => openFiles.delete(key))
@@ -58,7 +62,10 @@ export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> 
 
 const openFiles = new Map<string, { opening: Promise<OpenedDatabase>; users: number }>()
 
-async function openSqliteConnection(path: string): Promise<OpenedDatabase> {
+async function openSqliteConnection(
+  path: string,
+  options: { onQuery?: QueryListener },
+): Promise<OpenedDatabase> {
   const native = new SQLite(path)
   native.pragma('journal_mode = WAL')
   native.pragma('synchronous = NORMAL')
@@ -73,7 +80,10 @@ async function openSqliteConnection(path: string): Promise<OpenedDatabase> {
     ? undefined
     : startWalCheckpointer(path, () => native.pragma('wal_autocheckpoint = 1000'))
   if (checkpointer) native.pragma('wal_autocheckpoint = 0')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) })
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(native) }),
+    ...(options.onQuery && { log: queryLog(options.onQuery) }),
+  })
   await migrate(db, 'blob')
   return {
     db,
@@ -83,6 +93,13 @@ async function openSqliteConnection(path: string): Promise<OpenedDatabase> {
       await db.destroy()
     },
   }
+}
+
+/** Told the SQL text and duration of every statement, failed ones included (for the latency metric). */
+export type QueryListener = (sqlText: string, durationMs: number) => void
+
+function queryLog(listener: QueryListener): (event: LogEvent) => void {
+  return (event) => listener(event.query.sql, event.queryDurationMillis)
 }
 
 /**

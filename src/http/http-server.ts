@@ -6,6 +6,9 @@ import type { Logger } from 'pino'
 import { UnauthenticatedError } from '../errors.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
+import { recordRequest } from '../observability/http-metrics.js'
+import type { Metrics } from '../observability/metrics.js'
+import { type BodyLimits, unparsedLimit } from './body-limits.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
@@ -29,11 +32,13 @@ export interface HttpDeps {
   logger: Logger
   identity: IdentityService
   leases: LeaseAuthenticator | undefined
-  /** Largest accepted request body after gzip inflation. */
-  bodyLimitBytes: number
+  /** Largest accepted request bodies, raw and after gzip inflation, per kind of route (RouteConfig.body). */
+  bodyLimits: BodyLimits
   https: { cert: Buffer; key: Buffer } | undefined
   /** Log one structured audit line per state-changing request (-audit-logs). */
   auditLogs: boolean
+  /** Prometheus metrics to record every answered request in (absent: none). */
+  metrics?: Metrics | undefined
 }
 
 // Responses smaller than this are not worth compressing.
@@ -56,7 +61,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     loggerInstance: deps.logger,
     // One access line per request is written by our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimitBytes,
+    // Routes get their own limit when registered; this one covers bodies sent to unknown routes.
+    bodyLimit: deps.bodyLimits.json.bytes,
     // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -70,6 +76,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
   app.decorateRequest('principal', undefined)
+  app.decorateRequest('bodyBytes', 0)
   // Every route must say how it authenticates and which CLI endpoint it is: a route without either is a bug
   // caught at startup, not a hole found later.
   app.addHook('onRoute', (route) => {
@@ -79,13 +86,16 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
         `route ${String(route.method)} ${route.url} must declare config.auth and config.operationId`,
       )
     }
+    const bodyLimit = unparsedLimit(deps.bodyLimits, config.body ?? 'json')
+    route.bodyLimit = bodyLimit.bytes
+    route.config = { ...config, bodyLimit }
     for (const method of [route.method].flat()) {
       routes.push({ method, url: route.url, operationId: config.operationId, auth: config.auth })
     }
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
-    parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),
+    parseRequestBody(request, body as Buffer, deps.bodyLimits),
   )
 
   app.addHook('onRequest', async (request) => {
@@ -101,6 +111,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   })
   app.addHook('onSend', compressResponse)
   app.addHook('onResponse', async (request, reply) => {
+    if (deps.metrics) recordRequest(deps.metrics, request, reply)
     if (deps.auditLogs && request.method !== 'GET' && request.method !== 'HEAD' && request.principal) {
       const principal = request.principal
       request.log.info(

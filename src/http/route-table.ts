@@ -1,6 +1,10 @@
 import type { ApiCapability } from '../apitype/user.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import { userRoutes } from '../identity/user-routes.js'
+import { orgRoutes } from '../orgs/org-routes.js'
+import type { OrgService } from '../orgs/org-service.js'
+import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
+import type { RegistryService } from '../registry/registry-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import { stackRoutes } from '../stacks/stack-routes.js'
@@ -14,6 +18,7 @@ import type { UpdateService } from '../updates/update-service.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import { healthRoutes } from './health-routes.js'
 import type { HttpServer } from './http-server.js'
+import { unprovidedFeatureRoutes } from './unprovided-features.js'
 
 export interface RouteDeps {
   identity: IdentityService
@@ -23,9 +28,13 @@ export interface RouteDeps {
   updates: UpdateService
   updateStore: UpdateStore
   logs: UpdateLogStore
+  orgs: OrgService
+  registry: RegistryService
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
+  /** -management-addr is set: the health probes are served there instead. */
+  probesElsewhere?: boolean
 }
 
 /** The whole API on one page, in the order of the CLI's own route table (client/api_endpoints.go). */
@@ -39,6 +48,13 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   historyRoutes(app, {
     stacks: deps.stacks,
     updates: deps.updateStore,
+    lifecycle: deps.updates,
+    logs: deps.logs,
     defaultPageSize: deps.historyPageSize,
   })
+  orgRoutes(app, deps)
+  registryRoutes(app, deps)
+  orgTemplateRoutes(app, deps)
+  // Last, and only as wildcards: any real route above is more specific and wins.
+  unprovidedFeatureRoutes(app)
 }

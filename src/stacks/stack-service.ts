@@ -3,7 +3,7 @@ import type { UntypedDeployment } from '../apitype/core.js'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
-import { parseUntypedDeployment, resourceCount, validateUntypedDeployment } from '../state/deployment.js'
+import { parseUntypedDeployment, resourceCount, validateDeploymentInput } from '../state/deployment.js'
 import { renameDeployment } from '../state/rename-deployment.js'
 import type { StateService } from '../state/state-service.js'
 import { instantUpdate } from '../updates/update.js'
@@ -50,7 +50,7 @@ export class StackService {
       throw new InvalidError('Bad Request: remote (ESC) stack configuration is not supported by this server')
     }
     const initial =
-      input.state === undefined || input.state === null ? undefined : validateUntypedDeployment(input.state)
+      input.state === undefined || input.state === null ? undefined : validateDeploymentInput(input.state)
     const stack: Stack = {
       id: randomUUID(),
       org,

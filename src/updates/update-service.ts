@@ -28,6 +28,7 @@ import {
 import type { ParsedEventBatch } from './engine-event-batch.js'
 import { newUpdate, type Update, type UpdateStatus } from './update.js'
 import type { CheckpointLogRow } from './update-log-store.js'
+import type { UpdateObserver } from './update-observer.js'
 import type { LeaseHolder } from './update-store.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
@@ -110,6 +111,7 @@ export class UpdateService {
       /** HMAC key of lease tokens (derived from the master key: the same on every replica). */
       leaseKey: Buffer
       logger: Logger
+      observer?: UpdateObserver
     },
   ) {}
 
@@ -178,6 +180,7 @@ export class UpdateService {
       if (!(await tx.updates.patchIf(updateId, { status: ['not started'] }, patch))) throw alreadyStarted
       return { version }
     })
+    this.deps.observer?.updateStarted(update.kind)
     return { version: started.version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
   }
 
@@ -316,10 +319,12 @@ export class UpdateService {
         { resourceChanges: batch.resourceChanges },
       )
     }
+    const since = performance.now()
     // The CLI sends at most 50 events per batch (state.go :: persistEngineEvents): one insert.
     await this.deps.store.updateLogs.appendEvents(
       batch.events.map((event) => ({ updateId: update.id, sequence: event.sequence, event: event.text })),
     )
+    this.deps.observer?.eventsFlushed((performance.now() - since) / 1000)
   }
 
   /** POST …/complete (L9): stores the final state as the new version and frees the stack. Retries are no-ops. */
@@ -549,7 +554,9 @@ export class UpdateService {
     })
     this.#working.delete(update.id)
     this.#exports.delete(update.id)
-    return ended ? refused : 'raced'
+    if (!ended) return 'raced'
+    this.deps.observer?.updateFinished(update.kind, status, now - (update.startedAt ?? update.createdAt))
+    return refused
   }
 
   /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */
@@ -685,7 +692,9 @@ export class UpdateService {
       { updateId: update.id },
       'update lease expired: ending the update as failed, keeping its state',
     )
-    return this.#finish(update, 'failed', '')
+    const outcome = await this.#finish(update, 'failed', '')
+    if (outcome !== 'raced') this.deps.observer?.leaseExpired()
+    return outcome
   }
 }
 
