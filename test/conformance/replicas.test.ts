@@ -231,6 +231,21 @@ describe('two instances on one database', () => {
     assert.deepEqual(await historyResults(both, stack), [[1, 'succeeded']])
   })
 
+  it('a stack version is written only over the version before it, by the lock holder or on a free stack', async () => {
+    const stack = await freshStack()
+    const update = await createAndStart(a.client, stack)
+    const row = await a.app.store.stacks.findByRef(stack)
+    assert.ok(row)
+    const write = (version: number, lockedBy: string | null) =>
+      b.app.store.stacks.recordVersion(row.id, { version, resourceCount: 0, at: now, lockedBy })
+    assert.equal(await write(1, null), false, 'an import or rename may not write under a running update')
+    assert.equal(await write(2, update.id), false, 'only the version after the current one')
+    assert.equal(await write(1, update.id), true)
+    assert.equal(await write(1, update.id), false, 'a second writer that read the same version loses')
+    await b.app.store.stacks.unlock(row.id, update.id)
+    assert.equal(await write(2, null), true)
+  })
+
   it('two imports at once on both instances get distinct versions', async () => {
     const stack = await freshStack()
     const deployment = (n: number) =>
