@@ -12,7 +12,12 @@ import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-s
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
-import { IdentityService } from './identity/identity-service.js'
+import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { GoogleEndpoints } from './identity/google-workspace.js'
+import type { IdentityService } from './identity/identity-service.js'
+import { JobScheduler } from './jobs/job-scheduler.js'
+import { soleNode } from './jobs/leader-lock.js'
+import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
 import { SingletonJob } from './jobs/singleton-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
@@ -27,14 +32,14 @@ import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
-import { EventBuffer } from './updates/event-buffer.js'
-import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
 import { UpdateService } from './updates/update-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
   clock?: Clock
   logger?: Logger
+  /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
+  google?: Partial<GoogleEndpoints>
 }
 
 export interface App {
@@ -48,8 +53,10 @@ export interface App {
   identity: IdentityService
   updates: UpdateService
   backups: BackupService
-  /** The -backup-schedule job, when scheduled backups are on. */
-  backupJob: SingletonJob | undefined
+  /** -backup-schedule's once-per-period claim (run by `jobs`), when scheduled backups are on. */
+  backupSchedule: SingletonJob | undefined
+  /** Singleton background jobs; tests move the clock and call `jobs.runOnce()` instead of sleeping. */
+  jobs: JobScheduler
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -84,16 +91,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       tracing = await startTracing(config.otelServiceName, process.env)
     }
     const store = new SqlStore(database.db, undefined, tracing)
-    const { keys, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
+    const { keys, masterKey, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
       (error: unknown) => {
         throw error instanceof KeyCheckError ? new StartupError(error.message) : error
       },
     )
 
-    const identity = new IdentityService({
+    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
       store,
       clock,
-      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+      masterKey,
+      logger,
+      ...(overrides.google ? { google: overrides.google } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const state = new StateService({
       store,
@@ -101,26 +112,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
     })
-    void state
-      .compressBacklog()
-      .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, keys, clock })
 
-    const events = new EventBuffer({
-      logs: store.updateLogs,
-      maxBuffered: config.eventBufferSize,
-      flushIntervalMs: config.eventFlushIntervalMs,
-      logger,
-      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
-    })
     const updates = new UpdateService({
       store,
       clock,
       stacks,
       state,
-      events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
+      leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
       observer: metrics,
     })
@@ -128,7 +129,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
       publisher: config.org,
     })
-    const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
     const backups = new BackupService({
       openSnapshot: () => openSqliteSnapshot(config.db),
       destinations: configuredDestinations(config.backup),
@@ -141,23 +141,46 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await backups.checkDestinations().catch((error: Error) => {
       throw new StartupError(error.message)
     })
-    const backupJob =
+    // -backup-schedule: checked every minute on the leader; the period is claimed in the database, so a restart or
+    // another replica never takes the same one twice.
+    const backupSchedule =
       config.backup.scheduleMs > 0
         ? new SingletonJob({
             name: 'backup',
             intervalMs: config.backup.scheduleMs,
             meta: store.meta,
             clock,
-            logger,
             run: () => backups.run('schedule'),
           })
         : undefined
+    const backupJob = backupSchedule && {
+      name: 'backup',
+      intervalMs: Math.min(config.backup.scheduleMs, 60_000),
+      run: () => backupSchedule.runOnce(),
+    }
+    const jobs = new JobScheduler({
+      clock,
+      leader: soleNode,
+      logger,
+      jobs: [
+        leaseExpiryJob(updates, config.leaseDurationMs),
+        // Versions a previous run stored uncompressed and could not compress before it stopped.
+        {
+          name: 'compression-backlog',
+          intervalMs: 3_600_000,
+          atStart: true,
+          run: () => state.compressBacklog(),
+        },
+        ...(backupJob ? [backupJob] : []),
+      ],
+    })
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
       {
         logger,
-        identity,
+        authenticator,
+        trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
         bodyLimits: bodyLimits({
           state: config.maxBodyBytes,
@@ -180,6 +203,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
+      tokens,
+      login,
+      exchange,
+      groupsCache,
       stacks,
       state,
       secrets,
@@ -198,13 +225,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config.management &&
       buildManagementServer({
         logger,
-        identity,
+        authenticator,
         ping: () => pingDatabase(database.db),
         metrics,
         pprof: config.management.pprof,
       })
     if (!management) metricsRoutes(http, metrics)
-    const adminToken = await identity.ensureAdminToken()
+    const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
+    jobs.start()
 
     let closed = false
     return {
@@ -216,27 +244,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       identity,
       updates,
       backups,
-      backupJob,
+      backupSchedule,
+      jobs,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
           const address = await management.listen(config.management.addr)
           logger.info({ address }, 'management listener (health, metrics, profiling) ready')
         }
-        const address = await http.listen({ host: config.addr.host, port: config.addr.port })
-        backupJob?.start()
-        return address
+        return http.listen({ host: config.addr.host, port: config.addr.port })
       },
       async close() {
         if (closed) return
         closed = true
-        // Stop accepting, let in-flight requests finish, then close the database cleanly.
-        leaseExpiry.stop()
-        backupJob?.stop()
+        // Start no more jobs, stop accepting, let in-flight requests finish, skip queued compressions (so a
+        // running backlog job ends soon), then close the database cleanly.
+        const jobsStopped = jobs.stop()
         await http.close()
         await management?.close()
-        await events.close()
         await state.close()
+        await jobsStopped
         await database.close()
         await tracing?.shutdown()
       },

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { ConflictError, UnavailableError } from '../errors.js'
+import { ConflictError, ForbiddenError, UnavailableError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import { BackupFailedError, type BackupService } from './backup-service.js'
@@ -26,8 +26,10 @@ export function backupRoutes(app: HttpServer, deps: { backups: BackupService }):
     // The Go server's operation name (internal/api: createBackup); the CLI has no such call.
     config: { operationId: 'createBackup', auth: 'token' },
     handler: async (request) => {
-      // Admin only: in single-tenant mode the one user is the site admin (GET /api/user says siteAdmin: true).
-      userOf(request.principal)
+      // Admin only, as the Go server's handler (global admin); in single-tenant mode the one user is admin.
+      if (!userOf(request.principal).admin) {
+        throw new ForbiddenError('Forbidden: this operation requires admin rights')
+      }
       if (!deps.backups.configured) {
         throw new ConflictError(
           'no backup destination configured: start the server with -backup-dir and/or -backup-destination',

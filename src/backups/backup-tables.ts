@@ -15,6 +15,7 @@ const TABLE_KEYS = {
   journal_entries: ['update_id', 'sequence_id'],
   checkpoint_log: ['update_id', 'position'],
   engine_events: ['update_id', 'sequence'],
+  login_sessions: ['id'],
 } as const satisfies Record<keyof Database, readonly string[]>
 
 export type BackupTable = keyof typeof TABLE_KEYS

@@ -1,16 +1,14 @@
-import type { Logger } from 'pino'
 import type { MetaStore } from '../db/meta-store.js'
 import type { Clock } from '../lib/clock.js'
 
 /**
- * Periodic work that exactly one replica does per period: the last run's time lives in the database, and a replica
- * runs the job only after winning a compare-and-set that moves it forward. Nothing is held while the job runs, so
- * a replica that dies mid-run blocks nobody; the next period runs as usual. Time comes from the injected clock and
- * `runOnce` lets tests drive it without timers.
+ * Periodic work done once per period across restarts and replicas: the last run's time lives in the database, and
+ * `runOnce` runs the job only when a period has passed and this caller wins the compare-and-set that moves it
+ * forward. Nothing is held while the job runs, so a replica that dies mid-run blocks nobody. The JobScheduler calls
+ * `runOnce` often (on the leader); time comes from the injected clock.
  */
 export class SingletonJob {
   readonly #key: string
-  #timer: NodeJS.Timeout | undefined
   #busy = false
 
   constructor(
@@ -19,26 +17,10 @@ export class SingletonJob {
       intervalMs: number
       meta: MetaStore
       clock: Clock
-      logger: Logger
       run: () => Promise<unknown>
     },
   ) {
     this.#key = `job_last_run:${deps.name}`
-  }
-
-  start(): void {
-    // Checking often is cheap (one read); the stored time decides when the job is due.
-    const checkMs = Math.min(Math.max(Math.floor(this.deps.intervalMs / 10), 1000), 60_000)
-    this.#timer = setInterval(() => {
-      void this.runOnce().catch((error: unknown) =>
-        this.deps.logger.error({ err: error, job: this.deps.name }, 'scheduled job failed'),
-      )
-    }, checkMs)
-    this.#timer.unref()
-  }
-
-  stop(): void {
-    clearInterval(this.#timer)
   }
 
   /** Runs the job if it is due and this replica claims the period; true when it ran. */

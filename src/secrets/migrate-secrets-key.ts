@@ -2,7 +2,7 @@ import type { MetaStore } from '../db/meta-store.js'
 import { CANARY_META_KEYS, canaryOpens, type KeyProvider, makeCanary } from './key-provider.js'
 import { keyContext } from './secrets-service.js'
 import type { StackKeyStore } from './stack-key-store.js'
-import { storedCanaries } from './unlock-secrets.js'
+import { moveServerKey, storedCanaries } from './unlock-secrets.js'
 
 /** The migration cannot proceed; the message says why and what to check. Nothing was left half-done. */
 export class MigrationError extends Error {
@@ -101,6 +101,12 @@ export async function migrateSecretsKey(deps: {
     after = page.at(-1)?.stackId ?? after
   }
 
+  if (oldOpens && !(await moveServerKey(meta, from, to))) {
+    progress(
+      'note: the server key changes with this migration: stored login refresh tokens (oidc/google) can no longer ' +
+        'be read, so those users log in again; run it while no update is in progress',
+    )
+  }
   await moveCanary(meta, from, to, oldOpens ? oldCanary : undefined)
   progress(
     `done: ${report.total} keys now wrapped by ${to.description} (${report.rewrapped} re-wrapped now, ` +

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import type { ProviderConfig } from '../config/load-config.js'
 import type { MetaStore } from '../db/meta-store.js'
 import { describeError } from '../lib/describe-error.js'
@@ -10,6 +11,7 @@ import {
   makeCanary,
   type SecretsProviderKind,
 } from './key-provider.js'
+import { LocalKeyProvider } from './local-key-provider.js'
 import { MasterKey } from './master-key.js'
 
 /** The configured keys cannot protect this database; the message tells the operator what to do. */
@@ -22,7 +24,9 @@ export function keyProviderFor(config: ProviderConfig): KeyProvider {
   if (config.provider === 'awskms' && config.kmsKey) return new AwsKmsProvider(config.kmsKey)
   if (config.provider === 'gcpkms' && config.kmsKey)
     return new GcpKmsProvider(config.kmsKey, config.kmsEndpoint)
-  if (config.provider === 'local' && config.masterKey) return MasterKey.fromHex(config.masterKey)
+  if (config.provider === 'local' && config.masterKey) {
+    return new LocalKeyProvider(MasterKey.fromHex(config.masterKey))
+  }
   throw new KeyCheckError(`-secrets-provider=${config.provider} is missing its key`)
 }
 
@@ -35,7 +39,7 @@ export function keyProviderFor(config: ProviderConfig): KeyProvider {
 export async function unlockSecrets(
   meta: MetaStore,
   config: ProviderConfig,
-): Promise<{ keys: KeyProvider; generatedHex: string | undefined }> {
+): Promise<{ keys: KeyProvider; masterKey: MasterKey; generatedHex: string | undefined }> {
   const canaries = await storedCanaries(meta)
   const own = canaries.get(config.provider)
   const other = [...canaries.keys()].find((kind) => kind !== config.provider)
@@ -48,8 +52,9 @@ export async function unlockSecrets(
       )
     }
     const generated = MasterKey.generate()
-    await meta.setIfAbsent(CANARY_META_KEYS.local, await makeCanary(generated.key))
-    return { keys: generated.key, generatedHex: generated.hex }
+    const keys = new LocalKeyProvider(generated.key)
+    await meta.setIfAbsent(CANARY_META_KEYS.local, await makeCanary(keys))
+    return { keys, masterKey: generated.key, generatedHex: generated.hex }
   }
 
   const keys = keyProviderFor(config)
@@ -70,7 +75,57 @@ export async function unlockSecrets(
             'secrets were wrapped with; start with the original -kms-key',
     )
   }
-  return { keys, generatedHex: undefined }
+  const masterKey = await guarded(keys, (k) => serverKey(meta, k))
+  return { keys, masterKey, generatedHex: undefined }
+}
+
+/** meta key of the server key a KMS provider wraps. */
+export const serverKeyMetaKey = (kind: SecretsProviderKind) => `${kind}_server_key`
+const SERVER_KEY_CONTEXT = 'pulumi-backend:server-key'
+
+/**
+ * The server's own root key (refresh-token sealing, lease-token derivation). With the local provider it is the
+ * master key; with a KMS it is a random key created once and stored wrapped by the KMS, so every replica (and
+ * every restart) unwraps the same one with one KMS call at startup.
+ */
+async function serverKey(meta: MetaStore, keys: KeyProvider): Promise<MasterKey> {
+  if (keys instanceof LocalKeyProvider) return keys.masterKey
+  const name = serverKeyMetaKey(keys.kind)
+  const stored =
+    (await meta.get(name)) ??
+    (await meta.setIfAbsent(name, (await keys.wrap(randomBytes(32), SERVER_KEY_CONTEXT)).toString('base64')))
+  const plain = await keys.unwrap(Buffer.from(stored, 'base64'), SERVER_KEY_CONTEXT)
+  if (!plain) throw new KeyCheckError(`${keys.description} does not open this database's server key`)
+  return MasterKey.fromBytes(plain)
+}
+
+/** Moves the server key from one provider to another (migration); returns false when it had to be replaced. */
+export async function moveServerKey(meta: MetaStore, from: KeyProvider, to: KeyProvider): Promise<boolean> {
+  const current =
+    from instanceof LocalKeyProvider
+      ? from.masterKey.exportForWrapping()
+      : await (async () => {
+          const stored = await meta.get(serverKeyMetaKey(from.kind))
+          return stored === undefined
+            ? undefined
+            : from.unwrap(Buffer.from(stored, 'base64'), SERVER_KEY_CONTEXT)
+        })()
+  if (to instanceof LocalKeyProvider) {
+    if (!(from instanceof LocalKeyProvider)) await meta.delete(serverKeyMetaKey(from.kind))
+    // A local server key is the master key itself: unless it is unchanged, what it sealed is lost.
+    return current?.equals(to.masterKey.exportForWrapping()) === true
+  }
+  const name = serverKeyMetaKey(to.kind)
+  const existing = await meta.get(name)
+  const alreadyMoved =
+    existing !== undefined &&
+    (await to.unwrap(Buffer.from(existing, 'base64'), SERVER_KEY_CONTEXT)) !== undefined
+  if (!alreadyMoved && current) {
+    await meta.compareAndSet(name, existing, (await to.wrap(current, SERVER_KEY_CONTEXT)).toString('base64'))
+  }
+  if (from.kind !== to.kind && !(from instanceof LocalKeyProvider))
+    await meta.delete(serverKeyMetaKey(from.kind))
+  return alreadyMoved || current !== undefined
 }
 
 export async function storedCanaries(meta: MetaStore): Promise<Map<SecretsProviderKind, string>> {

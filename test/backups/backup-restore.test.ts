@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import { type JWTPayload, SignJWT } from 'jose'
 import { restoreCommand } from '../../src/backups/restore-command.js'
 import { openSqliteSnapshot } from '../../src/backups/sqlite-snapshot.js'
 import { writeBackupFile } from '../../src/backups/write-backup.js'
 import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
 import { SingletonJob } from '../../src/jobs/singleton-job.js'
-import { silentLogger } from '../../src/observability/logger.js'
 import { assertApiError } from '../support/assert-api-error.js'
-import type { CliClient } from '../support/cli-client.js'
+import { CliClient } from '../support/cli-client.js'
 import { sample, scrape } from '../support/prometheus.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
@@ -232,7 +232,6 @@ describe('scheduled backups are a singleton job', () => {
           intervalMs: 60_000,
           meta: new SqlMetaStore(database.db),
           clock,
-          logger: silentLogger(),
           run: async () => {
             runs.push(name)
           },
@@ -256,9 +255,11 @@ describe('scheduled backups are a singleton job', () => {
       args: [`-backup-dir=${dir}`, '-backup-schedule=1h', '-backup-retention=2'],
     })
     try {
-      assert.ok(server.app.backupJob)
-      assert.equal(await server.app.backupJob.runOnce(), true)
-      assert.equal(await server.app.backupJob.runOnce(), false, 'the next one is due in an hour')
+      assert.ok(server.app.backupSchedule)
+      // The scheduler's first look runs it (no backup yet); the next one is due in an hour.
+      await server.app.jobs.runOnce()
+      assert.equal(readdirSync(dir).length, 1)
+      assert.equal(await server.app.backupSchedule.runOnce(), false, 'the next one is due in an hour')
       for (let i = 0; i < 2; i++) await server.client.call('POST', '/api/admin/backup')
       assert.equal(readdirSync(dir).length, 2, 'retention keeps the newest two')
       const metrics = await scrape(server.url)
@@ -307,5 +308,37 @@ describe('restore command line', () => {
     assert.equal(postgres.code, 2)
     assert.match(postgres.output, /restoring into PostgreSQL is not supported by this build/)
     assert.equal(existsSync('postgres:'), false)
+  })
+})
+
+describe('backup admin route in a multi-user mode', () => {
+  const SECRET = 'a-shared-hmac-secret-of-at-least-32-characters'
+  let server: TestServer
+  let dir: string
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-admin-'))
+    server = await startTestServer({
+      args: ['-auth-mode=jwt', `-jwt-signing-key=${SECRET}`, '-admin-groups=platform', `-backup-dir=${dir}`],
+    })
+  })
+  after(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const tokenFor = (claims: JWTPayload) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(SECRET))
+
+  it('is refused to a non-admin (403, nothing written) and served to an admin', async () => {
+    const user = new CliClient(server.url, await tokenFor({ sub: 'dave', groups: ['dev'] }))
+    await assertApiError(user.call('POST', '/api/admin/backup'), 403, /requires admin rights/)
+    assert.deepEqual(readdirSync(dir), [])
+    const admin = new CliClient(server.url, await tokenFor({ sub: 'carol', groups: ['platform'] }))
+    assert.equal((await admin.call('POST', '/api/admin/backup')).status, 200)
+    assert.equal(readdirSync(dir).length, 1)
   })
 })
