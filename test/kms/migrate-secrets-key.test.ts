@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { StartupError } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
+import { openSqliteDatabase } from '../../src/db/database.js'
+import { SqlMetaStore } from '../../src/db/meta-store.js'
 import { migrateSecretsKeyCommand } from '../../src/secrets/migrate-command.js'
 import { LocalAwsKms, useLocalKmsEnvironment } from '../support/aws-kms-server.js'
 import { startTestServer } from '../support/test-server.js'
@@ -43,6 +45,15 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
       }
     } finally {
       await server.close()
+    }
+  }
+
+  async function metaValue(key: string): Promise<string | undefined> {
+    const database = await openSqliteDatabase(join(dir, 'pulumi-backend.db'))
+    try {
+      return await new SqlMetaStore(database.db).get(key)
+    } finally {
+      await database.close()
     }
   }
 
@@ -101,6 +112,8 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
 
     await assertSecretsReadable(toKms)
     await assertRefused([], /wrapped by the awskms provider, not local/)
+    // The old master key became the KMS-wrapped server key, so lease and refresh tokens stay valid.
+    assert.equal(await metaValue('awskms_server_key').then((v) => v !== undefined), true)
   })
 
   it('running it again after completion changes nothing and succeeds', async () => {
