@@ -10,6 +10,7 @@ const statusByKind = {
   already_exists: 409,
   conflict: 409,
   too_large: 413,
+  unsupported_media_type: 415,
   unavailable: 503,
 } satisfies Record<ErrorKind, number>
 
