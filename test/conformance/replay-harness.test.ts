@@ -5,6 +5,7 @@
 // retry are still sent twice here, as a user re-running a command after a lost response would.
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
+import { connect } from 'node:net'
 import { describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
@@ -460,6 +461,36 @@ describe('replay: a body labelled as something other than JSON', () => {
     assert.deepEqual(await historyOf(cli, stack), [])
     await send('PATCH', `${path}/tags`, { team: 'b' }, 'application/json; charset=utf-8')
     assert.deepEqual((await cli.call<{ tags: Record<string, string> }>('GET', path)).body.tags, { team: 'b' })
+  })
+})
+
+describe('replay: requests the HTTP parser refuses', () => {
+  let url = ''
+  useTestServer({}, (started) => {
+    url = started.url
+  })
+
+  // Found by this replay: these were answered {"error": "...", "statusCode": N}, which the CLI cannot decode.
+  it('are answered in the CLI error shape: headers too large (431) and a malformed request (400)', async () => {
+    const target = new URL(url)
+    const viaSocket = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(target.port), target.hostname, () => socket.end(bytes))
+        let answer = ''
+        socket.on('data', (chunk) => {
+          answer += chunk
+        })
+        socket.on('error', reject)
+        socket.on('close', () => resolve(answer))
+      })
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))
+    const tooLarge = await viaSocket(`GET /api/user?x=${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)
+    assert.match(tooLarge, /^HTTP\/1\.1 431 /)
+    assert.equal(bodyOf(tooLarge).code, 431)
+    const malformed = await viaSocket('NOT HTTP AT ALL\r\n\r\n')
+    assert.match(malformed, /^HTTP\/1\.1 400 /)
+    assert.equal(bodyOf(malformed).code, 400)
+    assert.ok(bodyOf(malformed).message)
   })
 })
 
