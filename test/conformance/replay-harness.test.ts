@@ -15,6 +15,7 @@ import {
   complete,
   createAndStart,
   createEntries,
+  historyResults,
   type RunningUpdate,
   renewLease,
   type StackId,
@@ -37,13 +38,6 @@ import {
 } from '../support/update-uploads.js'
 
 const event = (sequence: number) => ({ sequence, timestamp: 1, stdoutEvent: { message: `m${sequence}` } })
-const historyOf = async (cli: CliClient, stack: StackId) =>
-  (
-    await cli.call<{ updates: { version: number; result: string }[] }>(
-      'GET',
-      `${stackPath(stack)}/updates?pageSize=10&page=1`,
-    )
-  ).body.updates.map((u) => [u.version, u.result])
 const fullBody = (deployment: unknown) =>
   Buffer.from(`{"isInvalid":false,"version":3,"deployment":${JSON.stringify(deployment)}}`)
 const { text, delta } = recordedDeltaChain()
@@ -88,13 +82,13 @@ describe('replay: lost responses and interleavings', () => {
       events.body.events.map((e) => e.sequence),
       [0, 1, 2, 3],
     )
-    assert.deepEqual(await historyOf(cli, stack), [[1, 'succeeded']])
+    assert.deepEqual(await historyResults(cli, stack), [[1, 'succeeded']])
     // Late arrivals after the end are refused, change nothing, and the stack takes the next update.
     await assertClientError(sendJournal(cli, update, entries.slice(0, 4)), 409)
     await assertClientError(sendEvents(cli, update, [event(9)]), 409)
     await assertClientError(complete(cli, update, 'failed'), 409)
     await assertClientError(renewLease(cli, update), 403)
-    assert.deepEqual(await historyOf(cli, stack), [[1, 'succeeded']])
+    assert.deepEqual(await historyResults(cli, stack), [[1, 'succeeded']])
     await complete(cli, await createAndStart(cli, stack))
   })
 
@@ -123,9 +117,9 @@ describe('replay: lost responses and interleavings', () => {
       path: `${path}/update/${second.body.updateID}`,
     }
     await complete(cli, update)
-    assert.deepEqual(await historyOf(cli, stack), [[1, 'succeeded']])
+    assert.deepEqual(await historyResults(cli, stack), [[1, 'succeeded']])
     await complete(cli, await createAndStart(cli, stack))
-    assert.deepEqual(await historyOf(cli, stack), [
+    assert.deepEqual(await historyResults(cli, stack), [
       [2, 'succeeded'],
       [1, 'succeeded'],
     ])
@@ -147,7 +141,7 @@ describe('replay: lost responses and interleavings', () => {
     ])
     assert.notEqual(imports[0].body.updateId, imports[1].body.updateId)
     assert.deepEqual((await exportOf(cli, stack)).json, state)
-    assert.deepEqual(await historyOf(cli, stack), [
+    assert.deepEqual(await historyResults(cli, stack), [
       [2, 'succeeded'],
       [1, 'succeeded'],
     ])
@@ -192,7 +186,7 @@ describe('replay: lost responses and interleavings', () => {
     await assertClientError(patchUpdate(cli, update, 'checkpoint', fullBody({})), 409)
     await assertClientError(complete(cli, update), 409)
     assert.deepEqual((await exportOf(cli, stack)).json, real)
-    assert.deepEqual(await historyOf(cli, stack), [[1, 'failed']])
+    assert.deepEqual(await historyResults(cli, stack), [[1, 'failed']])
   })
 })
 
@@ -234,7 +228,8 @@ describe('replay: retries across a restart and after lease expiry', () => {
       await second.app.close()
       second = await startTestServer({ dir: first.dir })
       for (const update of [uj, uv, uf]) await complete(second.client, update)
-      for (const stack of stacks) assert.deepEqual(await historyOf(second.client, stack), [[1, 'succeeded']])
+      for (const stack of stacks)
+        assert.deepEqual(await historyResults(second.client, stack), [[1, 'succeeded']])
       assert.deepEqual(urnNames(await resourceUrns(second.client, j)), ['web-j', 'r0', 'r1'])
       const events = await second.client.call<{ events: unknown[] }>('GET', `${uj.path}/events`)
       assert.equal(events.body.events.length, 1)
@@ -259,7 +254,7 @@ describe('replay: retries across a restart and after lease expiry', () => {
       await assertClientError(renewLease(cli, update), 403)
       await assertClientError(complete(cli, update), 409)
       assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-expiry', 'r0'])
-      assert.deepEqual(await historyOf(cli, stack), [[1, 'failed']])
+      assert.deepEqual(await historyResults(cli, stack), [[1, 'failed']])
       await complete(cli, await createAndStart(cli, stack))
     } finally {
       await server.close()
@@ -422,16 +417,9 @@ describe('replay: hostile input on every route', () => {
     await complete(cli, update)
     assert.deepEqual(urnNames(await resourceUrns(cli, stack)), ['web-fuzz', 'r0'])
   })
-})
-
-describe('replay: a body labelled as something other than JSON', () => {
-  let cli: CliClient
-  useTestServer({}, (started) => {
-    cli = started.client
-  })
 
   // Found by this replay: a text/plain `{}` to PATCH tags was parsed as JSON and cleared every tag (200).
-  it('is refused with 415 and changes nothing; JSON with a charset parameter still works', async () => {
+  it('a body labelled as something other than JSON is refused with 415 and changes nothing; JSON with a charset still works', async () => {
     const stack = { org: 'acme', project: 'web', stack: 'media' }
     await createStack(cli, stack)
     const path = stackPath(stack)
@@ -458,7 +446,7 @@ describe('replay: a body labelled as something other than JSON', () => {
     }
     const info = await cli.call<{ tags: Record<string, string> }>('GET', path)
     assert.deepEqual(info.body.tags, { team: 'a' })
-    assert.deepEqual(await historyOf(cli, stack), [])
+    assert.deepEqual(await historyResults(cli, stack), [])
     await send('PATCH', `${path}/tags`, { team: 'b' }, 'application/json; charset=utf-8')
     assert.deepEqual((await cli.call<{ tags: Record<string, string> }>('GET', path)).body.tags, { team: 'b' })
   })
@@ -507,7 +495,7 @@ async function snapshotOf(cli: CliClient, stack: StackId) {
     stacks: stacks.body.stacks.map((s) => `${s.projectName}/${s.stackName}`).sort(),
     tags: info.body.tags,
     state: (await exportOf(cli, stack)).raw.toString('utf8'),
-    history: await historyOf(cli, stack),
+    history: await historyResults(cli, stack),
     tokens: tokens.body.tokens.length + orgTokens.body.tokens.length,
   }
 }
