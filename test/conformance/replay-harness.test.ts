@@ -16,6 +16,7 @@ import {
   createAndStart,
   createEntries,
   historyResults,
+  leaseAuth,
   type RunningUpdate,
   renewLease,
   type StackId,
@@ -87,6 +88,12 @@ describe('replay: lost responses and interleavings', () => {
     await assertClientError(sendJournal(cli, update, entries.slice(0, 4)), 409)
     await assertClientError(sendEvents(cli, update, [event(9)]), 409)
     await assertClientError(complete(cli, update, 'failed'), 409)
+    // Found by this replay: the message said "must be equal to constant" twice instead of the allowed values.
+    const badStatus = await assertClientError(
+      cli.call('POST', `${update.path}/complete`, { auth: leaseAuth(update), body: { status: 'cancelled' } }),
+      400,
+    )
+    assert.equal(badStatus.apiMessage, 'Bad Request: body/status must be one of "succeeded", "failed"')
     await assertClientError(renewLease(cli, update), 403)
     assert.deepEqual(await historyResults(cli, stack), [[1, 'succeeded']])
     await complete(cli, await createAndStart(cli, stack))
