@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'already_exists'
   | 'conflict'
   | 'too_large'
+  | 'unsupported_media_type'
   | 'unavailable'
 
 export abstract class AppError extends Error {
@@ -43,6 +44,10 @@ export class ConflictError extends AppError {
 export class TooLargeError extends AppError {
   override name = 'TooLargeError'
   readonly kind = 'too_large'
+}
+export class UnsupportedMediaTypeError extends AppError {
+  override name = 'UnsupportedMediaTypeError'
+  readonly kind = 'unsupported_media_type'
 }
 export class UnavailableError extends AppError {
   override name = 'UnavailableError'

@@ -10,6 +10,7 @@ const statusByKind = {
   already_exists: 409,
   conflict: 409,
   too_large: 413,
+  unsupported_media_type: 415,
   unavailable: 503,
 } satisfies Record<ErrorKind, number>
 
@@ -19,12 +20,33 @@ export interface ErrorResponse {
   message: string
 }
 
+interface SchemaFailure {
+  keyword: string
+  instancePath: string
+  params: { allowedValue?: unknown }
+}
+
+/**
+ * A value outside a set of literals fails each literal and then their union, which ajv words as "must be equal to
+ * constant" once per literal: name the allowed values instead, so the message says how to fix the request.
+ */
+function validationMessage(error: Partial<FastifyError>): string {
+  const failures = (error.validation ?? []) as SchemaFailure[]
+  const allowed = failures
+    .filter((f) => f.keyword === 'const')
+    .map((f) => JSON.stringify(f.params.allowedValue))
+  if (allowed.length > 0 && failures.every((f) => f.keyword === 'const' || f.keyword === 'anyOf')) {
+    return `${error.validationContext ?? 'body'}${failures[0]?.instancePath ?? ''} must be one of ${allowed.join(', ')}`
+  }
+  return error.message ?? 'invalid request'
+}
+
 /** `limit`: the body limit of the route that failed, which a 413 from Fastify's own size check names. */
 export function errorResponse(error: unknown, limit?: BodyLimit): ErrorResponse {
   if (error instanceof AppError) return { code: statusByKind[error.kind], message: error.message }
   const fastifyError = error as Partial<FastifyError> & { code?: string }
   if (fastifyError.validation) {
-    return { code: 400, message: `Bad Request: ${fastifyError.message ?? 'invalid request'}` }
+    return { code: 400, message: `Bad Request: ${validationMessage(fastifyError)}` }
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -9,6 +9,7 @@ import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
 import type { Metrics } from '../observability/metrics.js'
 import { type BodyLimits, unparsedLimit } from './body-limits.js'
+import { answerClientError } from './client-errors.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
@@ -72,6 +73,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     // Router-level failures (malformed percent-encoding, over-long names) bypass setErrorHandler and would answer
     // Fastify's own body, whose string `code` the CLI cannot decode (api.go :: decodeError).
     frameworkErrors: handleError,
+    // Likewise for requests the HTTP parser refuses before routing.
+    clientErrorHandler: answerClientError,
     // Fastify's drain-time 503 body has no numeric `code`; let requests that still arrive while closing finish
     // instead (Connection: close is set on them, and the database closes only after the server).
     return503OnClosing: false,

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify'
-import { InvalidError, TooLargeError } from '../errors.js'
+import { InvalidError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js'
 import { gunzip } from '../lib/gzip.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../lib/json-depth.js'
 import { type BodyLimits, tooLargeMessage, unparsedLimit } from './body-limits.js'
@@ -16,6 +16,7 @@ export async function parseRequestBody(
   limits: BodyLimits,
 ): Promise<unknown> {
   const config = request.routeOptions.config
+  if (body.length > 0) assertMediaType(request.headers['content-type'], config.formBody === true)
   const bodyClass = config.body ?? 'json'
   const limit = unparsedLimit(limits, bodyClass)
   let raw = body
@@ -51,6 +52,21 @@ export async function parseRequestBody(
 function journalEntryCount(body: unknown): number {
   const entries = Array.isArray(body) ? body : (body as { entries?: unknown } | null)?.entries
   return Array.isArray(entries) ? entries.length : 0
+}
+
+/**
+ * A body is JSON by its Content-Type (the CLI always sends application/json: api.go :: pulumiAPICall) or by having
+ * none. A body labelled as something else is refused rather than parsed as JSON anyway: text/plain and forms are
+ * what a browser may send cross-site without asking first.
+ */
+function assertMediaType(contentType: string | undefined, formBody: boolean): void {
+  if (contentType === undefined) return
+  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? ''
+  if (media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media)) return
+  if (formBody && media === 'application/x-www-form-urlencoded') return
+  throw new UnsupportedMediaTypeError(
+    `Unsupported Media Type: '${media.slice(0, 100)}' bodies are not accepted; send Content-Type: application/json`,
+  )
 }
 
 function isGzip(request: FastifyRequest): boolean {

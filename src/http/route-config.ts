@@ -21,6 +21,8 @@ export interface RouteConfig {
   secretQuery?: boolean
   /** The handler validates the raw body with the raw-json scanner, which bounds nesting: skip the shell's check. */
   scansJson?: boolean
+  /** The body may also be application/x-www-form-urlencoded (OAuth token requests); JSON only otherwise. */
+  formBody?: boolean
   /** Which size limit the body falls under (body-limits.ts); `json` when absent. */
   body?: BodyClass
   /** Set by the HTTP shell when the route is registered: the limit `body` resolves to. */
