@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
-import { openSqliteDatabase, pingDatabase } from './db/database.js'
+import { pingDatabase } from './db/database.js'
+import { openDatabase } from './db/open-database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { registerRoutes } from './http/route-table.js'
@@ -48,7 +49,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-  const database = await openSqliteDatabase(config.db)
+  const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections, logger })
   try {
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)

@@ -1,7 +1,7 @@
 import { createApp, StartupError } from './app.js'
 import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
-import { openSqliteDatabase } from './db/database.js'
+import { describeDatabase, openDatabase } from './db/open-database.js'
 import { SqlStore } from './db/store.js'
 import { IdentityService } from './identity/identity-service.js'
 import { systemClock } from './lib/clock.js'
@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
     )
   }
   const address = await app.listen()
-  logger.info({ address, db: config.db }, 'pulumi-backend listening')
+  logger.info({ address, db: describeDatabase(config.db) }, 'pulumi-backend listening')
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -76,7 +76,7 @@ async function tokenCommand(args: string[]): Promise<number> {
     return 0
   }
   const { config } = parsed
-  const database = await openSqliteDatabase(config.db)
+  const database = await openDatabase(config.db, { maxConnections: 2 })
   try {
     const identity = new IdentityService({
       store: new SqlStore(database.db),

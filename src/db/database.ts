@@ -11,8 +11,11 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 
 const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-initial', initial]]
 
+export type Dialect = 'sqlite' | 'postgres'
+
 export interface OpenedDatabase {
   db: Db
+  dialect: Dialect
   close(): Promise<void>
 }
 
@@ -40,6 +43,7 @@ export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> 
   await migrate(db, 'blob')
   return {
     db,
+    dialect: 'sqlite',
     async close() {
       await checkpointer?.close()
       // The last connection to close checkpoints the WAL fully and removes it.
@@ -71,20 +75,28 @@ function withStatementCache(native: SQLite.Database): SqliteDatabase {
   }
 }
 
-async function migrate(db: Db, blobType: 'blob' | 'bytea'): Promise<void> {
-  await sql`create table if not exists schema_migrations (name text primary key, applied_at bigint not null)`.execute(
-    db,
-  )
-  const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(db)
-  const done = new Set(applied.rows.map((row) => row.name))
-  for (const [name, run] of migrations) {
-    if (done.has(name)) continue
-    await db.transaction().execute(async (trx) => {
+/**
+ * Applies pending migrations in one transaction. On PostgreSQL a transaction-scoped advisory lock makes replicas
+ * that start together take turns (the second one finds everything applied); SQLite's single writer does the same.
+ */
+export async function migrate(db: Db, blobType: 'blob' | 'bytea'): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (blobType === 'bytea') await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx)
+    await sql`create table if not exists schema_migrations (name text primary key, applied_at bigint not null)`.execute(
+      trx,
+    )
+    const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(trx)
+    const done = new Set(applied.rows.map((row) => row.name))
+    for (const [name, run] of migrations) {
+      if (done.has(name)) continue
       await run(trx as unknown as Kysely<unknown>, blobType)
       await sql`insert into schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(trx)
-    })
-  }
+    }
+  })
 }
+
+/** Arbitrary constant identifying the migration lock among PostgreSQL advisory locks. */
+const MIGRATION_LOCK_KEY = 7_245_001
 
 /** Cheap liveness query for /readyz. */
 export async function pingDatabase(db: Db): Promise<void> {
