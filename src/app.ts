@@ -51,7 +51,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
   const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections, logger })
   try {
-    const store = new SqlStore(database.db)
+    const store = new SqlStore(database.db, database.dialect)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
     const identity = new IdentityService({

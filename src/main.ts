@@ -79,7 +79,7 @@ async function tokenCommand(args: string[]): Promise<number> {
   const database = await openDatabase(config.db, { maxConnections: 2 })
   try {
     const identity = new IdentityService({
-      store: new SqlStore(database.db),
+      store: new SqlStore(database.db, database.dialect),
       clock: systemClock,
       config: { user: config.user, org: config.org, staticToken: undefined },
     })

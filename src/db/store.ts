@@ -10,6 +10,7 @@ import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
 import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import type { Dialect } from './database.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
 import type { Database } from './schema.js'
@@ -23,6 +24,10 @@ export interface Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  /**
+   * Runs `work` atomically. Reading a stack inside it (stacks.findById / findByRef) locks that stack until the
+   * end, so read-then-write work on one stack is serialized across connections and replicas.
+   */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
   afterCommit(effect: () => void): void
@@ -40,11 +45,13 @@ export class SqlStore implements Store {
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly effects?: (() => void)[],
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
-    this.stacks = new SqlStackStore(db)
+    // In a PostgreSQL transaction, reading a stack locks its row until commit (see SqlStackStore).
+    this.stacks = new SqlStackStore(db, effects !== undefined && dialect === 'postgres')
     this.stackKeys = new SqlStackKeyStore(db)
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
@@ -55,7 +62,9 @@ export class SqlStore implements Store {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
+    const result = await this.db
+      .transaction()
+      .execute((trx) => work(new SqlStore(trx, this.dialect, effects)))
     for (const effect of effects) effect()
     return result
   }

@@ -24,7 +24,9 @@ export async function queryDatabase<T>(db: string, text: string, params: unknown
   const native = new SQLite(db)
   try {
     const statement = native.prepare(text)
-    return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as T[]
+    if (statement.reader) return statement.all(...params) as T[]
+    statement.run(...params)
+    return []
   } finally {
     native.close()
   }

@@ -18,8 +18,11 @@ export interface PostgresCluster {
   readonly adminUrl: string
   /** Creates an empty database and returns its URL; `name` makes it stable (e.g. one per test directory). */
   createDatabase(name?: string): Promise<string>
-  /** Stops the server abruptly and starts it again on the same port (fault tests). */
-  restart(): Promise<void>
+  /** Fault tests: shuts the server down (fast mode: every connection is dropped, committed work kept)... */
+  stopServer(): void
+  /** ...and starts it again on the same port. */
+  startServer(): void
+  /** Stops the server and deletes the cluster (also done when the process exits). */
   stop(): void
 }
 
@@ -113,10 +116,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   return {
     adminUrl,
     createDatabase: (name) => createDatabase(adminUrl, name),
-    async restart() {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop'])
-      start()
-    },
+    stopServer: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    startServer: start,
     stop,
   }
 }
