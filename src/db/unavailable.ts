@@ -1,6 +1,7 @@
 // Errors that mean "the database cannot be reached right now" rather than "this request is wrong": a PostgreSQL
-// restart or failover, a dropped connection, a full pool that timed out, a busy SQLite file. They answer 503 so
-// the CLI (and load balancers) retry, instead of a 500 that reads like a bug.
+// restart or failover, a dropped connection, a full pool that timed out, a busy SQLite file. They answer 503, not a
+// 500 that reads like a bug. The CLI retries any 5xx of update calls and GETs, 4 more times over ~15 s
+// (sdk/go/common/util/httputil/http.go :: DoWithRetryOpts, via client/api.go :: defaultHTTPClient.Do).
 
 // Node socket errors seen by the pg driver when the server is gone or unreachable.
 const SOCKET_CODES = new Set([

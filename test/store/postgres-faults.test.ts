@@ -3,6 +3,7 @@
 // retries finish the update with nothing acknowledged lost.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { PostgresLeaderLock } from '../../src/db/postgres-leader-lock.js'
 import { CliApiError } from '../support/cli-client.js'
 import { queryDatabase } from '../support/db-query.js'
 import {
@@ -98,5 +99,40 @@ describe('PostgreSQL restart during a journaled update', { skip }, () => {
       `only 200 or 503: ${outcomes}`,
     )
     assert.equal(outcomes.at(-1), 200, 'the pool replaced the dead connections')
+  })
+})
+
+describe('PostgreSQL leader lock for singleton jobs', { skip }, () => {
+  let cluster: PostgresCluster
+  let url = ''
+  before(async () => {
+    cluster = await startPostgresCluster()
+    url = await cluster.createDatabase()
+  })
+  after(() => cluster?.stop())
+
+  it('is held by one node at a time and passes on when the holder releases it or loses its session', async () => {
+    const [a, b] = [new PostgresLeaderLock(url), new PostgresLeaderLock(url)]
+    try {
+      assert.equal(await a.acquire(), true)
+      assert.equal(await a.acquire(), true, 'still held')
+      assert.equal(await b.acquire(), false)
+      await a.release()
+      assert.equal(await b.acquire(), true, 'taken over after a release')
+      assert.equal(await a.acquire(), false)
+      // The holder's session dies (a failover, a network cut): PostgreSQL frees the lock with it.
+      await queryDatabase(
+        cluster.adminUrl,
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pulumi-backend leader'",
+      )
+      const holders = await eventually('the lock to be held again', async () => {
+        const held = [await a.acquire(), await b.acquire()]
+        return held.some(Boolean) ? held : undefined
+      })
+      assert.equal(holders.filter(Boolean).length, 1, 'exactly one holder after the loss')
+    } finally {
+      await a.release()
+      await b.release()
+    }
   })
 })
