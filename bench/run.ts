@@ -1,12 +1,14 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
-// export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored).
+// export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
+// metrics (what recording Prometheus metrics costs per request).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
+import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
 import { type BenchServer, startServer, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
@@ -26,7 +28,7 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory'] as const
+const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics'] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -533,6 +535,7 @@ async function main() {
   let exports: ExportSizeResult[] = []
   let concurrency: ConcurrencyResult[] = []
   let memory: MemoryResult | undefined
+  let metrics: MetricsOverhead | undefined
   if (options.workloads.includes('journal')) {
     for (const size of options.sizes) {
       const r = await journalWorkload(size)
@@ -633,6 +636,17 @@ async function main() {
         `after 3 s idle ${mb(memory.rssIdleBytes)}; DB ${mb(memory.dbBytes)} (${mb(memory.stateBytesPerStack)} per state)`,
     )
   }
+  if (options.workloads.includes('metrics')) {
+    const resources = options.quick ? 50 : 200
+    console.log(`\n== metrics: recording cost per request (journaled create of ${resources} resources) ==`)
+    metrics = await withServer([], (server) => metricsOverhead(server, resources))
+    console.log(
+      `${metrics.perRequestUs} µs per request (request ${metrics.recordRequestUs} µs + ` +
+        `${metrics.statementsPerRequest} statements × ${metrics.recordStatementUs} µs) = ${metrics.sharePercent}% of ` +
+        `the median server time ${metrics.serverMedianMs} ms over ${metrics.requests} requests; ` +
+        `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
+    )
+  }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)
     console.log(`\npeak RSS during the 3,000-resource journaled create: ${mb(j3000.create.peakRssBytes)}`)
@@ -658,6 +672,7 @@ async function main() {
         exports,
         concurrency,
         memory,
+        metrics,
         targets: t,
       },
       null,

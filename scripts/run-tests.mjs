@@ -38,6 +38,20 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+// Tests that run the server as operators do (bin/ → dist/) need the compiled build of the current sources.
+const RUN_BIN = ['test/main', 'test/conformance/crash-recovery', 'test/store/migrate-db']
+if (files.some((file) => RUN_BIN.some((prefix) => file.startsWith(prefix)))) {
+  const build = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  )
+  if (build.status !== 0) process.exit(build.status ?? 1)
+}
+
 const env = { ...process.env, NODE_ENV: 'test' }
 if (files.some((file) => file.startsWith('test/'))) Object.assign(env, await postgresForTests())
 

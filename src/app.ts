@@ -6,10 +6,15 @@ import { pingDatabase } from './db/database.js'
 import { openDatabase } from './db/open-database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
+import { buildManagementServer } from './http/management-server.js'
+import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
+import { Metrics, statementKind } from './observability/metrics.js'
+import { metricsRoutes } from './observability/metrics-routes.js'
+import { countRunningUpdates } from './observability/running-updates.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -26,6 +31,9 @@ export interface AppOverrides {
 
 export interface App {
   http: HttpServer
+  /** The -management-addr listener (health, metrics, profiling), when configured. */
+  management: HttpServer | undefined
+  metrics: Metrics
   /** Every registered route with its auth kind and CLI endpoint name. */
   routes: readonly RouteEntry[]
   store: Store
@@ -49,7 +57,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
-  const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections, logger })
+  const metrics = new Metrics()
+  const database = await openDatabase(config.db, {
+    maxConnections: config.dbMaxConnections,
+    logger,
+    onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  })
+  metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {
     const store = new SqlStore(database.db, database.dialect)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
@@ -76,6 +90,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       maxBuffered: config.eventBufferSize,
       flushIntervalMs: config.eventFlushIntervalMs,
       logger,
+      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
     })
     const updates = new UpdateService({
       store,
@@ -85,6 +100,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       logger,
+      observer: metrics,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
@@ -97,9 +113,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         bodyLimitBytes: config.maxBodyBytes,
         https: tls,
         auditLogs: config.auditLogs,
+        metrics,
       },
       routes,
     )
+    await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
       stacks,
@@ -111,18 +129,35 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
+      probesElsewhere: config.management !== undefined,
     })
+    const management =
+      config.management &&
+      buildManagementServer({
+        logger,
+        identity,
+        ping: () => pingDatabase(database.db),
+        metrics,
+        pprof: config.management.pprof,
+      })
+    if (!management) metricsRoutes(http, metrics)
     const adminToken = await identity.ensureAdminToken()
 
     let closed = false
     return {
       http,
+      management,
+      metrics,
       routes,
       store,
       identity,
       updates,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
+        if (management && config.management) {
+          const address = await management.listen(config.management.addr)
+          logger.info({ address }, 'management listener (health, metrics, profiling) ready')
+        }
         return http.listen({ host: config.addr.host, port: config.addr.port })
       },
       async close() {
@@ -131,6 +166,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
         await http.close()
+        await management?.close()
         await events.close()
         await state.close()
         await database.close()

@@ -144,9 +144,11 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`pulumi-backend: cannot start: ${error.message}\n`)
       process.exitCode = 1
     } else {
-      const code = (error as NodeJS.ErrnoException).code
+      const { code, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number }
       const message =
-        code === 'EADDRINUSE' ? 'the listen address is already in use (see -addr)' : String(error)
+        code === 'EADDRINUSE'
+          ? `the listen address ${address ?? ''}:${port ?? ''} is already in use (see -addr and -management-addr)`
+          : String(error)
       process.stderr.write(`pulumi-backend: cannot start: ${message}\n`)
       process.exitCode = 1
     }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { type AddressInfo, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -174,6 +175,28 @@ describe('pulumi-backend process', () => {
     assert.match(result.stderr, /-cache-size/)
     assert.match(result.stderr, /-bogus/)
     assert.doesNotMatch(result.stderr, STACK_FRAME)
+  })
+
+  it('names the address in use when the management listener cannot bind', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const { port } = taken.address() as AddressInfo
+    try {
+      const result = await run([
+        `-db=${join(dir, 'busy.db')}`,
+        '-addr=127.0.0.1:0',
+        `-master-key=${'ab'.repeat(32)}`,
+        `-management-addr=127.0.0.1:${port}`,
+      ])
+      assert.equal(result.code, 1)
+      assert.match(
+        result.stderr,
+        new RegExp(`127\\.0\\.0\\.1:${port} is already in use \\(see -addr and -management-addr\\)`),
+      )
+      assert.doesNotMatch(result.stderr, STACK_FRAME)
+    } finally {
+      taken.close()
+    }
   })
 
   it('--help lists every PULUMI_BACKEND_* variable', async () => {

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       journaling: true,
       maxBodyBytes: 536870912,
       auth: { mode: 'single-tenant', token: undefined },
+      management: undefined,
     })
   })
 

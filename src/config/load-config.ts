@@ -28,6 +28,8 @@ export interface Config {
   journaling: boolean
   maxBodyBytes: number
   auth: { mode: 'single-tenant'; token: string | undefined }
+  /** -management-addr: health, metrics and profiling on their own listener. */
+  management: { addr: { host: string; port: number }; pprof: boolean } | undefined
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'config'; config: Config }
@@ -81,6 +83,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
   }
   const token = r.string('single-tenant-token')
+  const management = r.management()
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
   return {
@@ -106,6 +109,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       journaling,
       maxBodyBytes,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
+      management,
     },
   }
 }
@@ -300,6 +304,20 @@ class Reader {
     if ('value' in parsed) return parsed.value
     this.invalid('addr', parsed.error)
     return { host: '0.0.0.0', port: 0 }
+  }
+
+  management(): Config['management'] {
+    const text = this.string('management-addr')
+    const pprof = this.bool('pprof')
+    if (text === '') {
+      // As the Go server (startup_config.go): profiling is never served on the public listener.
+      if (pprof) this.problem('-pprof requires -management-addr (profiles are served only there)')
+      return undefined
+    }
+    const parsed = parseListenAddress(text)
+    if ('value' in parsed) return { addr: parsed.value, pprof }
+    this.invalid('management-addr', parsed.error)
+    return undefined
   }
 
   ownerName(flag: 'org' | 'user'): string {

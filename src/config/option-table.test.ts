@@ -39,6 +39,8 @@ describe('option table', () => {
       'single-tenant-token': '',
       journaling: 'true',
       'max-body-size': '536870912',
+      'management-addr': '',
+      pprof: 'false',
     })
   })
 

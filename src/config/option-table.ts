@@ -240,6 +240,25 @@ export const OPTIONS = [
       'of MB; an addition of this server)',
     secret: false,
   },
+  {
+    flag: 'management-addr',
+    env: 'PULUMI_BACKEND_MANAGEMENT_ADDR',
+    kind: 'string',
+    default: '',
+    description:
+      'separate listener, [host]:port, for /healthz, /readyz, /metrics (and profiling with -pprof); when set, ' +
+      'the main listener no longer serves them',
+    secret: false,
+  },
+  {
+    flag: 'pprof',
+    env: 'PULUMI_BACKEND_PPROF',
+    kind: 'bool',
+    default: 'false',
+    description:
+      'serve CPU profiles and heap snapshots on the management listener (requires -management-addr)',
+    secret: false,
+  },
 ] as const satisfies readonly OptionSpec[]
 
 export type OptionFlag = (typeof OPTIONS)[number]['flag']

@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3'
-import { Kysely, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
+import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
 import type { Database } from './schema.js'
@@ -28,7 +28,10 @@ export interface OpenedDatabase {
  * WAL + synchronous=NORMAL: durable across process crashes (a killed server loses nothing acknowledged),
  * only an OS crash can lose the last transactions.
  */
-export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> {
+export async function openSqliteDatabase(
+  path: string,
+  options: { onQuery?: QueryListener } = {},
+): Promise<OpenedDatabase> {
   const native = new SQLite(path)
   native.pragma('journal_mode = WAL')
   native.pragma('synchronous = NORMAL')
@@ -43,7 +46,10 @@ export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> 
     ? undefined
     : startWalCheckpointer(path, () => native.pragma('wal_autocheckpoint = 1000'))
   if (checkpointer) native.pragma('wal_autocheckpoint = 0')
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) })
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(native) }),
+    ...(options.onQuery && { log: queryLog(options.onQuery) }),
+  })
   await migrate(db, 'blob')
   return {
     db,
@@ -54,6 +60,13 @@ export async function openSqliteDatabase(path: string): Promise<OpenedDatabase> 
       await db.destroy()
     },
   }
+}
+
+/** Told the SQL text and duration of every statement, failed ones included (for the latency metric). */
+export type QueryListener = (sqlText: string, durationMs: number) => void
+
+export function queryLog(listener: QueryListener): (event: LogEvent) => void {
+  return (event) => listener(event.query.sql, event.queryDurationMillis)
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import { type OpenedDatabase, openSqliteDatabase } from './database.js'
+import { type OpenedDatabase, openSqliteDatabase, type QueryListener } from './database.js'
 import { openPostgresDatabase } from './postgres-database.js'
 
 /** `-db` values that name a PostgreSQL server rather than a SQLite file. */
@@ -23,7 +23,9 @@ export function describeDatabase(target: string): string {
 /** Opens the database `-db` names: a postgres:// or postgresql:// URL, or else a SQLite file path. */
 export async function openDatabase(
   target: string,
-  options: { maxConnections: number; logger?: Logger | undefined },
+  options: { maxConnections: number; logger?: Logger | undefined; onQuery?: QueryListener | undefined },
 ): Promise<OpenedDatabase> {
-  return isPostgresUrl(target) ? openPostgresDatabase(target, options) : openSqliteDatabase(target)
+  return isPostgresUrl(target)
+    ? openPostgresDatabase(target, options)
+    : openSqliteDatabase(target, options.onQuery ? { onQuery: options.onQuery } : {})
 }

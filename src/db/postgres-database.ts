@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Logger } from 'pino'
-import { migrate, type OpenedDatabase } from './database.js'
+import { migrate, type OpenedDatabase, type QueryListener, queryLog } from './database.js'
 import type { Database } from './schema.js'
 
 // int8 (bigint) columns hold Unix-millisecond timestamps and sequence numbers, all far below 2^53: read them as
@@ -17,6 +17,8 @@ export interface PostgresOptions {
   /** Pool size per server process (-db-max-connections). */
   maxConnections: number
   logger?: Logger | undefined
+  /** Told every statement's text and duration (the query-latency metric). */
+  onQuery?: QueryListener | undefined
 }
 
 /**
@@ -42,7 +44,10 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
       'idle PostgreSQL connection lost; the pool reconnects',
     )
   })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(options.onQuery && { log: queryLog(options.onQuery) }),
+  })
   try {
     await migrate(db, 'bytea')
   } catch (error) {

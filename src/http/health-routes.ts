@@ -1,12 +1,17 @@
 import type { HttpServer } from './http-server.js'
 
-export function healthRoutes(app: HttpServer, deps: { ping: () => Promise<void> }): void {
+/** `probesElsewhere`: -management-addr serves /healthz and /readyz, so this listener does not (as the Go server). */
+export function healthRoutes(
+  app: HttpServer,
+  deps: { ping: () => Promise<void>; probesElsewhere?: boolean | undefined },
+): void {
   app.route({
     method: 'GET',
     url: '/',
     config: { operationId: 'getStatus', auth: 'public' },
     handler: async () => ({ status: 'ok' }),
   })
+  if (deps.probesElsewhere) return
 
   app.route({
     method: 'GET',

@@ -6,6 +6,8 @@ import type { Logger } from 'pino'
 import { UnauthenticatedError } from '../errors.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
+import { recordRequest } from '../observability/http-metrics.js'
+import type { Metrics } from '../observability/metrics.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
@@ -34,6 +36,8 @@ export interface HttpDeps {
   https: { cert: Buffer; key: Buffer } | undefined
   /** Log one structured audit line per state-changing request (-audit-logs). */
   auditLogs: boolean
+  /** Prometheus metrics to record every answered request in (absent: none). */
+  metrics?: Metrics | undefined
 }
 
 // Responses smaller than this are not worth compressing.
@@ -70,6 +74,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
   app.decorateRequest('principal', undefined)
+  app.decorateRequest('bodyBytes', 0)
   // Every route must say how it authenticates and which CLI endpoint it is: a route without either is a bug
   // caught at startup, not a hole found later.
   app.addHook('onRoute', (route) => {
@@ -101,6 +106,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   })
   app.addHook('onSend', compressResponse)
   app.addHook('onResponse', async (request, reply) => {
+    if (deps.metrics) recordRequest(deps.metrics, request, reply)
     if (deps.auditLogs && request.method !== 'GET' && request.method !== 'HEAD' && request.principal) {
       const principal = request.principal
       request.log.info(

@@ -13,6 +13,7 @@ export async function parseRequestBody(
   limit: number,
 ): Promise<unknown> {
   const raw = isGzip(request) ? await gunzip(body, limit) : body
+  request.bodyBytes = raw.length
   if (request.routeOptions.config.rawBody) return raw
   if (raw.length === 0) return undefined
   try {

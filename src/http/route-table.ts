@@ -26,6 +26,8 @@ export interface RouteDeps {
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
+  /** -management-addr is set: the health probes are served there instead. */
+  probesElsewhere?: boolean
 }
 
 /** The whole API on one page, in the order of the CLI's own route table (client/api_endpoints.go). */

@@ -21,6 +21,8 @@ const ROWS_PER_SLICE = 50
 export class EventBuffer {
   readonly #pending = new Map<string, EventRow[]>()
   readonly #writing = new Map<string, Promise<void>>()
+  /** When each update's oldest pending event was buffered (performance.now()), for the flush-lag metric. */
+  readonly #since = new Map<string, number>()
   #count = 0
   readonly #timer: NodeJS.Timeout
 
@@ -30,6 +32,8 @@ export class EventBuffer {
       maxBuffered: number
       flushIntervalMs: number
       logger: Logger
+      /** Called after a flush with how long its oldest event waited in memory, in seconds. */
+      onFlushed?: (lagSeconds: number) => void
     },
   ) {
     this.#timer = setInterval(() => {
@@ -44,7 +48,10 @@ export class EventBuffer {
     for (const row of rows) {
       const list = this.#pending.get(row.updateId)
       if (list) list.push(row)
-      else this.#pending.set(row.updateId, [row])
+      else {
+        this.#pending.set(row.updateId, [row])
+        this.#since.set(row.updateId, performance.now())
+      }
     }
     this.#count += rows.length
     // A full buffer is flushed before the request is answered: back-pressure instead of unbounded memory.
@@ -58,7 +65,11 @@ export class EventBuffer {
     if (!rows) return previous
     this.#pending.delete(updateId)
     this.#count -= rows.length
-    const write = previous.then(() => this.#write(updateId, rows))
+    const since = this.#since.get(updateId) ?? performance.now()
+    this.#since.delete(updateId)
+    const write = previous
+      .then(() => this.#write(updateId, rows))
+      .then(() => this.deps.onFlushed?.((performance.now() - since) / 1000))
     const settled = write.catch(() => {})
     this.#writing.set(updateId, settled)
     void settled.then(() => {

@@ -28,6 +28,7 @@ import {
 import type { ParsedEventBatch } from './engine-event-batch.js'
 import type { EventBuffer } from './event-buffer.js'
 import { newUpdate, type Update, type UpdateStatus } from './update.js'
+import type { UpdateObserver } from './update-observer.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
 export interface UpdateConfig {
@@ -74,6 +75,7 @@ export class UpdateService {
       events: EventBuffer
       config: UpdateConfig
       logger: Logger
+      observer?: UpdateObserver
     },
   ) {}
 
@@ -140,6 +142,7 @@ export class UpdateService {
       return { ...update, ...patch }
     })
     this.#active.put({ update: started, stack: { org: stack.org, project: stack.project, name: stack.name } })
+    this.deps.observer?.updateStarted(started.kind)
     return { version: started.version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
   }
 
@@ -319,6 +322,7 @@ export class UpdateService {
         { updateId },
         'update lease expired: ending the update as failed, keeping its state',
       )
+      this.deps.observer?.leaseExpired()
       await this.#finish(update, 'failed', '')
     })
   }
@@ -399,6 +403,7 @@ export class UpdateService {
     this.#working.delete(update.id)
     this.#summaries.delete(update.id)
     this.#active.remove(update.id)
+    this.deps.observer?.updateFinished(update.kind, status, now - (update.startedAt ?? update.createdAt))
     return refused
   }
 
@@ -512,6 +517,7 @@ export class UpdateService {
       { updateId: update.id },
       'update lease expired: ending the update as failed, keeping its state',
     )
+    this.deps.observer?.leaseExpired()
     await this.#finish(update, 'failed', '')
   }
 }

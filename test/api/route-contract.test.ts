@@ -26,11 +26,11 @@ describe('route table contract', () => {
     assert.equal(new Set(ids.map((r) => r.operationId)).size, ids.length)
   })
 
-  it('only the health probes are public', async () => {
+  it('only the health probes, metrics and the OpenAPI document are public', async () => {
     const open = (await routeTable())
       .filter((r) => r.auth === 'public' && r.method === 'GET')
       .map((r) => r.url)
-    assert.deepEqual(open.sort(), ['/', '/healthz', '/readyz'])
+    assert.deepEqual(open.sort(), ['/', '/api/openapi', '/healthz', '/metrics', '/readyz'])
   })
 
   it('takes update tokens exactly where the CLI sends them', async () => {

@@ -28,7 +28,8 @@ export interface PostgresCluster {
 
 /** Where initdb and pg_ctl live, or why there are none. */
 export function findPostgresBinaries(): { bin: string } | { missing: string } {
-  if (process.env.PULUMI_BACKEND_TEST_POSTGRES === 'off') return { missing: 'PULUMI_BACKEND_TEST_POSTGRES=off' }
+  if (process.env.PULUMI_BACKEND_TEST_POSTGRES === 'off')
+    return { missing: 'PULUMI_BACKEND_TEST_POSTGRES=off' }
   const versions = existsSync('/usr/lib/postgresql')
     ? readdirSync('/usr/lib/postgresql')
         .filter((v) => /^\d+$/.test(v))

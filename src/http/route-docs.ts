@@ -1,0 +1,183 @@
+import type { TSchema } from 'typebox'
+import {
+  BatchDecryptResponse,
+  BatchEncryptResponse,
+  CapabilitiesResponse,
+  DecryptValueResponse,
+  EmptyResponse,
+  EncryptValueResponse,
+  EngineEventBatch,
+  GetDefaultOrganizationResponse,
+  GetHistoryResponse,
+  ImportStackResponse,
+  ListStacksResponse,
+  PatchUpdateCheckpointRequest,
+  PatchUpdateVerbatimCheckpointRequest,
+  RenewUpdateLeaseResponse,
+  ServiceUser,
+  StackResponse,
+  StartUpdateResponse,
+  StatusResponse,
+  UntypedDeployment,
+  UpdateEventsResponse,
+  UpdateInfoWithInfo,
+  UpdateProgramResponse,
+  UpdateResults,
+} from '../apitype/responses.js'
+
+/** What the OpenAPI document says about a route beyond its validation schemas. */
+export interface RouteDoc {
+  summary: string
+  tag: 'Health' | 'Operations' | 'Users' | 'Stacks' | 'State' | 'Secrets' | 'Updates' | 'History'
+  /** The success answer; `null`: no body (HEAD). */
+  response: TSchema | null
+  /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
+  rawBody?: TSchema
+  /** Content type of the success answer when it is not JSON. */
+  produces?: string
+}
+
+/**
+ * Success answers (and raw request bodies) by CLI endpoint name. Answers are documented here, not as Fastify
+ * response schemas, because a response schema would make Fastify re-serialize answers through it (filtering and
+ * coercing fields); handlers build exactly what the CLI expects. test/api/openapi.test.ts fails when a route has
+ * no entry, and test/api/openapi-responses.test.ts checks real answers against these schemas.
+ */
+export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
+  getStatus: { summary: 'Liveness (root)', tag: 'Health', response: StatusResponse },
+  getHealth: { summary: 'Liveness probe', tag: 'Health', response: StatusResponse },
+  getReadiness: { summary: 'Readiness probe: the database answers', tag: 'Health', response: StatusResponse },
+  getMetrics: {
+    summary: 'Prometheus metrics',
+    tag: 'Operations',
+    response: { type: 'string', description: 'Prometheus text exposition format' } as TSchema,
+    produces: 'text/plain',
+  },
+  getOpenApi: {
+    summary: 'This OpenAPI document',
+    tag: 'Operations',
+    response: { type: 'object', additionalProperties: true } as TSchema,
+  },
+  getCpuProfile: {
+    summary: 'V8 CPU profile for `seconds` (management listener with -pprof)',
+    tag: 'Operations',
+    response: { type: 'object', additionalProperties: true, description: '.cpuprofile' } as TSchema,
+  },
+  getHeapSnapshot: {
+    summary: 'V8 heap snapshot (management listener with -pprof)',
+    tag: 'Operations',
+    response: { type: 'object', additionalProperties: true, description: '.heapsnapshot' } as TSchema,
+  },
+
+  getCurrentUser: { summary: 'The logged-in user', tag: 'Users', response: ServiceUser },
+  getDefaultOrg: {
+    summary: "The user's default organization",
+    tag: 'Users',
+    response: GetDefaultOrganizationResponse,
+  },
+  getCapabilities: {
+    summary: 'Service capabilities (delta checkpoints…)',
+    tag: 'Users',
+    response: CapabilitiesResponse,
+  },
+  listUserStacks: { summary: "List the user's stacks", tag: 'Stacks', response: ListStacksResponse },
+
+  listOrganizationStacks: {
+    summary: "List an organization's stacks",
+    tag: 'Stacks',
+    response: ListStacksResponse,
+  },
+  projectExists: { summary: 'Does the project have stacks (200 or 404)', tag: 'Stacks', response: null },
+  createStack: { summary: 'Create a stack', tag: 'Stacks', response: EmptyResponse },
+  getStack: { summary: 'Get a stack', tag: 'Stacks', response: StackResponse },
+  deleteStack: { summary: 'Delete a stack', tag: 'Stacks', response: EmptyResponse },
+  renameStack: {
+    summary: 'Rename a stack (or move it to another project)',
+    tag: 'Stacks',
+    response: EmptyResponse,
+  },
+  updateStackTags: { summary: "Replace a stack's tags", tag: 'Stacks', response: EmptyResponse },
+
+  exportStack: { summary: 'Export the current state', tag: 'State', response: UntypedDeployment },
+  exportStackVersion: { summary: 'Export the state of a version', tag: 'State', response: UntypedDeployment },
+  importStack: {
+    summary: 'Import a state as a new version',
+    tag: 'State',
+    response: ImportStackResponse,
+    rawBody: UntypedDeployment,
+  },
+
+  encryptValue: {
+    summary: 'Encrypt a value with the stack key',
+    tag: 'Secrets',
+    response: EncryptValueResponse,
+  },
+  decryptValue: {
+    summary: 'Decrypt a value with the stack key',
+    tag: 'Secrets',
+    response: DecryptValueResponse,
+  },
+  batchEncrypt: { summary: 'Encrypt values', tag: 'Secrets', response: BatchEncryptResponse },
+  batchDecrypt: { summary: 'Decrypt values', tag: 'Secrets', response: BatchDecryptResponse },
+  log3rdPartySecretsProviderDecryptionEvent: {
+    summary: 'Record a decryption by another secrets provider (acknowledged)',
+    tag: 'Secrets',
+    response: EmptyResponse,
+  },
+  logBulk3rdPartySecretsProviderDecryptionEvent: {
+    summary: 'Record decryptions by another secrets provider (acknowledged)',
+    tag: 'Secrets',
+    response: EmptyResponse,
+  },
+
+  createUpdate: { summary: 'Create an update (pulumi up)', tag: 'Updates', response: UpdateProgramResponse },
+  createPreview: { summary: 'Create a preview', tag: 'Updates', response: UpdateProgramResponse },
+  createRefresh: { summary: 'Create a refresh', tag: 'Updates', response: UpdateProgramResponse },
+  createDestroy: { summary: 'Create a destroy', tag: 'Updates', response: UpdateProgramResponse },
+  startUpdate: {
+    summary: 'Start an update: lock the stack, get a lease',
+    tag: 'Updates',
+    response: StartUpdateResponse,
+  },
+  getUpdateStatus: { summary: "An update's status", tag: 'Updates', response: UpdateResults },
+  renewLease: { summary: "Renew an update's lease", tag: 'Updates', response: RenewUpdateLeaseResponse },
+  patchCheckpoint: {
+    summary: 'Save a full checkpoint',
+    tag: 'Updates',
+    response: EmptyResponse,
+    rawBody: PatchUpdateCheckpointRequest,
+  },
+  patchCheckpointVerbatim: {
+    summary: 'Save a checkpoint, keeping its exact text',
+    tag: 'Updates',
+    response: EmptyResponse,
+    rawBody: PatchUpdateVerbatimCheckpointRequest,
+  },
+  patchCheckpointDelta: {
+    summary: 'Save a checkpoint as edits of the last',
+    tag: 'Updates',
+    response: EmptyResponse,
+  },
+  patchJournalEntries: { summary: 'Save journal entries', tag: 'Updates', response: EmptyResponse },
+  postEngineEventBatch: {
+    summary: 'Save engine events',
+    tag: 'Updates',
+    response: EmptyResponse,
+    rawBody: EngineEventBatch,
+  },
+  completeUpdate: { summary: 'Complete an update', tag: 'Updates', response: EmptyResponse },
+  cancelUpdate: { summary: 'Cancel an update', tag: 'Updates', response: EmptyResponse },
+  getUpdateEvents: {
+    summary: "An update's engine events, paged",
+    tag: 'Updates',
+    response: UpdateEventsResponse,
+  },
+
+  getStackUpdates: { summary: 'Update history, paged', tag: 'History', response: GetHistoryResponse },
+  getLatestStackUpdate: { summary: 'The latest update', tag: 'History', response: UpdateInfoWithInfo },
+  getStackUpdate: {
+    summary: 'The update that produced a version',
+    tag: 'History',
+    response: UpdateInfoWithInfo,
+  },
+}

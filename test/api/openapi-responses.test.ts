@@ -1,0 +1,204 @@
+// Real answers against the documented ones (ROUTE_DOCS): the OpenAPI document must describe what the server sends,
+// field for field. Drives a CLI-like session over HTTP and checks each success body.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { TSchema } from 'typebox'
+import { Value } from 'typebox/value'
+import { ROUTE_DOCS } from '../../src/http/route-docs.js'
+import type { CliClient } from '../support/cli-client.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
+import {
+  complete,
+  createEntries,
+  leaseAuth,
+  type RunningUpdate,
+  sendEvents,
+  sendJournal,
+  stackPath,
+} from '../support/update-driver.js'
+import { deltaBody, exportOf, patchUpdate, sha256Hex, verbatimBody } from '../support/update-uploads.js'
+
+/** Fields present in `value` that `schema` does not declare (where it declares its fields), as JSON paths. */
+function undocumented(schema: Record<string, unknown>, value: unknown, path = ''): string[] {
+  if (Array.isArray(value)) {
+    const items = schema.items as Record<string, unknown> | undefined
+    return items ? value.flatMap((v, i) => undocumented(items, v, `${path}[${i}]`)) : []
+  }
+  if (typeof value !== 'object' || value === null) return []
+  const anyOf = schema.anyOf as Record<string, unknown>[] | undefined
+  if (anyOf) {
+    const object = anyOf.find((s) => s.type === 'object')
+    return object ? undocumented(object, value, path) : []
+  }
+  const properties = schema.properties as Record<string, Record<string, unknown>> | undefined
+  const pattern = schema.patternProperties as Record<string, Record<string, unknown>> | undefined
+  const out: string[] = []
+  for (const [key, field] of Object.entries(value)) {
+    const declared = properties?.[key] ?? (pattern && Object.values(pattern)[0])
+    if (declared) out.push(...undocumented(declared, field, `${path}.${key}`))
+    else if (properties && schema.additionalProperties !== true) out.push(`${path}.${key}`)
+  }
+  return out
+}
+
+const checked = new Set<string>()
+
+function assertDocumented(operationId: string, body: unknown): void {
+  checked.add(operationId)
+  const doc = ROUTE_DOCS[operationId]
+  assert.ok(doc?.response, `${operationId} has a documented answer`)
+  const schema = doc.response as TSchema
+  const errors = [...Value.Errors(schema, body)].map((e) => `${e.instancePath} ${e.message}`)
+  assert.deepEqual(errors, [], `${operationId}: answer does not match its schema`)
+  assert.deepEqual(
+    undocumented(schema as Record<string, unknown>, body),
+    [],
+    `${operationId}: undocumented fields`,
+  )
+}
+
+describe('documented answers are the answers', () => {
+  let server: TestServer
+  let cli: CliClient
+  useTestServer({}, (started) => {
+    server = started
+    cli = started.client
+  })
+
+  async function call(
+    operationId: string,
+    method: string,
+    path: string,
+    options: Parameters<CliClient['call']>[2] = {},
+  ) {
+    const response = await cli.call(method, path, options)
+    assertDocumented(operationId, response.body)
+    return response.body as Record<string, unknown>
+  }
+
+  it('for a whole CLI session: user, stacks, secrets, a journaled update, history, export and import', async () => {
+    const stack = { org: 'acme', project: 'docs', stack: 'dev' }
+    const base = stackPath(stack)
+    for (const [op, path] of [
+      ['getStatus', '/'],
+      ['getHealth', '/healthz'],
+      ['getReadiness', '/readyz'],
+      ['getCurrentUser', '/api/user'],
+      ['getDefaultOrg', '/api/user/organizations/default'],
+      ['getCapabilities', '/api/capabilities'],
+    ] as const) {
+      await call(op, 'GET', path)
+    }
+    await call('createStack', 'POST', `/api/stacks/${stack.org}/${stack.project}`, {
+      body: { stackName: stack.stack },
+    })
+    await call('getStack', 'GET', base)
+    await call('listUserStacks', 'GET', '/api/user/stacks')
+    await call('listOrganizationStacks', 'GET', `/api/stacks/${stack.org}`)
+    await call('updateStackTags', 'PATCH', `${base}/tags`, { body: { team: 'ops' } })
+
+    const { ciphertext } = await call('encryptValue', 'POST', `${base}/encrypt`, {
+      body: { plaintext: Buffer.from('s3cret').toString('base64') },
+    })
+    await call('decryptValue', 'POST', `${base}/decrypt`, { body: { ciphertext } })
+    const { ciphertexts } = await call('batchEncrypt', 'POST', `${base}/batch-encrypt`, {
+      body: { plaintexts: [Buffer.from('a').toString('base64')] },
+    })
+    await call('batchDecrypt', 'POST', `${base}/batch-decrypt`, { body: { ciphertexts } })
+    await call('log3rdPartySecretsProviderDecryptionEvent', 'POST', `${base}/decrypt/log-decryption`, {
+      body: { secretName: 'x' },
+    })
+    await call(
+      'logBulk3rdPartySecretsProviderDecryptionEvent',
+      'POST',
+      `${base}/decrypt/log-batch-decryption`,
+      {
+        body: { commandName: 'pulumi stack export' },
+      },
+    )
+
+    const { updateID } = await call('createUpdate', 'POST', `${base}/update`, {
+      body: { options: { dryRun: false } },
+    })
+    const path = `${base}/update/${String(updateID)}`
+    const started = await call('startUpdate', 'POST', path, { body: { journalVersion: 1 } })
+    const update: RunningUpdate = {
+      id: String(updateID),
+      version: Number(started.version),
+      token: String(started.token),
+      journalVersion: Number(started.journalVersion),
+      path,
+    }
+    await call('getUpdateStatus', 'GET', update.path)
+    const renewed = await call('renewLease', 'POST', `${update.path}/renew_lease`, {
+      auth: leaseAuth(update),
+      body: { token: '', duration: 120 },
+    })
+    update.token = String(renewed.token)
+    assertDocumented('patchJournalEntries', (await sendJournal(cli, update, createEntries(stack, 2))).body)
+    assertDocumented(
+      'postEngineEventBatch',
+      (await sendEvents(cli, update, [{ sequence: 1, timestamp: 1, cancelEvent: {} }])).body,
+    )
+    assertDocumented('completeUpdate', (await complete(cli, update)).body)
+    await call('getUpdateEvents', 'GET', `${update.path}/events`)
+    await call('getStackUpdates', 'GET', `${base}/updates?pageSize=10&page=1`)
+    await call('getLatestStackUpdate', 'GET', `${base}/updates/latest`)
+    await call('getStackUpdate', 'GET', `${base}/updates/1`)
+
+    const exported = await exportOf(cli, stack)
+    assertDocumented('exportStack', exported.json)
+    assertDocumented('exportStackVersion', (await exportOf(cli, stack, 1)).json)
+    await call('importStack', 'POST', `${base}/import`, { rawBody: exported.raw })
+
+    // A checkpointing (not journaling) refresh: full, verbatim and delta checkpoints.
+    const refresh = await call('createRefresh', 'POST', `${base}/refresh`, {
+      body: { options: { dryRun: false } },
+    })
+    const refreshPath = `${base}/update/${String(refresh.updateID)}`
+    const lease = await call('startUpdate', 'POST', refreshPath, { body: {} })
+    const running: RunningUpdate = {
+      ...update,
+      id: String(refresh.updateID),
+      token: String(lease.token),
+      path: refreshPath,
+    }
+    const text = JSON.stringify({
+      version: 3,
+      deployment: { manifest: { time: '2024-01-01T00:00:00Z' }, resources: [] },
+    })
+    assertDocumented(
+      'patchCheckpoint',
+      (await patchUpdate(cli, running, 'checkpoint', Buffer.from(text))).body,
+    )
+    assertDocumented(
+      'patchCheckpointVerbatim',
+      (await patchUpdate(cli, running, 'checkpointverbatim', verbatimBody(text, 1))).body,
+    )
+    assertDocumented(
+      'patchCheckpointDelta',
+      (await patchUpdate(cli, running, 'checkpointdelta', deltaBody('[]', sha256Hex(text), 2))).body,
+    )
+    await complete(cli, running)
+    const destroy = await call('createDestroy', 'POST', `${base}/destroy`, {
+      body: { options: { dryRun: true } },
+    })
+    await call('cancelUpdate', 'POST', `${base}/update/${String(destroy.updateID)}/cancel`)
+
+    const preview = await cli.call('POST', `${base}/preview`, { body: { options: { dryRun: true } } })
+    assertDocumented('createPreview', preview.body)
+    const previewId = String((preview.body as { updateID: string }).updateID)
+    await call('cancelUpdate', 'POST', `${base}/update/${previewId}/cancel`)
+
+    await call('renameStack', 'POST', `${base}/rename`, { body: { newName: 'prod' } })
+    await call('deleteStack', 'DELETE', `${base.replace(/dev$/, 'prod')}?force=true`)
+    // Every route with a JSON answer (not HEAD projectExists, /metrics, /api/openapi) was checked.
+    const expected = server.app.routes
+      .map((r) => r.operationId)
+      .filter((op) => !['projectExists', 'getMetrics', 'getOpenApi'].includes(op))
+    assert.deepEqual(
+      [...new Set(expected)].filter((op) => !checked.has(op)),
+      [],
+    )
+  })
+})
