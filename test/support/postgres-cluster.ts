@@ -16,6 +16,8 @@ export const SHARED_CLUSTER_ENV = 'PULUMI_BACKEND_TEST_PG_URL'
 export interface PostgresCluster {
   /** URL of the `postgres` maintenance database (superuser, trust auth, loopback only). */
   readonly adminUrl: string
+  /** The server's data directory (its postmaster.pid names the server process). */
+  readonly dataDir: string
   /** Creates an empty database and returns its URL; `name` makes it stable (e.g. one per test directory). */
   createDatabase(name?: string): Promise<string>
   /** Fault tests: shuts the server down (fast mode: every connection is dropped, committed work kept)... */
@@ -50,8 +52,11 @@ export function findPostgresBinaries(): { bin: string } | { missing: string } {
   }
 }
 
-/** Starts a private cluster; it is stopped and deleted when this process exits. */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+/**
+ * Starts a private cluster; it is stopped and deleted when this process exits. `durable`: PostgreSQL's default
+ * fsync and synchronous commits (benchmarks), instead of the faster settings fit for throwaway test data.
+ */
+export async function startPostgresCluster(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
   const found = findPostgresBinaries()
   if ('missing' in found) throw new Error(found.missing)
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-pg-'))
@@ -101,15 +106,14 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   ])
   const port = await freePort()
   // Durability is pointless for a throwaway cluster: no fsync makes the suites faster on a shared machine.
+  const fast = ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']
   const serverOptions = [
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c fsync=off',
-    '-c synchronous_commit=off',
-    '-c full_page_writes=off',
+    ...(options.durable ? [] : fast),
     '-c max_connections=400',
-    '-c shared_buffers=64MB',
+    '-c shared_buffers=128MB',
   ].join(' ')
   const start = () =>
     run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', serverOptions, '-w', '-t', '60', 'start'])
@@ -117,6 +121,7 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`
   return {
     adminUrl,
+    dataDir: data,
     createDatabase: (name) => createDatabase(adminUrl, name),
     stopServer: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
     startServer: start,
