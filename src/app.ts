@@ -3,8 +3,9 @@ import type { Logger } from 'pino'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { pingDatabase } from './db/database.js'
-import { openDatabase } from './db/open-database.js'
+import { describeDatabase, openDatabase } from './db/open-database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { isDatabaseUnavailable } from './db/unavailable.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
@@ -62,6 +63,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxConnections: config.dbMaxConnections,
     logger,
     onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  }).catch((error: unknown) => {
+    if (!isDatabaseUnavailable(error)) throw error
+    throw new StartupError(
+      `cannot reach the database ${describeDatabase(config.db)} (${(error as Error).message}); ` +
+        'check -db (PULUMI_BACKEND_DB) and that the database server is up',
+    )
   })
   metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   try {

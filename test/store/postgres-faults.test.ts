@@ -3,6 +3,8 @@
 // retries finish the update with nothing acknowledged lost.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { createApp, StartupError } from '../../src/app.js'
+import { loadConfig } from '../../src/config/load-config.js'
 import { PostgresLeaderLock } from '../../src/db/postgres-leader-lock.js'
 import { CliApiError } from '../support/cli-client.js'
 import { queryDatabase } from '../support/db-query.js'
@@ -134,5 +136,21 @@ describe('PostgreSQL leader lock for singleton jobs', { skip }, () => {
       await a.release()
       await b.release()
     }
+  })
+})
+
+describe('an unreachable PostgreSQL at start', () => {
+  it('is a startup error naming the database without its password', async () => {
+    const parsed = loadConfig(['-addr=127.0.0.1:0', '-db=postgres://pulumi:hunter2@127.0.0.1:1/pulumi'], {})
+    assert.equal(parsed.kind, 'config')
+    await assert.rejects(createApp(parsed.config), (error: unknown) => {
+      assert.ok(error instanceof StartupError, String(error))
+      assert.match(
+        error.message,
+        /cannot reach the database postgres:\/\/pulumi:\*\*\*@127\.0\.0\.1:1\/pulumi/,
+      )
+      assert.doesNotMatch(error.message, /hunter2/)
+      return true
+    })
   })
 })
