@@ -6,16 +6,22 @@ import { pingDatabase } from './db/database.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { isDatabaseUnavailable } from './db/unavailable.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
-import { IdentityService } from './identity/identity-service.js'
+import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { GoogleEndpoints } from './identity/google-workspace.js'
+import type { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
+import { OrgService } from './orgs/org-service.js'
+import { RegistryService } from './registry/registry-service.js'
+import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
@@ -28,6 +34,8 @@ import { UpdateService } from './updates/update-service.js'
 export interface AppOverrides {
   clock?: Clock
   logger?: Logger
+  /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
+  google?: Partial<GoogleEndpoints>
 }
 
 export interface App {
@@ -75,10 +83,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db, database.dialect)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
-    const identity = new IdentityService({
+    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
       store,
       clock,
-      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+      masterKey,
+      logger,
+      ...(overrides.google ? { google: overrides.google } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const state = new StateService({
       store,
@@ -109,15 +121,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       observer: metrics,
     })
+    const registry = new RegistryService({
+      catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
+      publisher: config.org,
+    })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
       {
         logger,
-        identity,
+        authenticator,
+        trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
         metrics,
@@ -127,12 +150,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
+      tokens,
+      login,
+      exchange,
+      groupsCache,
       stacks,
       state,
       secrets,
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
+      orgs: new OrgService({ store, clock, identity }),
+      registry,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -142,13 +171,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config.management &&
       buildManagementServer({
         logger,
-        identity,
+        authenticator,
         ping: () => pingDatabase(database.db),
         metrics,
         pprof: config.management.pprof,
       })
     if (!management) metricsRoutes(http, metrics)
-    const adminToken = await identity.ensureAdminToken()
+    const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
 
     let closed = false
     return {
@@ -181,6 +210,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openTemplates(dir: string): Promise<TemplateCatalog> {
+  try {
+    return await TemplateCatalog.open(dir)
+  } catch (error) {
+    if (error instanceof TemplatesDirError) throw new StartupError(error.message)
     throw error
   }
 }

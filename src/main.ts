@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from './config/load-config.js'
 import { MigrateDbError, migrateDb } from './db/migrate-db.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
 import { SqlStore } from './db/store.js'
+import { AccessTokenService } from './identity/access-token-service.js'
+import { everyoneIsAdmin } from './identity/authenticator.js'
 import { IdentityService } from './identity/identity-service.js'
 import { systemClock } from './lib/clock.js'
 import { createLogger } from './observability/logger.js'
@@ -82,10 +84,14 @@ async function tokenCommand(args: string[]): Promise<number> {
   const { config } = parsed
   const database = await openDatabase(config.db, { maxConnections: 2 })
   try {
+    const store = new SqlStore(database.db, database.dialect)
     const identity = new IdentityService({
-      store: new SqlStore(database.db, database.dialect),
-      clock: systemClock,
-      config: { user: config.user, org: config.org, staticToken: undefined },
+      tokens: new AccessTokenService({
+        tokens: store.accessTokens,
+        clock: systemClock,
+        admins: everyoneIsAdmin,
+      }),
+      config: { user: config.user, org: config.org, hasStaticToken: false },
     })
     process.stdout.write(`${await identity.createToken(name)}\n`)
     return 0

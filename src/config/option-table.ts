@@ -208,7 +208,7 @@ export const OPTIONS = [
     kind: 'enum',
     values: ['single-tenant', 'google', 'oidc', 'jwt'],
     default: 'single-tenant',
-    description: 'authentication mode (this server supports only single-tenant so far)',
+    description: 'authentication mode: single-tenant, google, oidc or jwt',
     secret: false,
   },
   {
@@ -218,6 +218,251 @@ export const OPTIONS = [
     default: '',
     description: 'shared access token for single-tenant mode',
     secret: true,
+  },
+  {
+    flag: 'public-url',
+    env: 'PULUMI_BACKEND_PUBLIC_URL',
+    kind: 'string',
+    default: '',
+    description:
+      'public base URL of this server (https://host); used for OAuth redirect URIs and login pages; required in oidc mode and in google mode with a client secret',
+    secret: false,
+  },
+  {
+    flag: 'trusted-proxies',
+    env: 'PULUMI_BACKEND_TRUSTED_PROXIES',
+    kind: 'string',
+    default: '',
+    description:
+      'comma-separated IPs/CIDRs of reverse proxies allowed to set X-Forwarded-For (empty = trust none)',
+    secret: false,
+  },
+  {
+    flag: 'token-ttl',
+    env: 'PULUMI_BACKEND_TOKEN_TTL',
+    kind: 'duration',
+    minMs: 60_000,
+    default: '24h',
+    description: 'lifetime of access tokens minted at browser/CLI login and by POST /api/auth/token-exchange',
+    secret: false,
+  },
+  {
+    flag: 'groups-cache-ttl',
+    env: 'PULUMI_BACKEND_GROUPS_CACHE_TTL',
+    kind: 'duration',
+    minMs: 1000,
+    maxMs: MAX_TIMER_MS,
+    default: '5m',
+    description: 'how long Google Workspace group memberships are cached',
+    secret: false,
+  },
+  {
+    flag: 'admin-users',
+    env: 'PULUMI_BACKEND_ADMIN_USERS',
+    kind: 'string',
+    default: '',
+    description:
+      'comma-separated user logins with admin rights (admin token routes, organization tokens) in google, oidc and jwt modes (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'admin-groups',
+    env: 'PULUMI_BACKEND_ADMIN_GROUPS',
+    kind: 'string',
+    default: '',
+    description:
+      'comma-separated groups whose members have admin rights in google, oidc and jwt modes (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'google-client-id',
+    env: 'PULUMI_BACKEND_GOOGLE_CLIENT_ID',
+    kind: 'string',
+    default: '',
+    description: 'Google OAuth client ID (google mode; the ID-token audience)',
+    secret: false,
+  },
+  {
+    flag: 'google-client-secret',
+    env: 'PULUMI_BACKEND_GOOGLE_CLIENT_SECRET',
+    kind: 'string',
+    default: '',
+    description: 'Google OAuth client secret; enables browser and CLI login (then -public-url is required)',
+    secret: true,
+  },
+  {
+    flag: 'google-sa-key',
+    env: 'PULUMI_BACKEND_GOOGLE_SA_KEY',
+    kind: 'string',
+    default: '',
+    description: 'service-account JSON key file for domain-wide delegation (Workspace groups)',
+    secret: false,
+  },
+  {
+    flag: 'google-sa-email',
+    env: 'PULUMI_BACKEND_GOOGLE_SA_EMAIL',
+    kind: 'string',
+    default: '',
+    description: 'service-account e-mail for keyless domain-wide delegation or admin-role mode',
+    secret: false,
+  },
+  {
+    flag: 'google-admin-email',
+    env: 'PULUMI_BACKEND_GOOGLE_ADMIN_EMAIL',
+    kind: 'string',
+    default: '',
+    description: 'Workspace admin to impersonate for domain-wide delegation (empty = admin-role mode)',
+    secret: false,
+  },
+  {
+    flag: 'google-allowed-domains',
+    env: 'PULUMI_BACKEND_GOOGLE_ALLOWED_DOMAINS',
+    kind: 'string',
+    default: '',
+    description:
+      'comma-separated Workspace domains allowed to sign in (checked against the hd claim; empty = any)',
+    secret: false,
+  },
+  {
+    flag: 'google-transitive-groups',
+    env: 'PULUMI_BACKEND_GOOGLE_TRANSITIVE_GROUPS',
+    kind: 'bool',
+    default: 'false',
+    description: 'resolve nested Google groups (cycle-safe)',
+    secret: false,
+  },
+  {
+    flag: 'oidc-issuer',
+    env: 'PULUMI_BACKEND_OIDC_ISSUER',
+    kind: 'string',
+    default: '',
+    description: 'OIDC issuer URL (discovery via /.well-known/openid-configuration); required in oidc mode',
+    secret: false,
+  },
+  {
+    flag: 'oidc-client-id',
+    env: 'PULUMI_BACKEND_OIDC_CLIENT_ID',
+    kind: 'string',
+    default: '',
+    description: 'OIDC client ID; required in oidc mode',
+    secret: false,
+  },
+  {
+    flag: 'oidc-client-secret',
+    env: 'PULUMI_BACKEND_OIDC_CLIENT_SECRET',
+    kind: 'string',
+    default: '',
+    description: 'OIDC client secret; required in oidc mode',
+    secret: true,
+  },
+  {
+    flag: 'oidc-allowed-domains',
+    env: 'PULUMI_BACKEND_OIDC_ALLOWED_DOMAINS',
+    kind: 'string',
+    default: '',
+    description: 'comma-separated e-mail domains allowed to sign in (empty = any)',
+    secret: false,
+  },
+  {
+    flag: 'oidc-scopes',
+    env: 'PULUMI_BACKEND_OIDC_SCOPES',
+    kind: 'string',
+    default: 'profile,email',
+    description: 'comma-separated scopes requested besides openid',
+    secret: false,
+  },
+  {
+    flag: 'oidc-groups-claim',
+    env: 'PULUMI_BACKEND_OIDC_GROUPS_CLAIM',
+    kind: 'string',
+    default: 'groups',
+    description:
+      'ID-token claim holding the groups (string array, Keycloak-style objects with name, or a comma-separated string)',
+    secret: false,
+  },
+  {
+    flag: 'oidc-username-claim',
+    env: 'PULUMI_BACKEND_OIDC_USERNAME_CLAIM',
+    kind: 'string',
+    default: 'email',
+    description: 'ID-token claim used as the user login',
+    secret: false,
+  },
+  {
+    flag: 'oidc-provider-name',
+    env: 'PULUMI_BACKEND_OIDC_PROVIDER_NAME',
+    kind: 'string',
+    default: 'SSO',
+    description: 'provider label on the login page',
+    secret: false,
+  },
+  {
+    flag: 'jwt-signing-key',
+    env: 'PULUMI_BACKEND_JWT_SIGNING_KEY',
+    kind: 'string',
+    default: '',
+    description: 'jwt mode: HMAC secret, or the path of a PEM RSA/ECDSA public key file',
+    secret: true,
+  },
+  {
+    flag: 'jwt-jwks-url',
+    env: 'PULUMI_BACKEND_JWT_JWKS_URL',
+    kind: 'string',
+    default: '',
+    description:
+      'jwt mode: JWKS URL to fetch verification keys from (key rotation; an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'jwt-issuer',
+    env: 'PULUMI_BACKEND_JWT_ISSUER',
+    kind: 'string',
+    default: '',
+    description: 'jwt mode: required iss claim (empty = not checked)',
+    secret: false,
+  },
+  {
+    flag: 'jwt-audience',
+    env: 'PULUMI_BACKEND_JWT_AUDIENCE',
+    kind: 'string',
+    default: '',
+    description: 'jwt mode: required aud claim (empty = not checked)',
+    secret: false,
+  },
+  {
+    flag: 'jwt-groups-claim',
+    env: 'PULUMI_BACKEND_JWT_GROUPS_CLAIM',
+    kind: 'string',
+    default: 'groups',
+    description: 'jwt mode: claim holding the groups',
+    secret: false,
+  },
+  {
+    flag: 'jwt-username-claim',
+    env: 'PULUMI_BACKEND_JWT_USERNAME_CLAIM',
+    kind: 'string',
+    default: 'sub',
+    description: 'jwt mode: claim used as the user login',
+    secret: false,
+  },
+  {
+    flag: 'jwt-leeway',
+    env: 'PULUMI_BACKEND_JWT_LEEWAY',
+    kind: 'duration',
+    minMs: 0,
+    default: '30s',
+    description:
+      'allowed clock skew when checking exp, nbf and iat of JWTs and ID tokens (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'token-exchange-policies',
+    env: 'PULUMI_BACKEND_TOKEN_EXCHANGE_POLICIES',
+    kind: 'string',
+    default: '',
+    description:
+      'JSON file of trust policies for POST /api/oauth/token (pulumi login --oidc-token); empty = token exchange disabled (an addition of this server)',
+    secret: false,
   },
   {
     flag: 'journaling',
@@ -236,8 +481,53 @@ export const OPTIONS = [
     min: 1024,
     default: '536870912',
     description:
-      'largest accepted request body in bytes, after gzip decompression (checkpoints of large stacks are tens ' +
-      'of MB; an addition of this server)',
+      'largest accepted body in bytes, raw and after gzip decompression, of checkpoints (full, verbatim, delta), ' +
+      'imports and single-entry journal batches (checkpoints of large stacks are tens of MB; an addition of this ' +
+      'server)',
+    secret: false,
+  },
+  {
+    flag: 'max-journal-batch-size',
+    env: 'PULUMI_BACKEND_MAX_JOURNAL_BATCH_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '16777216',
+    description:
+      'largest journal batch of more than one entry in bytes, after gzip decompression; the CLI splits larger ' +
+      'batches by itself (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-event-batch-size',
+    env: 'PULUMI_BACKEND_MAX_EVENT_BATCH_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '67108864',
+    description:
+      'largest engine event batch in bytes (the CLI sends at most 50 events per batch), raw and after gzip ' +
+      'decompression (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-secrets-body-size',
+    env: 'PULUMI_BACKEND_MAX_SECRETS_BODY_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '16777216',
+    description:
+      'largest encrypt, decrypt, batch-encrypt or batch-decrypt request in bytes (the CLI batches at most 1000 ' +
+      'secrets), raw and after gzip decompression (an addition of this server)',
+    secret: false,
+  },
+  {
+    flag: 'max-json-body-size',
+    env: 'PULUMI_BACKEND_MAX_JSON_BODY_SIZE',
+    kind: 'int',
+    min: 1024,
+    default: '4194304',
+    description:
+      'largest body of every other request in bytes (stack and update creation with their config, tags, ' +
+      'leases, completion), raw and after gzip decompression (an addition of this server)',
     secret: false,
   },
   {
@@ -257,6 +547,17 @@ export const OPTIONS = [
     default: 'false',
     description:
       'serve CPU profiles and heap snapshots on the management listener (requires -management-addr)',
+    secret: false,
+  },
+  {
+    flag: 'templates-dir',
+    env: 'PULUMI_BACKEND_TEMPLATES_DIR',
+    kind: 'string',
+    default: '',
+    description:
+      'directory of project template folders (each with a Pulumi.yaml) offered to `pulumi new` as private ' +
+      'registry templates of -org; empty = none, the CLI then offers only its public templates (an addition of ' +
+      'this server)',
     secret: false,
   },
 ] as const satisfies readonly OptionSpec[]

@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
+import { up as logins } from './migrations/0004-logins.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -13,6 +14,7 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0003-lookup-indices', lookupIndices],
+  ['0004-logins', logins],
 ]
 
 export type Dialect = 'sqlite' | 'postgres'

@@ -11,6 +11,7 @@ import { openDatabase } from './open-database.js'
 const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch: number }> = [
   { name: 'meta', key: ['key'], rowsPerBatch: 500 },
   { name: 'access_tokens', key: ['id'], rowsPerBatch: 500 },
+  { name: 'login_sessions', key: ['id'], rowsPerBatch: 500 },
   { name: 'stacks', key: ['id'], rowsPerBatch: 500 },
   { name: 'stack_keys', key: ['stack_id'], rowsPerBatch: 500 },
   // Deployments are MBs each: few rows per batch keep memory flat.

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
+import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
@@ -19,6 +20,7 @@ import type { Database } from './schema.js'
 export interface Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -36,6 +38,7 @@ export interface Store {
 export class SqlStore implements Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -50,6 +53,7 @@ export class SqlStore implements Store {
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
+    this.loginSessions = new SqlLoginSessionStore(db)
     // In a PostgreSQL transaction, reading a stack locks its row until commit (see SqlStackStore).
     this.stacks = new SqlStackStore(db, effects !== undefined && dialect === 'postgres')
     this.stackKeys = new SqlStackKeyStore(db)

@@ -6,6 +6,7 @@ import type { HttpServer, RouteEntry } from './http-server.js'
 import type { RouteConfig } from './route-config.js'
 import { ROUTE_DOCS, type RouteDoc } from './route-docs.js'
 import { routeTemplate } from './route-template.js'
+import { isUnprovidedFeatureRoute } from './unprovided-features.js'
 
 type JsonSchema = Record<string, unknown>
 
@@ -54,7 +55,8 @@ export async function registerOpenApi(app: HttpServer, routes: readonly RouteEnt
     transform: ({ schema, url, route }) => {
       const autoHead =
         route.method === 'HEAD' && routes.some((r) => r.method === 'GET' && r.url === route.url)
-      if (autoHead) return { schema: { hide: true } as FastifySchema, url }
+      const unprovided = isUnprovidedFeatureRoute((route.config as RouteConfig).operationId)
+      if (autoHead || unprovided) return { schema: { hide: true } as FastifySchema, url }
       return { schema: documentedSchema(route as RouteOptions, schema), url: routeTemplate(url) }
     },
   })

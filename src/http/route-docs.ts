@@ -1,4 +1,12 @@
 import type { TSchema } from 'typebox'
+import { ListOrganizationMembersResponse } from '../apitype/organizations.js'
+import {
+  ListOrgTemplatesResponse,
+  ListPackagesResponse,
+  ListTemplatesResponse,
+  TemplateArchive,
+  TemplateMetadata,
+} from '../apitype/registry.js'
 import {
   BatchDecryptResponse,
   BatchEncryptResponse,
@@ -24,11 +32,32 @@ import {
   UpdateProgramResponse,
   UpdateResults,
 } from '../apitype/responses.js'
+import {
+  CreateAccessTokenResponse,
+  HtmlPage,
+  IdTokenExchangeResponse,
+  ListAccessTokensResponse,
+  ListUserTokensResponse,
+  RevokeUserTokensResponse,
+  TokenExchangeGrantResponse,
+} from '../apitype/tokens.js'
 
 /** What the OpenAPI document says about a route beyond its validation schemas. */
 export interface RouteDoc {
   summary: string
-  tag: 'Health' | 'Operations' | 'Users' | 'Stacks' | 'State' | 'Secrets' | 'Updates' | 'History'
+  tag:
+    | 'Health'
+    | 'Operations'
+    | 'Users'
+    | 'Tokens'
+    | 'Login'
+    | 'Stacks'
+    | 'State'
+    | 'Secrets'
+    | 'Updates'
+    | 'History'
+    | 'Organizations'
+    | 'Registry'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -80,6 +109,63 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Users',
     response: CapabilitiesResponse,
   },
+
+  ListPersonalTokens: {
+    summary: "The caller's personal tokens",
+    tag: 'Tokens',
+    response: ListAccessTokensResponse,
+  },
+  CreatePersonalToken: {
+    summary: 'Mint a personal token',
+    tag: 'Tokens',
+    response: CreateAccessTokenResponse,
+  },
+  DeletePersonalToken: { summary: 'Revoke a personal token', tag: 'Tokens', response: EmptyResponse },
+  ListOrgTokens: {
+    summary: "An organization's tokens (admins)",
+    tag: 'Tokens',
+    response: ListAccessTokensResponse,
+  },
+  CreateOrgToken: {
+    summary: 'Mint an organization token (admins)',
+    tag: 'Tokens',
+    response: CreateAccessTokenResponse,
+  },
+  DeleteOrgToken: { summary: 'Revoke an organization token', tag: 'Tokens', response: EmptyResponse },
+  listUserTokens: { summary: "A user's tokens (admins)", tag: 'Tokens', response: ListUserTokensResponse },
+  revokeUserTokens: {
+    summary: "Revoke all of a user's tokens (admins)",
+    tag: 'Tokens',
+    response: RevokeUserTokensResponse,
+  },
+  invalidateGroupsCache: {
+    summary: 'Forget cached Google groups (admins; 204)',
+    tag: 'Tokens',
+    response: null,
+  },
+  Token: {
+    summary: 'OIDC token exchange (pulumi login --oidc-token)',
+    tag: 'Login',
+    response: TokenExchangeGrantResponse,
+  },
+  tokenExchange: {
+    summary: 'Exchange an ID token for an access token',
+    tag: 'Login',
+    response: IdTokenExchangeResponse,
+  },
+  loginPage: { summary: 'Browser sign-in page', tag: 'Login', response: HtmlPage, produces: 'text/html' },
+  cliLogin: {
+    summary: 'pulumi login in the browser: redirects to the provider (307)',
+    tag: 'Login',
+    response: null,
+  },
+  loginCallback: {
+    summary: "The provider's redirect back",
+    tag: 'Login',
+    response: HtmlPage,
+    produces: 'text/html',
+  },
+  welcomeCLI: { summary: 'Login complete page', tag: 'Login', response: HtmlPage, produces: 'text/html' },
   listUserStacks: { summary: "List the user's stacks", tag: 'Stacks', response: ListStacksResponse },
 
   listOrganizationStacks: {
@@ -179,5 +265,44 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'The update that produced a version',
     tag: 'History',
     response: UpdateInfoWithInfo,
+  },
+
+  listOrganizationMembers: {
+    summary: "An organization's members (single-tenant: the one user)",
+    tag: 'Organizations',
+    response: ListOrganizationMembersResponse,
+  },
+  listTemplates: {
+    summary: "An organization's project templates (from -templates-dir)",
+    tag: 'Organizations',
+    response: ListOrgTemplatesResponse,
+  },
+  downloadTemplates: {
+    summary: 'An organization template as a tar (Content-Encoding: gzip)',
+    tag: 'Organizations',
+    response: TemplateArchive,
+    produces: 'application/x-tar',
+  },
+
+  listRegistryTemplates: {
+    summary: 'Registry templates (from -templates-dir), filtered and paged',
+    tag: 'Registry',
+    response: ListTemplatesResponse,
+  },
+  getTemplateVersion: {
+    summary: 'A registry template (version latest)',
+    tag: 'Registry',
+    response: TemplateMetadata,
+  },
+  downloadRegistryTemplate: {
+    summary: "A registry template's .tar.gz (its downloadURL)",
+    tag: 'Registry',
+    response: TemplateArchive,
+    produces: 'application/gzip',
+  },
+  listRegistryPackages: {
+    summary: 'Registry packages (none are hosted here)',
+    tag: 'Registry',
+    response: ListPackagesResponse,
   },
 }

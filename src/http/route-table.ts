@@ -1,6 +1,18 @@
 import type { ApiCapability } from '../apitype/user.js'
+import type { AccessTokenService } from '../identity/access-token-service.js'
+import type { GroupsCache } from '../identity/google-workspace.js'
+import { groupsRoutes } from '../identity/groups-routes.js'
 import type { IdentityService } from '../identity/identity-service.js'
+import { loginRoutes } from '../identity/login-routes.js'
+import { oauthTokenRoutes } from '../identity/oauth-token-routes.js'
+import type { OidcLogin } from '../identity/oidc-login.js'
+import type { TokenExchangeService } from '../identity/token-exchange.js'
+import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
+import { orgRoutes } from '../orgs/org-routes.js'
+import type { OrgService } from '../orgs/org-service.js'
+import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
+import type { RegistryService } from '../registry/registry-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import { stackRoutes } from '../stacks/stack-routes.js'
@@ -14,15 +26,25 @@ import type { UpdateService } from '../updates/update-service.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import { healthRoutes } from './health-routes.js'
 import type { HttpServer } from './http-server.js'
+import { unprovidedFeatureRoutes } from './unprovided-features.js'
 
 export interface RouteDeps {
   identity: IdentityService
+  tokens: AccessTokenService
+  /** Google Workspace groups (google mode with a service account). */
+  groupsCache: GroupsCache | undefined
+  /** POST /api/oauth/token (when -token-exchange-policies is set). */
+  exchange: TokenExchangeService | undefined
+  /** Browser/CLI login and ID-token exchange (oidc and google modes). */
+  login: { login: OidcLogin; providerName: string; publicUrl: string; loginEnabled: boolean } | undefined
   stacks: StackService
   state: StateService
   secrets: SecretsService
   updates: UpdateService
   updateStore: UpdateStore
   logs: UpdateLogStore
+  orgs: OrgService
+  registry: RegistryService
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
@@ -34,6 +56,10 @@ export interface RouteDeps {
 export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   healthRoutes(app, deps)
   userRoutes(app, deps)
+  tokenRoutes(app, deps)
+  if (deps.login) loginRoutes(app, deps.login)
+  if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
+  if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)
@@ -41,6 +67,13 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   historyRoutes(app, {
     stacks: deps.stacks,
     updates: deps.updateStore,
+    lifecycle: deps.updates,
+    logs: deps.logs,
     defaultPageSize: deps.historyPageSize,
   })
+  orgRoutes(app, deps)
+  registryRoutes(app, deps)
+  orgTemplateRoutes(app, deps)
+  // Last, and only as wildcards: any real route above is more specific and wins.
+  unprovidedFeatureRoutes(app)
 }

@@ -40,7 +40,7 @@ export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state
     method: 'POST',
     url: `${STACK}/import`,
     // Raw bytes: the deployment is stored exactly as sent (after validation), never re-serialised.
-    config: { operationId: 'importStack', auth: 'token', rawBody: true },
+    config: { operationId: 'importStack', auth: 'token', rawBody: true, body: 'state' },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))

@@ -3,12 +3,13 @@ import type { Logger } from 'pino'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import { parseDecimalInteger } from '../lib/decimal.js'
 import { gunzip, gzip } from '../lib/gzip.js'
 import { LruCache } from '../lib/lru.js'
 import { sha256HexAsync } from '../lib/sha256.js'
 import type { Stack } from '../stacks/stack.js'
 import { instantUpdate } from '../updates/update.js'
-import { emptyDeployment, parseUntypedDeployment, resourceCount } from './deployment.js'
+import { emptyDeployment, parseDeploymentInput, resourceCount } from './deployment.js'
 import type { StateVersion } from './state-store.js'
 
 export interface StateConfig {
@@ -126,7 +127,7 @@ export class StateService {
    * version with a history entry of kind `import`. Refused while an update holds the stack.
    */
   async importDeployment(stack: Stack, body: Buffer, requestedBy: string): Promise<string> {
-    const deployment = parseUntypedDeployment(body)
+    const deployment = parseDeploymentInput(body)
     const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
     await this.deps.store.transaction(async (tx) => {
@@ -201,9 +202,9 @@ export class StateService {
 const cacheKey = (stackId: string, version: number) => `${stackId}@${version}`
 
 export function requirePositiveVersion(raw: string): number {
-  // Only the canonical decimal form the CLI sends (`/export/%d`); Number() would also take "1e0", "0x1" or " 1".
-  const version = /^[1-9][0-9]*$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(version)) {
+  // Only the canonical decimal form the CLI sends (`/export/%d`).
+  const version = parseDecimalInteger(raw, 1)
+  if (version === undefined) {
     throw new InvalidError(`Bad Request: invalid stack version '${raw}'; versions are positive integers`)
   }
   return version

@@ -4,18 +4,16 @@ import { JournalEntriesSchema } from '../apitype/journal.js'
 import { StackPath } from '../apitype/stacks.js'
 import {
   CompleteUpdateRequest,
-  EventsQuery,
   PatchUpdateCheckpointDeltaRequest,
   RenewUpdateLeaseRequest,
   StartUpdateRequest,
   UpdateProgramRequest,
 } from '../apitype/updates.js'
-import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { leaseOf, userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import { parseEngineEventBatch } from './engine-event-batch.js'
-import { parseJournalEntries } from './journal-replay.js'
+import { parseJournalEntries } from './journal-entries.js'
 import type { UpdateLogStore } from './update-log-store.js'
 import { cliVersionFromUserAgent, type UpdateService } from './update-service.js'
 import { parseCheckpointEdits } from './working-state.js'
@@ -23,13 +21,12 @@ import { parseCheckpointEdits } from './working-state.js'
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 // client.go :: getUpdatePath always uses the literal "update"; older CLIs used the real kind, so accept any known
 // kind (apitype.UpdateKind). Any other segment matches no route: 404, before authentication.
-const UPDATE = `${STACK}/:updateKind(^(?:update|preview|refresh|destroy|import|rename)$)/:updateId`
-const UpdatePath = Type.Object({
+export const UPDATE = `${STACK}/:updateKind(^(?:update|preview|refresh|destroy|import|rename)$)/:updateId`
+export const UpdatePath = Type.Object({
   ...StackPath.properties,
   updateKind: Type.String(),
   updateId: Type.String(),
 })
-const EVENTS_PAGE = 1000
 
 export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; logs: UpdateLogStore }): void {
   const { updates } = deps
@@ -96,7 +93,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpoint`,
-    config: { operationId: 'patchCheckpoint', auth: 'update-token', rawBody: true },
+    config: {
+      operationId: 'patchCheckpoint',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveCheckpoint(leaseOf(request.principal), request.body as Buffer)
@@ -108,7 +111,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'PATCH',
     url: `${UPDATE}/checkpointverbatim`,
     // Raw bytes: the text inside must be kept exactly, or later delta hashes cannot match (protocol §6.4).
-    config: { operationId: 'patchCheckpointVerbatim', auth: 'update-token', rawBody: true },
+    config: {
+      operationId: 'patchCheckpointVerbatim',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveVerbatimCheckpoint(leaseOf(request.principal), request.body as Buffer)
@@ -119,7 +128,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpointdelta`,
-    config: { operationId: 'patchCheckpointDelta', auth: 'update-token' },
+    config: { operationId: 'patchCheckpointDelta', auth: 'update-token', body: 'state' },
     schema: { params: UpdatePath, body: PatchUpdateCheckpointDeltaRequest },
     handler: async (request) => {
       const body = request.body
@@ -135,7 +144,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/journalentries`,
-    config: { operationId: 'patchJournalEntries', auth: 'update-token' },
+    config: { operationId: 'patchJournalEntries', auth: 'update-token', body: 'journal' },
     schema: { params: UpdatePath, body: JournalEntriesSchema },
     handler: async (request) => {
       await updates.saveJournalEntries(leaseOf(request.principal), parseJournalEntries(request.body))
@@ -147,7 +156,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'POST',
     url: `${UPDATE}/events/batch`,
     // Raw bytes: events are split and stored by scanning, never parsed whole (see engine-event-batch.ts).
-    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true },
+    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true, body: 'events' },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.recordEvents(leaseOf(request.principal), parseEngineEventBatch(request.body as Buffer))
@@ -174,30 +183,6 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     handler: async (request) => {
       await updates.cancel(stackRef(request.params), request.params.updateId)
       return {}
-    },
-  })
-
-  app.route({
-    method: 'GET',
-    url: `${UPDATE}/events`,
-    config: { operationId: 'getUpdateEvents', auth: 'token' },
-    schema: { params: UpdatePath, querystring: EventsQuery },
-    handler: async (request, reply) => {
-      const update = await updates.get(stackRef(request.params), request.params.updateId)
-      const token = request.query.continuationToken
-      const after = token === undefined || token === '' ? -1 : Number(token)
-      if (!Number.isInteger(after)) throw new InvalidError('Bad Request: invalid continuationToken')
-      const rows = await deps.logs.events(update.id, after, EVENTS_PAGE)
-      const last = rows.at(-1)
-      const finished = update.status !== 'running' && update.status !== 'not started'
-      // null once the update is over and every event was returned: readers stop on null.
-      const continuationToken =
-        rows.length === EVENTS_PAGE || !finished ? String(last?.sequence ?? after) : null
-      // Stored events are JSON texts already: splice them instead of parsing and re-serialising.
-      const events = rows.map((r) => r.event).join(',')
-      return reply
-        .type('application/json')
-        .send(`{"events":[${events}],"continuationToken":${JSON.stringify(continuationToken)}}`)
     },
   })
 }

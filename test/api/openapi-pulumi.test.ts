@@ -53,6 +53,13 @@ const ALLOWED = new Set<string>([
   `PATCH /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/checkpointverbatim body.untypedDeployment: required here, optional in Pulumi's`,
   `POST /api/stacks/{orgName}/{projectName}/{stackName}/import body.deployment: required here, optional in Pulumi's`,
   `POST /api/stacks/{orgName}/{projectName}/{stackName}/import body.version: required here, optional in Pulumi's`,
+  // Query values are strings here (no coercion); include_non_activated takes Go's strconv.ParseBool spellings.
+  `GET /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/events query.include_non_activated: type string, Pulumi: boolean`,
+  `GET /api/registry/templates query.limit: type string, Pulumi: integer`,
+  // The CLI sends `backing` (client.go :: ListTemplates, one per apitype.TemplateBacking); the spec predates it.
+  `GET /api/registry/templates query.backing: not in Pulumi's`,
+  // apitype.TemplateMetadata has no url and the CLI never reads one.
+  `GET /api/registry/templates answer.templates[].url: required by Pulumi's, not sent`,
   // deploymentDelta is a Go json.RawMessage that the spec types as an object; the CLI sends an array of edits.
   `PATCH /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/checkpointdelta body.deploymentDelta: type array, Pulumi: object`,
 ])

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { routeTemplate } from '../../src/http/route-template.js'
+import { isUnprovidedFeatureRoute } from '../../src/http/unprovided-features.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 
 interface Operation {
@@ -37,8 +38,11 @@ describe('OpenAPI document', () => {
   })
 
   it('documents every route with its operationId, parameters, body, answer, error body and auth', () => {
+    // Unprovided-feature prefixes are explanations, not API (src/http/unprovided-features.ts).
     const routes = server.app.routes.filter(
-      (r) => r.method !== 'HEAD' || !server.app.routes.some((g) => g.method === 'GET' && g.url === r.url),
+      (r) =>
+        (r.method !== 'HEAD' || !server.app.routes.some((g) => g.method === 'GET' && g.url === r.url)) &&
+        !isUnprovidedFeatureRoute(r.operationId),
     )
     for (const route of routes) {
       const path = routeTemplate(route.url)

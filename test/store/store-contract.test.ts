@@ -5,6 +5,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import type { SqlStore } from '../../src/db/store.js'
 import { AlreadyExistsError } from '../../src/errors.js'
+import type { AccessToken } from '../../src/identity/access-token-store.js'
+import type { LoginSession } from '../../src/identity/login-session-store.js'
 import type { Stack } from '../../src/stacks/stack.js'
 import { newUpdate, type Update } from '../../src/updates/update.js'
 import { DIALECTS, useStore } from './dialects.js'
@@ -71,23 +73,127 @@ for (const dialect of DIALECTS) {
     })
 
     describe('access tokens', () => {
-      it('inserts, finds by hash, counts and records the last use', async () => {
+      const token = (fields: Partial<AccessToken> = {}): AccessToken => ({
+        id: randomUUID(),
+        tokenHash: hash(randomUUID()),
+        kind: 'personal',
+        name: '',
+        description: 'ci',
+        userLogin: `u-${randomBytes(3).toString('hex')}`,
+        org: null,
+        groups: [],
+        createdBy: null,
+        createdAt: 1_700_000_000_000 + ++counter,
+        lastUsedAt: null,
+        expiresAt: null,
+        idpRefreshToken: null,
+        revalidatedAt: null,
+        ...fields,
+      })
+
+      it('inserts, finds by hash with every field, counts and records the last use', async () => {
         const before = await store.accessTokens.count()
-        const token = {
-          id: randomUUID(),
-          tokenHash: hash(randomUUID()),
-          name: 'ci',
-          userLogin: 'alice',
-          createdAt: 1_700_000_000_000,
-          lastUsedAt: null,
-        }
-        await store.accessTokens.insert(token)
-        assert.deepEqual(await store.accessTokens.findByHash(token.tokenHash), token)
+        const stored = token({ groups: ['a', 'b'], org: 'acme', createdBy: 'alice', expiresAt: 9e12 })
+        await store.accessTokens.insert(stored)
+        assert.deepEqual(await store.accessTokens.findByHash(stored.tokenHash), stored)
         assert.equal(await store.accessTokens.findByHash(hash('nope')), undefined)
         assert.equal(await store.accessTokens.count(), before + 1)
-        await store.accessTokens.touch(token.id, 1_700_000_000_500)
-        assert.equal((await store.accessTokens.findByHash(token.tokenHash))?.lastUsedAt, 1_700_000_000_500)
-        await assert.rejects(store.accessTokens.insert({ ...token, id: randomUUID() }), 'hashes are unique')
+        await store.accessTokens.touch(stored.id, 1_700_000_000_500)
+        await store.accessTokens.setIdpRefreshToken(stored.id, 'sealed')
+        assert.deepEqual(await store.accessTokens.findByHash(stored.tokenHash), {
+          ...stored,
+          lastUsedAt: 1_700_000_000_500,
+          idpRefreshToken: 'sealed',
+        })
+        await assert.rejects(store.accessTokens.insert({ ...stored, id: randomUUID() }), 'hashes are unique')
+      })
+
+      it('lists personal and organization tokens by owner, deletes only with the right owner', async () => {
+        const user = `u-${randomBytes(3).toString('hex')}`
+        const org = `o-${randomBytes(3).toString('hex')}`
+        const mine = [token({ userLogin: user }), token({ userLogin: user })]
+        const orgToken = token({ kind: 'organization', userLogin: org, org })
+        for (const t of [...mine, orgToken, token()]) await store.accessTokens.insert(t)
+        assert.deepEqual(
+          (await store.accessTokens.listPersonal(user)).map((t) => t.id),
+          mine.map((t) => t.id),
+        )
+        assert.deepEqual(
+          (await store.accessTokens.listOrganization(org)).map((t) => t.id),
+          [orgToken.id],
+        )
+        assert.equal(
+          await store.accessTokens.delete(orgToken.id, { kind: 'personal', userLogin: org }),
+          false,
+        )
+        assert.equal(await store.accessTokens.delete(orgToken.id, { kind: 'organization', org }), true)
+        assert.equal(await store.accessTokens.delete(orgToken.id, { kind: 'organization', org }), false)
+        assert.equal(await store.accessTokens.deletePersonal(user), 2)
+        assert.deepEqual(await store.accessTokens.listPersonal(user), [])
+      })
+
+      it('deletes by id and expired tokens only', async () => {
+        const [expired, live, forever] = [token({ expiresAt: 1000 }), token({ expiresAt: 9e12 }), token()]
+        for (const t of [expired, live, forever]) await store.accessTokens.insert(t)
+        await store.accessTokens.deleteExpired(1000)
+        assert.equal(await store.accessTokens.findByHash(expired.tokenHash), undefined)
+        assert.ok(await store.accessTokens.findByHash(live.tokenHash))
+        assert.ok(await store.accessTokens.findByHash(forever.tokenHash))
+        await store.accessTokens.deleteById(live.id)
+        assert.equal(await store.accessTokens.findByHash(live.tokenHash), undefined)
+      })
+
+      it('lets exactly one of several concurrent claims re-validate a token', async () => {
+        const t = token()
+        await store.accessTokens.insert(t)
+        const claims = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.accessTokens.claimRevalidation(t.id, null, 5000 + i)),
+        )
+        assert.equal(claims.filter(Boolean).length, 1)
+        const at = (await store.accessTokens.findByHash(t.tokenHash))?.revalidatedAt ?? null
+        assert.equal(
+          await store.accessTokens.claimRevalidation(t.id, null, 9000),
+          false,
+          'stale previous value',
+        )
+        assert.equal(await store.accessTokens.claimRevalidation(t.id, at, 9000), true)
+      })
+    })
+
+    describe('login sessions', () => {
+      const session = (fields: Partial<LoginSession> = {}): LoginSession => ({
+        id: hash(randomUUID()),
+        oidcNonce: 'nonce',
+        pkceVerifier: 'verifier',
+        cli: { port: 43123, nonce: 'cli-nonce', description: 'laptop' },
+        createdAt: 1000,
+        expiresAt: 5000,
+        ...fields,
+      })
+
+      it('hands a session out once, also to concurrent callbacks', async () => {
+        const s = session()
+        await store.loginSessions.insert(s)
+        const taken = await Promise.all([
+          store.loginSessions.take(s.id, 2000),
+          store.loginSessions.take(s.id, 2000),
+        ])
+        assert.deepEqual(
+          taken.filter((t) => t !== undefined),
+          [s],
+        )
+        const plain = session({ cli: undefined })
+        await store.loginSessions.insert(plain)
+        assert.deepEqual(await store.loginSessions.take(plain.id, 2000), plain)
+      })
+
+      it('refuses expired sessions and deletes them', async () => {
+        const [old, fresh] = [session({ expiresAt: 1500 }), session({ expiresAt: 9000 })]
+        await store.loginSessions.insert(old)
+        await store.loginSessions.insert(fresh)
+        await store.loginSessions.deleteExpired(2000)
+        assert.equal(await store.loginSessions.take(old.id, 1000), undefined)
+        assert.equal(await store.loginSessions.take(fresh.id, 9000), undefined, 'expired at take time')
       })
     })
 

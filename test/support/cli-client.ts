@@ -40,6 +40,11 @@ export interface CallOptions {
   command?: string
   headers?: Record<string, string>
   acceptGzip?: boolean
+  /**
+   * A call's own Accept value (template downloads: `application/x-tar`). The CLI copies it in and then *adds*
+   * its API version, so two Accept header lines are sent (api.go :: pulumiAPICall).
+   */
+  accept?: string
 }
 
 // Go's http.DefaultClient keeps connections alive between calls, and so do we.
@@ -55,9 +60,9 @@ export class CliClient {
   async call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<CliResponse<T>> {
     const url = new URL(this.baseUrl.replace(/\/$/, '') + path)
     const auth = options.auth ?? { kind: 'token', token: this.token }
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       'Content-Type': 'application/json',
-      Accept: 'application/vnd.pulumi+9',
+      Accept: options.accept ? [options.accept, 'application/vnd.pulumi+9'] : 'application/vnd.pulumi+9',
       'User-Agent': `pulumi-cli/1 (${CLI_VERSION}; linux${options.command ? `; cmd=${options.command}` : ''})`,
       ...(options.acceptGzip === false ? {} : { 'Accept-Encoding': 'gzip' }),
       ...options.headers,
@@ -90,7 +95,7 @@ export class CliClient {
 async function send(
   url: URL,
   method: string,
-  headers: Record<string, string>,
+  headers: Record<string, string | string[]>,
   payload: Buffer | undefined,
 ): Promise<CliResponse> {
   const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest
@@ -110,7 +115,8 @@ async function send(
           }
           const raw = encoding ? gunzipSync(wire) : wire
           let body: unknown
-          if (raw.length > 0 && res.statusCode !== undefined && res.statusCode < 400) {
+          const json = !/^application\/(gzip|x-tar)/.test(res.headers['content-type'] ?? '')
+          if (json && raw.length > 0 && res.statusCode !== undefined && res.statusCode < 400) {
             body = JSON.parse(raw.toString('utf8'))
           }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, wireBytes: wire.length, body })
