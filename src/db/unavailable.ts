@@ -1,5 +1,6 @@
-// Errors that mean "the database cannot be reached right now" rather than "this request is wrong": a PostgreSQL
-// restart or failover, a dropped connection, a full pool that timed out, a busy SQLite file. They answer 503, not a
+// Errors that mean "the database cannot serve this right now" rather than "this request is wrong": a PostgreSQL
+// restart or failover, a dropped connection, a full pool that timed out, a busy SQLite file, a transaction
+// PostgreSQL aborted to break a deadlock (it is safe to run again). They answer 503, not a
 // 500 that reads like a bug. The CLI retries any 5xx of update calls and GETs, 4 more times over ~15 s
 // (sdk/go/common/util/httputil/http.go :: DoWithRetryOpts, via client/api.go :: defaultHTTPClient.Do).
 
@@ -15,8 +16,9 @@ const SOCKET_CODES = new Set([
 ])
 
 // PostgreSQL SQLSTATEs: class 08 (connection exception), 57P01-57P03 (admin/crash shutdown, cannot connect
-// now, e.g. during recovery), 53300 (too many connections), 25006 (read-only transaction: a standby after failover).
-const SQLSTATES = /^(08\d{3}|57P0[123]|53300|25006)$/
+// now, e.g. during recovery), 53300 (too many connections), 25006 (read-only transaction: a standby after failover),
+// 40P01 (deadlock detected) and 40001 (serialization failure): the transaction was rolled back whole.
+const SQLSTATES = /^(08\d{3}|57P0[123]|53300|25006|40P01|40001)$/
 
 // The pg driver's own messages for a connection that ended or could not be made in time (they carry no code).
 const DRIVER_MESSAGES =
@@ -33,4 +35,4 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 export const DATABASE_UNAVAILABLE_MESSAGE =
-  'Service Unavailable: the database cannot be reached right now; retry in a few seconds'
+  'Service Unavailable: the database cannot serve this request right now; retry in a few seconds'
