@@ -4,6 +4,7 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { pingDatabase } from './db/database.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
+import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
 import { SqlStore, type Store } from './db/store.js'
 import { isDatabaseUnavailable } from './db/unavailable.js'
 import { bodyLimits } from './http/body-limits.js'
@@ -14,6 +15,9 @@ import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
+import { JobScheduler } from './jobs/job-scheduler.js'
+import { soleNode } from './jobs/leader-lock.js'
+import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
@@ -26,8 +30,6 @@ import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
-import { EventBuffer } from './updates/event-buffer.js'
-import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
 import { UpdateService } from './updates/update-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
@@ -48,6 +50,8 @@ export interface App {
   store: Store
   identity: IdentityService
   updates: UpdateService
+  /** Singleton background jobs; tests move the clock and call `jobs.runOnce()` instead of sleeping. */
+  jobs: JobScheduler
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -98,26 +102,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
     })
-    void state
-      .compressBacklog()
-      .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
 
-    const events = new EventBuffer({
-      logs: store.updateLogs,
-      maxBuffered: config.eventBufferSize,
-      flushIntervalMs: config.eventFlushIntervalMs,
-      logger,
-      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
-    })
     const updates = new UpdateService({
       store,
       clock,
       stacks,
       state,
-      events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
+      leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
       observer: metrics,
     })
@@ -125,7 +119,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
       publisher: config.org,
     })
-    const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    const jobs = new JobScheduler({
+      clock,
+      // Replicas on one PostgreSQL elect one runner of the singleton jobs; SQLite serves a single node.
+      leader: database.dialect === 'postgres' ? new PostgresLeaderLock(config.db, logger) : soleNode,
+      logger,
+      jobs: [
+        leaseExpiryJob(updates, config.leaseDurationMs),
+        // Versions a previous run stored uncompressed and could not compress before it stopped.
+        {
+          name: 'compression-backlog',
+          intervalMs: 3_600_000,
+          atStart: true,
+          run: () => state.compressBacklog(),
+        },
+      ],
+    })
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -178,6 +187,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       })
     if (!management) metricsRoutes(http, metrics)
     const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
+    jobs.start()
 
     let closed = false
     return {
@@ -188,6 +198,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       identity,
       updates,
+      jobs,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
@@ -199,12 +210,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async close() {
         if (closed) return
         closed = true
-        // Stop accepting, let in-flight requests finish, then close the database cleanly.
-        leaseExpiry.stop()
+        // Start no more jobs, stop accepting, let in-flight requests finish, skip queued compressions (so a
+        // running backlog job ends soon), then close the database cleanly.
+        const jobsStopped = jobs.stop()
         await http.close()
         await management?.close()
-        await events.close()
         await state.close()
+        await jobsStopped
         await database.close()
       },
     }

@@ -189,7 +189,8 @@ export const OPTIONS = [
     kind: 'int',
     min: 1,
     default: '1000',
-    description: 'max buffered engine events before a forced flush',
+    description:
+      'no effect: engine events are stored before each batch is acknowledged (accepted so existing configurations start)',
     secret: false,
   },
   {
@@ -199,7 +200,8 @@ export const OPTIONS = [
     minMs: 1,
     maxMs: MAX_TIMER_MS,
     default: '1s',
-    description: 'periodic engine event flush interval',
+    description:
+      'no effect: engine events are stored before each batch is acknowledged (accepted so existing configurations start)',
     secret: false,
   },
   {

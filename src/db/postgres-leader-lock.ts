@@ -1,5 +1,6 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
+import type { LeaderLock } from '../jobs/leader-lock.js'
 
 /** Arbitrary constant naming the singleton-jobs lock among PostgreSQL advisory locks. */
 const JOBS_LOCK_KEY = 7_245_002
@@ -8,9 +9,8 @@ const JOBS_LOCK_KEY = 7_245_002
  * Leadership for singleton jobs among replicas on one PostgreSQL: a session advisory lock held on a connection of
  * its own (a pooled one would hand the session to other work). If that connection drops, PostgreSQL releases the
  * lock with the session, so another replica can take over; this node notices and tries again on the next call.
- * (Fits the jobs' LeaderLock: acquire() before each run, release() at shutdown.)
  */
-export class PostgresLeaderLock {
+export class PostgresLeaderLock implements LeaderLock {
   #client: pg.Client | undefined
   #held = false
 

@@ -109,6 +109,10 @@ export interface UpdateTable {
   lease_token_hash: string | null
   previous_lease_token_hash: string | null
   lease_expires_at: number | null
+  /** Generation of the current lease token (0 at start, +1 per renewal); see lib/tokens.ts :: leaseToken. */
+  lease_generation: number
+  /** Uploads held by the durable log (journal batches, checkpoint rows); advanced with each append. */
+  applied_position: number
   journal_version: number
   checkpoint_seq: number
   resource_changes: string | null

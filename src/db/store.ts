@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
@@ -31,6 +31,12 @@ export interface Store {
    * end, so read-then-write work on one stack is serialized across connections and replicas.
    */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
+   * per-update serialization of uploads, renewals and status changes. SQLite: the single writer (BEGIN
+   * IMMEDIATE); PostgreSQL: the row lock (SELECT … FOR UPDATE). Keep `work` to database calls and quick CPU work.
+   */
+  withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
   afterCommit(effect: () => void): void
 }
@@ -66,11 +72,40 @@ export class SqlStore implements Store {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.db
-      .transaction()
-      .execute((trx) => work(new SqlStore(trx, this.dialect, effects)))
+    const result =
+      this.dialect === 'sqlite'
+        ? await this.#immediateTransaction((trx) => work(new SqlStore(trx, this.dialect, effects)))
+        : await this.db.transaction().execute((trx) => work(new SqlStore(trx, this.dialect, effects)))
     for (const effect of effects) effect()
     return result
+  }
+
+  withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      // SQLite's write lock is already held (BEGIN IMMEDIATE); other dialects lock the update's row.
+      if (this.dialect === 'postgres') {
+        await sql`select id from updates where id = ${updateId} for update`.execute((tx as SqlStore).db)
+      }
+      return work(tx)
+    })
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes SQLite's write lock up front: a deferred transaction that reads and then writes can
+   * fail with SQLITE_BUSY when another connection wrote in between, instead of waiting its turn.
+   */
+  async #immediateTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection)
+      try {
+        const result = await work(connection)
+        await sql`commit`.execute(connection)
+        return result
+      } catch (error) {
+        await sql`rollback`.execute(connection)
+        throw error
+      }
+    })
   }
 
   afterCommit(effect: () => void): void {

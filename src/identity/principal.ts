@@ -27,4 +27,6 @@ export interface UpdateLeasePrincipal {
   kind: 'update-lease'
   updateId: string
   stackId: string
+  /** SHA-256 of the presented token: writes re-check it against the update row (it may have been rotated). */
+  tokenHash: string
 }

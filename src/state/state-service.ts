@@ -96,8 +96,17 @@ export class StateService {
     }
   }
 
-  /** Stores `state` as `version` of the stack and makes it current, within the caller's transaction. */
-  async writeVersion(tx: Store, stack: Stack, version: number, state: PreparedState): Promise<void> {
+  /**
+   * Stores `state` as `version` of the stack and makes it current, within the caller's transaction. `lockedBy`:
+   * the update holding the stack that writes it (null for writes that need the stack free: import, rename).
+   */
+  async writeVersion(
+    tx: Store,
+    stack: Stack,
+    version: number,
+    state: PreparedState,
+    lockedBy: string | null = null,
+  ): Promise<void> {
     const now = this.deps.clock.now()
     await tx.state.put({
       stackId: stack.id,
@@ -109,7 +118,16 @@ export class StateService {
       resourceCount: state.resourceCount,
       createdAt: now,
     })
-    await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
+    if (
+      !(await tx.stacks.recordVersion(stack.id, {
+        version,
+        resourceCount: state.resourceCount,
+        at: now,
+        lockedBy,
+      }))
+    ) {
+      throw new StaleVersionError()
+    }
     const pruned =
       this.deps.config.maxStateVersions > 0
         ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)
@@ -130,6 +148,17 @@ export class StateService {
     const deployment = parseDeploymentInput(body)
     const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
+    // Another writer (an import on another replica) may take the version read here first: read it again.
+    await retryStaleVersion(() => this.#importAs(updateId, stack, prepared, requestedBy))
+    return updateId
+  }
+
+  async #importAs(
+    updateId: string,
+    stack: Stack,
+    prepared: PreparedState,
+    requestedBy: string,
+  ): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const current = await tx.stacks.findById(stack.id)
       if (!current)
@@ -152,7 +181,6 @@ export class StateService {
       await this.writeVersion(tx, current, version, prepared)
       await tx.stacks.setLastUpdate(stack.id, updateId, now)
     })
-    return updateId
   }
 
   /** Drops cached texts of a stack (after delete). */
@@ -196,6 +224,24 @@ export class StateService {
     const text = stored.encoding === 'gzip' ? await gunzip(stored.deployment) : stored.deployment
     this.#texts.set(cacheKey(stored.stackId, stored.version), text)
     return text
+  }
+}
+
+/** A state version was written on a stack that moved on meanwhile; the transaction is rolled back. */
+export class StaleVersionError extends ConflictError {
+  constructor() {
+    super('Conflict: the stack changed while its new state was being written; try again')
+  }
+}
+
+/** Runs a read-version-then-write transaction again when another writer took the version first. */
+export async function retryStaleVersion<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (!(error instanceof StaleVersionError) || attempt >= attempts) throw error
+    }
   }
 }
 

@@ -276,7 +276,31 @@ for (const dialect of DIALECTS) {
         await store.stacks.setTags(stack.id, { a: '1' })
         await store.stacks.rename(stack.id, 'moved', 'renamed')
         await assert.rejects(store.stacks.rename(stack.id, other.project, other.name), AlreadyExistsError)
-        await store.stacks.recordVersion(stack.id, { version: 3, resourceCount: 7, at: 42 })
+        assert.equal(
+          await store.stacks.recordVersion(stack.id, {
+            version: 3,
+            resourceCount: 7,
+            at: 42,
+            lockedBy: null,
+          }),
+          false,
+          'only the version after the current one',
+        )
+        assert.equal(
+          await store.stacks.recordVersion(stack.id, {
+            version: 1,
+            resourceCount: 7,
+            at: 42,
+            lockedBy: 'other',
+          }),
+          false,
+          'only by the lock holder',
+        )
+        for (const version of [1, 2, 3]) {
+          assert.ok(
+            await store.stacks.recordVersion(stack.id, { version, resourceCount: 7, at: 42, lockedBy: null }),
+          )
+        }
         const id = randomUUID()
         await store.stacks.setLastUpdate(stack.id, id, 43)
         assert.deepEqual(await store.stacks.findById(stack.id), {
@@ -318,7 +342,14 @@ for (const dialect of DIALECTS) {
             await new Promise((resolve) => setTimeout(resolve, 20))
             const version = current.version + 1
             await tx.state.put(stateVersion(stack.id, version, `v${version}`))
-            await tx.stacks.recordVersion(stack.id, { version, resourceCount: version, at: version })
+            assert.ok(
+              await tx.stacks.recordVersion(stack.id, {
+                version,
+                resourceCount: version,
+                at: version,
+                lockedBy: null,
+              }),
+            )
             return version
           })
         const versions = await Promise.all([bump(), bump(), bump()])
@@ -457,6 +488,31 @@ for (const dialect of DIALECTS) {
         assert.equal(await store.updates.get(randomUUID()), undefined)
       })
 
+      it('patches conditionally: of concurrent completes exactly one wins; expectations are checked', async () => {
+        const stack = newStack()
+        await store.stacks.insert(stack)
+        const u = update(stack.id, { leaseTokenHash: hash(`lease-${stack.id}`) })
+        await store.updates.insert(u)
+        const completes = await Promise.all(
+          (['succeeded', 'failed', 'cancelled'] as const).map((status) =>
+            store.updates.patchIf(u.id, { status: ['running'] }, { status, endedAt: 5 }),
+          ),
+        )
+        assert.equal(completes.filter(Boolean).length, 1)
+        assert.equal(await store.updates.patchIf(u.id, { status: ['running'] }, { status: 'failed' }), false)
+        const other = update(stack.id, { leaseTokenHash: hash(`other-${stack.id}`) })
+        await store.updates.insert(other)
+        assert.equal(
+          await store.updates.patchIf(other.id, { leaseHeldBy: hash('wrong') }, { message: 'x' }),
+          false,
+        )
+        assert.equal(
+          await store.updates.patchIf(other.id, { leaseHeldBy: hash(`other-${stack.id}`) }, { message: 'x' }),
+          true,
+        )
+        assert.equal((await store.updates.get(other.id))?.message, 'x')
+      })
+
       it('pages history newest first without previews or never-started updates; finds by version', async () => {
         const stack = newStack()
         await store.stacks.insert(stack)
@@ -488,9 +544,16 @@ for (const dialect of DIALECTS) {
         const ended = update(stack.id, { status: 'failed', leaseExpiresAt: 1000 })
         await store.updates.insert(u)
         await store.updates.insert(ended)
-        assert.equal((await store.updates.byLeaseHash(hash(`now-${stack.id}`)))?.id, u.id)
-        assert.equal((await store.updates.byLeaseHash(hash(`before-${stack.id}`)))?.id, u.id)
-        assert.equal(await store.updates.byLeaseHash(hash('never')), undefined)
+        const holder = {
+          updateId: u.id,
+          stackId: stack.id,
+          org: stack.org,
+          project: stack.project,
+          stack: stack.name,
+        }
+        assert.deepEqual(await store.updates.leaseHolder(hash(`now-${stack.id}`)), holder)
+        assert.deepEqual(await store.updates.leaseHolder(hash(`before-${stack.id}`)), holder)
+        assert.equal(await store.updates.leaseHolder(hash('never')), undefined)
         const lapsed = (await store.updates.expired(1001)).map((x) => x.id)
         assert.ok(lapsed.includes(u.id))
         assert.ok(!lapsed.includes(ended.id), 'only running updates lapse')
