@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
+// `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200] [--db=postgres]`: figures, never a failure on
+// time. --db=postgres runs every workload on SQLite and then on PostgreSQL (a throwaway cluster), in one run.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
@@ -12,7 +13,7 @@ import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
-import { type BenchServer, startServer, withServer } from './server.js'
+import { type BenchDatabase, type BenchServer, startServer, useBenchDatabase, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
   type ConcurrencyResult,
@@ -38,12 +39,14 @@ interface Options {
   quick: boolean
   workloads: Workload[]
   sizes: number[]
+  databases: BenchDatabase[]
 }
 
 export function parseArgs(argv: string[]): Options {
   const quick = argv.includes('--quick')
   let workloads: Workload[] = [...WORKLOADS]
   let sizes = quick ? [10, 200] : [10, 200, 600, 3000]
+  let databases: BenchDatabase[] = ['sqlite']
   for (const arg of argv) {
     if (arg.startsWith('--workload=')) {
       const names = arg.slice('--workload='.length).split(',')
@@ -55,9 +58,12 @@ export function parseArgs(argv: string[]): Options {
         .split(',')
         .map((s) => Number.parseInt(s, 10))
       if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad --sizes ${arg}`)
-    } else if (arg !== '--quick' && arg !== '--') throw new Error(`unknown option ${arg}`)
+    } else if (arg === '--db=postgres') {
+      databases = ['sqlite', 'postgres']
+    } else if (arg !== '--quick' && arg !== '--db=sqlite' && arg !== '--')
+      throw new Error(`unknown option ${arg}`)
   }
-  return { quick, workloads, sizes }
+  return { quick, workloads, sizes, databases }
 }
 
 /** Largest size that gets the DIY baseline (it is quadratic: 3,000 × 16 KB would write ~290 GB). */
@@ -550,11 +556,19 @@ function targets(
 
 async function main() {
   const options = parseArgs(process.argv.slice(2))
+  for (const db of options.databases) {
+    await useBenchDatabase(db)
+    await runWorkloads(options, db)
+  }
+}
+
+async function runWorkloads(options: Options, db: BenchDatabase) {
   const started = performance.now()
   const loadAverageAtStart = loadavg()[0]
   console.log(
     `pulumi-backend bench: ${cpus().length} cores, node ${process.version}, ` +
       `${options.quick ? 'quick' : 'full'}, sizes ${options.sizes.join(',')}, workloads ${options.workloads.join(',')}, ` +
+      `database ${db === 'postgres' ? 'PostgreSQL 15 (local cluster, default durability)' : 'SQLite'}, ` +
       `load average ${loadAverageAtStart?.toFixed(1)} (other processes share these cores)`,
   )
   const journal: JournalSizeResult[] = []
@@ -699,7 +713,7 @@ async function main() {
   console.log(`\nfinished in ${(totalMs / 1000).toFixed(1)} s`)
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
   writeFileSync(
-    new URL('./results/latest.json', import.meta.url),
+    new URL(db === 'postgres' ? './results/latest-postgres.json' : './results/latest.json', import.meta.url),
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
@@ -710,6 +724,7 @@ async function main() {
           loadAverageAtStart: loadAverageAtStart,
         },
         options,
+        database: db,
         totalMs,
         journal,
         checkpoints,

@@ -1,11 +1,23 @@
-// Starts the server as a child process on loopback with a real SQLite file, as a user would run it.
+// Starts the server as a child process on loopback with a real SQLite file (or, after useBenchDatabase('postgres'),
+// a fresh database on a throwaway PostgreSQL cluster), as a user would run it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CliClient } from '../test/support/cli-client.js'
+import { type PostgresCluster, startPostgresCluster } from '../test/support/postgres-cluster.js'
+
+export type BenchDatabase = 'sqlite' | 'postgres'
+let database: BenchDatabase = 'sqlite'
+let cluster: PostgresCluster | undefined
+
+/** Where the servers started from now on keep their data; one PostgreSQL cluster serves the whole run. */
+export async function useBenchDatabase(kind: BenchDatabase): Promise<void> {
+  database = kind
+  if (kind === 'postgres') cluster ??= await startPostgresCluster({ durable: true })
+}
 
 export interface BenchServer {
   url: string
@@ -13,11 +25,14 @@ export interface BenchServer {
   pid: number
   dbPath: string
   client: CliClient
-  /** DB file + WAL + SHM size in bytes. */
+  /** DB file + WAL + SHM size in bytes (SQLite; 0 on PostgreSQL, whose files are the cluster's). */
   storedBytes(): number
   /** VmRSS of the child in bytes (0 when unreadable). */
   rssBytes(): number
-  /** Bytes the child caused to be written to storage (`write_bytes` of /proc/<pid>/io; 0 when unreadable). */
+  /**
+   * Bytes the child caused to be written to storage (`write_bytes` of /proc/<pid>/io; 0 when unreadable). On
+   * PostgreSQL, what the database server's processes wrote instead (the server process itself writes nothing).
+   */
   ioWriteBytes(): number
   /** The last few KB of the child's stderr (its warn/error log lines). */
   logs(): string
@@ -54,13 +69,31 @@ export function readWriteBytes(pid: number): number {
   }
 }
 
+/** Bytes written to storage by the PostgreSQL server process and its live children (backends, WAL writer…). */
+function postgresWriteBytes(dataDir: string): number {
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  let total = readWriteBytes(postmaster)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces, so split after its closing paren.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === postmaster) total += readWriteBytes(Number(entry))
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total
+}
+
 function fileSize(path: string): number {
   return existsSync(path) ? statSync(path).size : 0
 }
 
 export async function startServer(extraArgs: string[] = []): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-bench-'))
-  const dbPath = join(dir, 'bench.db')
+  const dbPath = cluster && database === 'postgres' ? await cluster.createDatabase() : join(dir, 'bench.db')
   const token = `bench-${randomBytes(8).toString('hex')}`
   const port = await freePort()
   const child: ChildProcess = spawn(
@@ -111,7 +144,8 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
     client,
     storedBytes: () => fileSize(dbPath) + fileSize(`${dbPath}-wal`) + fileSize(`${dbPath}-shm`),
     rssBytes: () => readRss(pid),
-    ioWriteBytes: () => readWriteBytes(pid),
+    ioWriteBytes: () =>
+      cluster && database === 'postgres' ? postgresWriteBytes(cluster.dataDir) : readWriteBytes(pid),
     logs: () => stderr,
     async stop() {
       if (child.exitCode === null) {

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs every test file (unit tests beside the code in src/, layered suites in test/) with node:test via tsx.
 // Usage: npm test [-- <path-filter> ...]  e.g. `npm test -- src/updates` runs only files under that path.
+// PostgreSQL: when the machine has PostgreSQL server binaries, one throwaway cluster is started for the whole run
+// and shared by every test file (each creates its own databases); PULUMI_BACKEND_TEST_DB=postgres runs every test
+// server on it instead of SQLite. Without binaries the PostgreSQL suites are skipped, and this says so.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -36,7 +39,8 @@ if (files.length === 0) {
 }
 
 // Tests that run the server as operators do (bin/ → dist/) need the compiled build of the current sources.
-if (files.some((file) => file.startsWith('test/main'))) {
+const RUN_BIN = ['test/main', 'test/conformance/crash-recovery', 'test/store/migrate-db']
+if (files.some((file) => RUN_BIN.some((prefix) => file.startsWith(prefix)))) {
   const build = spawnSync(
     process.execPath,
     [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
@@ -48,9 +52,38 @@ if (files.some((file) => file.startsWith('test/main'))) {
   if (build.status !== 0) process.exit(build.status ?? 1)
 }
 
+const env = { ...process.env, NODE_ENV: 'test' }
+if (files.some((file) => file.startsWith('test/'))) Object.assign(env, await postgresForTests())
+
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  { cwd: root, stdio: 'inherit', env },
 )
 process.exit(result.status ?? 1)
+
+/** Starts the run's shared cluster (stopped and deleted when this process exits), or says why there is none. */
+async function postgresForTests() {
+  const wanted = process.env.PULUMI_BACKEND_TEST_DB === 'postgres'
+  const { register } = await import('tsx/esm/api')
+  register()
+  const cluster = await import('../test/support/postgres-cluster.ts')
+  const found = cluster.findPostgresBinaries()
+  if ('missing' in found) {
+    if (wanted) {
+      console.error(`PULUMI_BACKEND_TEST_DB=postgres, but ${found.missing}`)
+      process.exit(1)
+    }
+    console.log(`NOTE: the PostgreSQL suites are skipped: ${found.missing}`)
+    return {}
+  }
+  // The exit handler that stops the cluster must also run on Ctrl-C.
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
+  const started = await cluster.startPostgresCluster()
+  console.log(
+    wanted
+      ? 'Every test server runs on PostgreSQL (PULUMI_BACKEND_TEST_DB=postgres).'
+      : 'PostgreSQL suites run on a throwaway cluster (PULUMI_BACKEND_TEST_DB=postgres runs every suite on it).',
+  )
+  return { [cluster.SHARED_CLUSTER_ENV]: started.adminUrl }
+}

@@ -5,8 +5,11 @@ import { configuredDestinations } from './backups/configured-destinations.js'
 import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
-import { openSqliteDatabase, pingDatabase } from './db/database.js'
+import { pingDatabase } from './db/database.js'
+import { describeDatabase, openDatabase } from './db/open-database.js'
+import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
 import { SqlStore, type Store } from './db/store.js'
+import { isDatabaseUnavailable } from './db/unavailable.js'
 import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
@@ -74,8 +77,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? silentLogger()
   const tls = config.tls && { cert: await readFile(config.tls.cert), key: await readFile(config.tls.key) }
   const metrics = new Metrics()
-  const database = await openSqliteDatabase(config.db, {
+  const database = await openDatabase(config.db, {
+    maxConnections: config.dbMaxConnections,
+    logger,
     onQuery: (sqlText, ms) => metrics.query(statementKind(sqlText), ms / 1000),
+  }).catch((error: unknown) => {
+    if (!isDatabaseUnavailable(error)) throw error
+    throw new StartupError(
+      `cannot reach the database ${describeDatabase(config.db)} (${(error as Error).message}); ` +
+        'check -db (PULUMI_BACKEND_DB) and that the database server is up',
+    )
   })
   metrics.trackActiveUpdates(() => countRunningUpdates(database.db))
   let tracing: Awaited<ReturnType<typeof startTracing>> | undefined
@@ -90,7 +101,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       }
       tracing = await startTracing(config.otelServiceName, process.env)
     }
-    const store = new SqlStore(database.db, undefined, tracing)
+    const store = new SqlStore(database.db, database.dialect, undefined, tracing)
     const { keys, masterKey, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
       (error: unknown) => {
         throw error instanceof KeyCheckError ? new StartupError(error.message) : error
@@ -160,7 +171,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
     const jobs = new JobScheduler({
       clock,
-      leader: soleNode,
+      // Replicas on one PostgreSQL elect one runner of the singleton jobs; SQLite serves a single node.
+      leader: database.dialect === 'postgres' ? new PostgresLeaderLock(config.db, logger) : soleNode,
       logger,
       jobs: [
         leaseExpiryJob(updates, config.leaseDurationMs),

@@ -2,7 +2,8 @@ import { createApp, StartupError } from './app.js'
 import { restoreCommand } from './backups/restore-command.js'
 import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
-import { openSqliteDatabase } from './db/database.js'
+import { MigrateDbError, migrateDb } from './db/migrate-db.js'
+import { describeDatabase, openDatabase } from './db/open-database.js'
 import { SqlStore } from './db/store.js'
 import { AccessTokenService } from './identity/access-token-service.js'
 import { everyoneIsAdmin } from './identity/authenticator.js'
@@ -16,11 +17,14 @@ const USAGE_ERROR = 2
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1))
   if (argv[0] === 'restore') return restoreCommand(argv.slice(1), (line) => process.stderr.write(`${line}\n`))
+  if (argv[0] === 'migrate-db') return migrateDbCommand(argv.slice(1))
   const parsed = loadConfig(argv, process.env)
   if (parsed.kind === 'help') {
     process.stdout.write(
       `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n` +
-        `  restore --from <file|s3://bucket/key> --to <db> [--force]   verify a backup and restore it\n`,
+        `  restore --from <file|s3://bucket/key> --to <db> [--force]   verify a backup and restore it\n` +
+        `  ${MIGRATE_DB_USAGE}\n` +
+        `      copy a SQLite database into PostgreSQL (or another database), then verify it\n`,
     )
     return 0
   }
@@ -47,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     )
   }
   const address = await app.listen()
-  logger.info({ address, db: config.db }, 'pulumi-backend listening')
+  logger.info({ address, db: describeDatabase(config.db) }, 'pulumi-backend listening')
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -85,9 +89,9 @@ async function tokenCommand(args: string[]): Promise<number> {
     return 0
   }
   const { config } = parsed
-  const database = await openSqliteDatabase(config.db)
+  const database = await openDatabase(config.db, { maxConnections: 2 })
   try {
-    const store = new SqlStore(database.db)
+    const store = new SqlStore(database.db, database.dialect)
     const identity = new IdentityService({
       tokens: new AccessTokenService({
         tokens: store.accessTokens,
@@ -100,6 +104,44 @@ async function tokenCommand(args: string[]): Promise<number> {
     return 0
   } finally {
     await database.close()
+  }
+}
+
+const MIGRATE_DB_USAGE = 'migrate-db --from <sqlite path> --to <postgres://…> [--force]'
+
+/**
+ * `pulumi-backend migrate-db --from <sqlite> --to <postgres://…> [--force]`: copies every row, then verifies counts
+ * and hashes. Run it with the server stopped; re-running after an interruption resumes.
+ */
+async function migrateDbCommand(args: string[]): Promise<number> {
+  const values: { from?: string; to?: string } = {}
+  let force = false
+  for (let i = 0; i < args.length; i++) {
+    const match = /^--?(from|to|force)(?:=(.*))?$/.exec(args[i] ?? '')
+    if (!match) {
+      process.stderr.write(`unexpected argument ${args[i]}\nusage: pulumi-backend ${MIGRATE_DB_USAGE}\n`)
+      return USAGE_ERROR
+    }
+    const [, name, inline] = match
+    if (name === 'force') force = inline === undefined || inline === 'true'
+    else values[name as 'from' | 'to'] = inline ?? args[++i]
+  }
+  if (!values.from || !values.to) {
+    process.stderr.write(`usage: pulumi-backend ${MIGRATE_DB_USAGE}\n`)
+    return USAGE_ERROR
+  }
+  const progress = (line: string) => process.stdout.write(`${line}\n`)
+  progress(`migrating ${values.from} → ${describeDatabase(values.to)} (stop every server using either first)`)
+  try {
+    const tables = await migrateDb({ from: values.from, to: values.to, force, progress })
+    const rows = tables.reduce((sum, t) => sum + t.rows, 0)
+    progress(`done: ${rows} rows in ${tables.length} tables copied and verified`)
+    progress(`start the server with -db=${describeDatabase(values.to)} and the same -master-key`)
+    return 0
+  } catch (error) {
+    if (!(error instanceof MigrateDbError)) throw error
+    process.stderr.write(`pulumi-backend migrate-db: ${error.message}\n`)
+    return 1
   }
 }
 

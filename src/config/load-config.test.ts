@@ -38,6 +38,7 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(load([]), {
       addr: { host: '0.0.0.0', port: 8080 },
       db: 'pulumi-backend.db',
+      dbMaxConnections: 10,
       masterKey: undefined,
       org: 'organization',
       user: 'admin',

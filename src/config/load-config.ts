@@ -12,6 +12,7 @@ import { type FlagOfKind, findOption, OPTIONS, type OptionFlag, type OptionSpec 
 export interface Config {
   addr: { host: string; port: number }
   db: string
+  dbMaxConnections: number
   masterKey: string | undefined
   org: string
   user: string
@@ -142,6 +143,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const addr = r.listenAddress()
   const db = r.string('db')
   if (db === '') r.invalid('db', 'must not be empty')
+  const dbMaxConnections = r.int('db-max-connections')
   const masterKey = r.string('master-key')
   if (masterKey !== '' && !/^[0-9a-fA-F]{64}$/.test(masterKey)) {
     r.invalid('master-key', `expected 64 hex characters (a 32-byte key), got ${masterKey.length} characters`)
@@ -178,6 +180,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
     config: {
       addr,
       db,
+      dbMaxConnections,
       masterKey: masterKey === '' ? undefined : masterKey,
       org,
       user,

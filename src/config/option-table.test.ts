@@ -18,6 +18,7 @@ describe('option table', () => {
     assert.deepEqual(defaults, {
       addr: ':8080',
       db: 'pulumi-backend.db',
+      'db-max-connections': '10',
       'master-key': '',
       org: 'organization',
       user: 'admin',

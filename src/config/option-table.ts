@@ -47,7 +47,19 @@ export const OPTIONS = [
     env: 'PULUMI_BACKEND_DB',
     kind: 'string',
     default: 'pulumi-backend.db',
-    description: 'SQLite database path',
+    description:
+      'SQLite database path, or a PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=verify-full) ' +
+      'to run any number of replicas on one database',
+    secret: false,
+  },
+  {
+    flag: 'db-max-connections',
+    env: 'PULUMI_BACKEND_DB_MAX_CONNECTIONS',
+    kind: 'int',
+    min: 1,
+    default: '10',
+    description:
+      'PostgreSQL connection pool size per server process (ignored for SQLite; an addition of this server)',
     secret: false,
   },
   {

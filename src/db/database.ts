@@ -3,6 +3,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
+import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
 import { up as logins } from './migrations/0004-logins.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
@@ -15,14 +16,17 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0002-update-lifecycle', updateLifecycle],
+  ['0003-lookup-indices', lookupIndices],
   ['0004-logins', logins],
 ]
 
 /** Names of the schema migrations this build knows (a restore refuses a backup from a newer schema). */
 export const knownMigrations: readonly string[] = migrations.map(([name]) => name)
+export type Dialect = 'sqlite' | 'postgres'
 
 export interface OpenedDatabase {
   db: Db
+  dialect: Dialect
   close(): Promise<void>
 }
 
@@ -55,6 +59,7 @@ export async function openSqliteDatabase(
   let closed = false
   return {
     db: opened.db,
+    dialect: 'sqlite',
     async close() {
       if (closed) return
       closed = true
@@ -92,6 +97,7 @@ async function openSqliteConnection(
   await migrate(db, 'blob')
   return {
     db,
+    dialect: 'sqlite',
     async close() {
       await checkpointer?.close()
       // The last connection to close checkpoints the WAL fully and removes it.
@@ -103,7 +109,7 @@ async function openSqliteConnection(
 /** Told the SQL text and duration of every statement, failed ones included (for the latency metric). */
 export type QueryListener = (sqlText: string, durationMs: number) => void
 
-function queryLog(listener: QueryListener): (event: LogEvent) => void {
+export function queryLog(listener: QueryListener): (event: LogEvent) => void {
   return (event) => listener(event.query.sql, event.queryDurationMillis)
 }
 
@@ -130,20 +136,28 @@ function withStatementCache(native: SQLite.Database): SqliteDatabase {
   }
 }
 
-async function migrate(db: Db, blobType: 'blob' | 'bytea'): Promise<void> {
-  await sql`create table if not exists schema_migrations (name text primary key, applied_at bigint not null)`.execute(
-    db,
-  )
-  const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(db)
-  const done = new Set(applied.rows.map((row) => row.name))
-  for (const [name, run] of migrations) {
-    if (done.has(name)) continue
-    await db.transaction().execute(async (trx) => {
+/**
+ * Applies pending migrations in one transaction. On PostgreSQL a transaction-scoped advisory lock makes replicas
+ * that start together take turns (the second one finds everything applied); SQLite's single writer does the same.
+ */
+export async function migrate(db: Db, blobType: 'blob' | 'bytea'): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (blobType === 'bytea') await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx)
+    await sql`create table if not exists schema_migrations (name text primary key, applied_at bigint not null)`.execute(
+      trx,
+    )
+    const applied = await sql<{ name: string }>`select name from schema_migrations`.execute(trx)
+    const done = new Set(applied.rows.map((row) => row.name))
+    for (const [name, run] of migrations) {
+      if (done.has(name)) continue
       await run(trx as unknown as Kysely<unknown>, blobType)
       await sql`insert into schema_migrations (name, applied_at) values (${name}, ${Date.now()})`.execute(trx)
-    })
-  }
+    }
+  })
 }
+
+/** Arbitrary constant identifying the migration lock among PostgreSQL advisory locks. */
+const MIGRATION_LOCK_KEY = 7_245_001
 
 /** Cheap liveness query for /readyz. */
 export async function pingDatabase(db: Db): Promise<void> {

@@ -1,4 +1,4 @@
-import { type Kysely, SqliteAdapter, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
@@ -12,6 +12,7 @@ import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
 import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import type { Dialect } from './database.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
 import type { Database } from './schema.js'
@@ -26,6 +27,10 @@ export interface Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  /**
+   * Runs `work` atomically. Reading a stack inside it (stacks.findById / findByRef) locks that stack until the
+   * end, so read-then-write work on one stack is serialized across connections and replicas.
+   */
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /**
    * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
@@ -50,13 +55,15 @@ export class SqlStore implements Store {
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
     private readonly effects?: (() => void)[],
     private readonly spans: SpanRunner = untraced,
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
     this.loginSessions = new SqlLoginSessionStore(db)
-    this.stacks = new SqlStackStore(db)
+    // In a PostgreSQL transaction, reading a stack locks its row until commit (see SqlStackStore).
+    this.stacks = new SqlStackStore(db, effects !== undefined && dialect === 'postgres')
     this.stackKeys = new SqlStackKeyStore(db)
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
@@ -67,10 +74,10 @@ export class SqlStore implements Store {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.spans.child('db.transaction', { 'db.system': 'sqlite' }, () =>
-      isSqlite(this.db)
-        ? this.#immediateTransaction((trx) => work(new SqlStore(trx, effects)))
-        : this.db.transaction().execute((trx) => work(new SqlStore(trx, effects))),
+    const result = await this.spans.child('db.transaction', { 'db.system': this.dialect }, () =>
+      this.dialect === 'sqlite'
+        ? this.#immediateTransaction((trx) => work(new SqlStore(trx, this.dialect, effects, this.spans)))
+        : this.db.transaction().execute((trx) => work(new SqlStore(trx, this.dialect, effects, this.spans))),
     )
     for (const effect of effects) effect()
     return result
@@ -79,7 +86,7 @@ export class SqlStore implements Store {
   withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T> {
     return this.transaction(async (tx) => {
       // SQLite's write lock is already held (BEGIN IMMEDIATE); other dialects lock the update's row.
-      if (!isSqlite(this.db)) {
+      if (this.dialect === 'postgres') {
         await sql`select id from updates where id = ${updateId} for update`.execute((tx as SqlStore).db)
       }
       return work(tx)
@@ -108,8 +115,4 @@ export class SqlStore implements Store {
     if (this.effects) this.effects.push(effect)
     else effect()
   }
-}
-
-function isSqlite(db: Kysely<Database>): boolean {
-  return db.getExecutor().adapter instanceof SqliteAdapter
 }

@@ -4,22 +4,37 @@ import { AlreadyExistsError } from '../errors.js'
 import type { Stack, StackRef } from './stack.js'
 import type { StackListFilter, StackStore } from './stack-store.js'
 
+// Tag filters run on fetched rows (tags are a small JSON map; this keeps the SQL portable), so a filtered listing
+// reads the table in bounded pages until it has enough matches.
+const LIST_SCAN_PAGE = 500
+
 export class SqlStackStore implements StackStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /**
+   * `lockRows`: inside a PostgreSQL transaction, a stack read locks its row (SELECT … FOR UPDATE) until commit, so
+   * read-then-write work on one stack (import, rename, delete, version bumps) is serialized across connections
+   * and replicas. SQLite needs no lock: its single writer already serializes transactions.
+   */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lockRows = false,
+  ) {}
 
   async findByRef(ref: StackRef): Promise<Stack | undefined> {
-    const row = await this.db
+    let query = this.db
       .selectFrom('stacks')
       .selectAll()
       .where('org', '=', ref.org)
       .where('project', '=', ref.project)
       .where('name', '=', ref.stack)
-      .executeTakeFirst()
+    if (this.lockRows) query = query.forUpdate()
+    const row = await query.executeTakeFirst()
     return row && toStack(row)
   }
 
   async findById(id: string): Promise<Stack | undefined> {
-    const row = await this.db.selectFrom('stacks').selectAll().where('id', '=', id).executeTakeFirst()
+    let query = this.db.selectFrom('stacks').selectAll().where('id', '=', id)
+    if (this.lockRows) query = query.forUpdate()
+    const row = await query.executeTakeFirst()
     return row && toStack(row)
   }
 
@@ -50,29 +65,31 @@ export class SqlStackStore implements StackStore {
   }
 
   async list(filter: StackListFilter): Promise<Stack[]> {
-    let query = this.db.selectFrom('stacks').selectAll()
-    if (filter.org !== undefined) query = query.where('org', '=', filter.org)
-    if (filter.project !== undefined) query = query.where('project', '=', filter.project)
-    if (filter.after) {
-      const { org, project, stack } = filter.after
-      query = query.where(
-        sql<boolean>`(org > ${org} or (org = ${org} and (project > ${project} or (project = ${project} and name > ${stack}))))`,
-      )
-    }
-    const rows = await query.orderBy('org').orderBy('project').orderBy('name').execute()
-    // Tag filters run in memory: tags are a small JSON map and this keeps the SQL portable across dialects.
+    const tagged = filter.tagName !== undefined
+    const pageSize = tagged ? Math.max(filter.limit, LIST_SCAN_PAGE) : filter.limit
     const stacks: Stack[] = []
-    for (const row of rows) {
-      const stack = toStack(row)
-      if (filter.tagName !== undefined) {
-        const value = stack.tags[filter.tagName]
-        if (value === undefined) continue
-        if (filter.tagValue !== undefined && value !== filter.tagValue) continue
+    let after = filter.after
+    for (;;) {
+      let query = this.db.selectFrom('stacks').selectAll()
+      if (filter.org !== undefined) query = query.where('org', '=', filter.org)
+      if (filter.project !== undefined) query = query.where('project', '=', filter.project)
+      if (after) {
+        const { org, project, stack } = after
+        query = query.where(
+          sql<boolean>`(org > ${org} or (org = ${org} and (project > ${project} or (project = ${project} and name > ${stack}))))`,
+        )
       }
-      stacks.push(stack)
-      if (stacks.length >= filter.limit) break
+      const rows = await query.orderBy('org').orderBy('project').orderBy('name').limit(pageSize).execute()
+      for (const row of rows) {
+        const stack = toStack(row)
+        if (tagged && !hasTag(stack, filter.tagName ?? '', filter.tagValue)) continue
+        stacks.push(stack)
+        if (stacks.length >= filter.limit) return stacks
+      }
+      const last = rows.at(-1)
+      if (rows.length < pageSize || !last) return stacks
+      after = { org: last.org, project: last.project, stack: last.name }
     }
-    return stacks
   }
 
   async setTags(id: string, tags: Record<string, string>): Promise<void> {
@@ -144,6 +161,11 @@ export class SqlStackStore implements StackStore {
       .where('id', '=', id)
       .execute()
   }
+}
+
+function hasTag(stack: Stack, name: string, value: string | undefined): boolean {
+  const actual = stack.tags[name]
+  return actual !== undefined && (value === undefined || actual === value)
 }
 
 function toStack(row: Selectable<StackTable>): Stack {

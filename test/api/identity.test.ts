@@ -2,10 +2,10 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { parseCapabilities } from '../support/capabilities.js'
 import { type CliApiError, type CliClient, CliClient as Client } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { startTestServer, type TestServer, useTestServer } from '../support/test-server.js'
 
 interface ServiceUser {
@@ -101,19 +101,14 @@ describe('identity, capabilities and health', () => {
     assert.equal(user.body.githubLogin, 'alice')
     assert.equal('tokenInfo' in user.body, false)
 
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      const rows = db.prepare('select token_hash, last_used_at from access_tokens').all() as {
-        token_hash: string
-        last_used_at: number | null
-      }[]
-      const digest = createHash('sha256').update(token).digest('hex')
-      const row = rows.find((r) => r.token_hash === digest)
-      assert.ok(row, 'the token is stored by its digest')
-      assert.ok(row.last_used_at !== null, 'its last use is recorded')
-    } finally {
-      db.close()
-    }
+    const rows = await queryDatabase<{ token_hash: string; last_used_at: number | null }>(
+      server.dbPath,
+      'select token_hash, last_used_at from access_tokens',
+    )
+    const digest = createHash('sha256').update(token).digest('hex')
+    const row = rows.find((r) => r.token_hash === digest)
+    assert.ok(row, 'the token is stored by its digest')
+    assert.ok(row.last_used_at !== null, 'its last use is recorded')
     // The WAL holds recent writes before a checkpoint, so look in every file of the database.
     for (const file of [server.dbPath, `${server.dbPath}-wal`, `${server.dbPath}-shm`]) {
       if (!existsSync(file)) continue
@@ -187,9 +182,7 @@ describe('internal errors', () => {
     try {
       await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'dev' } })
       // Break the database underneath the server, as a failed disk or a bad migration would.
-      const db = new SQLite(server.dbPath)
-      db.exec('drop table stack_keys')
-      db.close()
+      await queryDatabase(server.dbPath, 'drop table stack_keys')
       const error = await server.client
         .call('POST', '/api/stacks/acme/web/dev/encrypt', { body: { plaintext: 'eA==' } })
         .then(

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { createApp, StartupError } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -212,7 +212,7 @@ describe('service secrets provider', () => {
       assert.deepEqual(Buffer.from(map[c] ?? '', 'base64'), plaintexts[i])
     }
     const { id } = (await cli.call<{ id: string }>('GET', path)).body
-    assert.equal(stackKeyRows(server.dbPath, id), 1)
+    assert.equal(await stackKeyRows(server.dbPath, id), 1)
   })
 
   it('settles concurrent first-time encrypts from two servers on one database', async () => {
@@ -230,7 +230,7 @@ describe('service secrets provider', () => {
         }
       }
       const { id } = (await cli.call<{ id: string }>('GET', path)).body
-      assert.equal(stackKeyRows(server.dbPath, id), 1)
+      assert.equal(await stackKeyRows(server.dbPath, id), 1)
     } finally {
       await second.close()
     }
@@ -240,13 +240,9 @@ describe('service secrets provider', () => {
 describe('master key', () => {
   const otherKey = 'cd'.repeat(32)
 
-  function configFor(dir: string, masterKey: string | undefined) {
+  function configFor(db: string, masterKey: string | undefined) {
     const parsed = loadConfig(
-      [
-        '-addr=127.0.0.1:0',
-        `-db=${dir}/pulumi-backend.db`,
-        ...(masterKey ? [`-master-key=${masterKey}`] : []),
-      ],
+      ['-addr=127.0.0.1:0', `-db=${db}`, ...(masterKey ? [`-master-key=${masterKey}`] : [])],
       {},
     )
     assert.equal(parsed.kind, 'config')
@@ -263,13 +259,13 @@ describe('master key', () => {
       const ciphertext = await encrypt(first.client, path, plaintext)
       await first.app.close()
 
-      await assert.rejects(createApp(configFor(dir, otherKey)), (error: unknown) => {
+      await assert.rejects(createApp(configFor(first.dbPath, otherKey)), (error: unknown) => {
         assert.ok(error instanceof StartupError)
         assert.match(error.message, /master key/)
         assert.match(error.message, /-master-key/, 'tells the operator what to do')
         return true
       })
-      await assert.rejects(createApp(configFor(dir, undefined)), (error: unknown) => {
+      await assert.rejects(createApp(configFor(first.dbPath, undefined)), (error: unknown) => {
         assert.ok(error instanceof StartupError)
         assert.match(error.message, /master key/)
         assert.match(error.message, /PULUMI_BACKEND_MASTER_KEY/)
@@ -288,14 +284,11 @@ describe('master key', () => {
   })
 })
 
-function stackKeyRows(dbPath: string, stackId: string): number {
-  const db = new SQLite(dbPath, { readonly: true })
-  try {
-    const row = db.prepare('select count(*) as n from stack_keys where stack_id = ?').get(stackId) as {
-      n: number
-    }
-    return Number(row.n)
-  } finally {
-    db.close()
-  }
+async function stackKeyRows(db: string, stackId: string): Promise<number> {
+  const [row] = await queryDatabase<{ n: number }>(
+    db,
+    'select count(*) as n from stack_keys where stack_id = ?',
+    [stackId],
+  )
+  return Number(row?.n)
 }

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { before, describe, it } from 'node:test'
 import { gzipSync } from 'node:zlib'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer, useTestServer } from '../support/test-server.js'
 
@@ -227,16 +227,12 @@ describe('state version retention', () => {
     return { path, states }
   }
 
-  function storedVersions(server: TestServer): number[] {
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      const rows = db.prepare('select version from state_versions order by version').all() as {
-        version: number
-      }[]
-      return rows.map((row) => Number(row.version))
-    } finally {
-      db.close()
-    }
+  async function storedVersions(server: TestServer): Promise<number[]> {
+    const rows = await queryDatabase<{ version: number }>(
+      server.dbPath,
+      'select version from state_versions order by version',
+    )
+    return rows.map((row) => Number(row.version))
   }
 
   it('-max-state-versions=2 prunes older versions', async () => {
@@ -251,7 +247,7 @@ describe('state version retention', () => {
       assert.deepEqual((await exportDeployment(server.client, path, { version: 2 })).body, states[1])
       assert.deepEqual((await exportDeployment(server.client, path, { version: 3 })).body, states[2])
       assert.deepEqual((await exportDeployment(server.client, path)).body, states[2])
-      assert.deepEqual(storedVersions(server), [2, 3], 'really deleted from the database')
+      assert.deepEqual(await storedVersions(server), [2, 3], 'really deleted from the database')
     } finally {
       await server.close()
     }
@@ -264,7 +260,7 @@ describe('state version retention', () => {
       for (const [i, state] of states.entries()) {
         assert.deepEqual((await exportDeployment(server.client, path, { version: i + 1 })).body, state)
       }
-      assert.deepEqual(storedVersions(server), [1, 2, 3])
+      assert.deepEqual(await storedVersions(server), [1, 2, 3])
     } finally {
       await server.close()
     }

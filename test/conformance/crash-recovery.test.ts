@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CliApiError, CliClient } from '../support/cli-client.js'
+import { testDatabase } from '../support/test-server.js'
 import {
   complete,
   createAndStart,
@@ -64,7 +65,7 @@ class ServerProcess {
       [
         'bin/pulumi-backend.js',
         `-addr=127.0.0.1:${this.port}`,
-        `-db=${join(this.dir, 'backend.db')}`,
+        `-db=${await testDatabase(this.dir, 'backend.db')}`,
         `-master-key=${this.masterKey}`,
         `-single-tenant-token=${this.token}`,
         '-org=acme',

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { pino } from 'pino'
 import { CliClient } from '../support/cli-client.js'
 import { exerciseCliSession } from '../support/cli-session.js'
+import { queryDatabase } from '../support/db-query.js'
 import { cliLoginThrough, OidcIssuer, startIssuerForBackend, TestBrowser } from '../support/oidc-issuer.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -93,15 +93,12 @@ describe('oidc mode against a real OpenID Connect provider', () => {
     const cookie = started.headers.getSetCookie()[0] ?? ''
     assert.match(cookie, /^oauth_state=[0-9a-f]{64}; Path=\/; Max-Age=300; HttpOnly; SameSite=Lax$/)
     const state = new URL(started.headers.get('location') ?? '').searchParams.get('state') ?? ''
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      const row = db
-        .prepare('select cli_port, cli_nonce from login_sessions where id = ?')
-        .get(createHash('sha256').update(state).digest('hex'))
-      assert.deepEqual(row, { cli_port: 4000, cli_nonce: nonce })
-    } finally {
-      db.close()
-    }
+    const [row] = await queryDatabase(
+      server.dbPath,
+      'select cli_port, cli_nonce from login_sessions where id = ?',
+      [createHash('sha256').update(state).digest('hex')],
+    )
+    assert.deepEqual(row, { cli_port: 4000, cli_nonce: nonce })
 
     const login = await cliLogin('alice')
     const callback = login.browser.visited.find((u) => u.includes('/login/callback?'))

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { ManualClock } from '../support/manual-clock.js'
 import { cliLoginThrough, OidcIssuer, startIssuerForBackend } from '../support/oidc-issuer.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
@@ -43,33 +43,34 @@ describe('oidc login tokens are re-validated at the provider', () => {
     return token
   }
 
-  function row(token: string) {
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      return db
-        .prepare('select idp_refresh_token, revalidated_at from access_tokens where token_hash = ?')
-        .get(createHash('sha256').update(token).digest('hex')) as
-        | { idp_refresh_token: string | null; revalidated_at: number | null }
-        | undefined
-    } finally {
-      db.close()
-    }
+  async function row(token: string) {
+    const [found] = await queryDatabase<{ idp_refresh_token: string | null; revalidated_at: number | null }>(
+      server.dbPath,
+      'select idp_refresh_token, revalidated_at from access_tokens where token_hash = ?',
+      [createHash('sha256').update(token).digest('hex')],
+    )
+    return (
+      found && {
+        ...found,
+        revalidated_at: found.revalidated_at === null ? null : Number(found.revalidated_at),
+      }
+    )
   }
 
   it('keeps the refresh token sealed and re-validates after half the token lifetime', async () => {
     const token = await login('alice')
-    const stored = row(token)
+    const stored = await row(token)
     assert.ok(stored?.idp_refresh_token, 'the IdP refresh token is kept')
     assert.equal(stored.revalidated_at, null)
     const cli = new CliClient(server.url, token)
 
     clock.advance(HOUR / 4)
     await cli.call('GET', '/api/user')
-    assert.equal(row(token)?.revalidated_at, null, 'not due before half the lifetime')
+    assert.equal((await row(token))?.revalidated_at, null, 'not due before half the lifetime')
 
     clock.advance(HOUR / 4 + 1000)
     await cli.call('GET', '/api/user')
-    assert.equal(row(token)?.revalidated_at, clock.now(), 'checked at the provider, and still valid')
+    assert.equal((await row(token))?.revalidated_at, clock.now(), 'checked at the provider, and still valid')
   })
 
   it('revokes the backend token once the user is deactivated at the provider', async () => {
@@ -79,7 +80,7 @@ describe('oidc login tokens are re-validated at the provider', () => {
     issuer.accounts.delete('bob')
     clock.advance(HOUR / 2 + 1000)
     await assertApiError(cli.call('GET', '/api/user'), 401, /identity provider has ended/)
-    assert.equal(row(token), undefined, 'the token is deleted')
+    assert.equal(await row(token), undefined, 'the token is deleted')
     await assertApiError(cli.call('GET', '/api/user'), 401)
   })
 
@@ -92,6 +93,10 @@ describe('oidc login tokens are re-validated at the provider', () => {
       (await cli.call<{ githubLogin: string }>('GET', '/api/user')).body.githubLogin,
       'cora@example.com',
     )
-    assert.equal(row(token)?.revalidated_at, clock.now() - (HOUR / 2 + 1000), 'the claim was given back')
+    assert.equal(
+      (await row(token))?.revalidated_at,
+      clock.now() - (HOUR / 2 + 1000),
+      'the claim was given back',
+    )
   })
 })

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { ManualClock } from '../support/manual-clock.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 
@@ -76,13 +76,12 @@ describe('access tokens in single-tenant mode', () => {
     await cli.call('POST', '/api/user/tokens', {
       body: { description: 'next', expires: Math.floor(clock.now() / 1000) + 60 },
     })
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      const row = db.prepare('select count(*) as n from access_tokens where id = ?').get(created.body.id)
-      assert.deepEqual(row, { n: 0 })
-    } finally {
-      db.close()
-    }
+    const [row] = await queryDatabase<{ n: number }>(
+      server.dbPath,
+      'select count(*) as n from access_tokens where id = ?',
+      [created.body.id],
+    )
+    assert.equal(Number(row?.n), 0)
 
     await assertApiError(cli.call('POST', '/api/user/tokens', { body: { expires: 0 } }), 400)
     await assertApiError(cli.call('POST', '/api/user/tokens', { body: { description: '', expires: 0 } }), 400)
@@ -102,29 +101,24 @@ describe('access tokens in single-tenant mode', () => {
       body: { description: 'ci', expires: 0 },
     })
     const own = new CliClient(server.url, created.body.tokenValue)
-    const lastUsed = () => {
-      const db = new SQLite(server.dbPath, { readonly: true })
-      try {
-        const row = db
-          .prepare('select last_used_at from access_tokens where id = ?')
-          .get(created.body.id) as {
-          last_used_at: number | null
-        }
-        return row.last_used_at
-      } finally {
-        db.close()
-      }
+    const lastUsed = async () => {
+      const [row] = await queryDatabase<{ last_used_at: number | null }>(
+        server.dbPath,
+        'select last_used_at from access_tokens where id = ?',
+        [created.body.id],
+      )
+      return row?.last_used_at == null ? null : Number(row.last_used_at)
     }
-    assert.equal(lastUsed(), null)
+    assert.equal(await lastUsed(), null)
     await own.call('GET', '/api/user')
-    const first = lastUsed()
+    const first = await lastUsed()
     assert.equal(first, clock.now())
     clock.advance(30_000)
     await own.call('GET', '/api/user')
-    assert.equal(lastUsed(), first, 'no write within the minute')
+    assert.equal(await lastUsed(), first, 'no write within the minute')
     clock.advance(31_000)
     await own.call('GET', '/api/user')
-    assert.equal(lastUsed(), clock.now())
+    assert.equal(await lastUsed(), clock.now())
   })
 
   it('mints organization tokens that act as the organization and belong to no person', async () => {

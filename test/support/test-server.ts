@@ -6,24 +6,38 @@ import { after, before } from 'node:test'
 import { type App, type AppOverrides, createApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config/load-config.js'
 import { CliClient } from './cli-client.js'
+import { sharedTestDatabase } from './postgres-cluster.js'
+
+/** PULUMI_BACKEND_TEST_DB=postgres runs every test server on a fresh PostgreSQL database instead of SQLite. */
+export const testDialect: 'sqlite' | 'postgres' =
+  process.env.PULUMI_BACKEND_TEST_DB === 'postgres' ? 'postgres' : 'sqlite'
+
+/**
+ * The -db value for a server whose files live in `dir`: a SQLite file there, or (PostgreSQL runs) a database on the
+ * shared test cluster tied to `dir`, so a restarted server in the same directory finds its data again.
+ */
+export async function testDatabase(dir: string, file = 'pulumi-backend.db'): Promise<string> {
+  return testDialect === 'postgres' ? sharedTestDatabase(join(dir, file)) : join(dir, file)
+}
 
 export interface TestServer {
   app: App
   url: string
   token: string
   dir: string
+  /** The -db value: a SQLite file path, or a PostgreSQL URL in PostgreSQL runs (see `testDialect`). */
   dbPath: string
   config: Config
   client: CliClient
   close(): Promise<void>
 }
 
-/** Boots the real app (createApp, as main does) on a real SQLite file and a loopback port. */
+/** Boots the real app (createApp, as main does) on a real database (see `testDatabase`) and a loopback port. */
 export async function startTestServer(
   options: { args?: string[]; overrides?: AppOverrides; dir?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pulumi-backend-test-'))
-  const dbPath = join(dir, 'pulumi-backend.db')
+  const dbPath = await testDatabase(dir)
   const token = `test-${randomBytes(8).toString('hex')}`
   const parsed = loadConfig(
     [
