@@ -139,7 +139,7 @@ export async function evaluateEnvironment(
 ): Promise<EvalResult> {
   if (!env || (env.values.length === 0 && env.imports.length === 0)) return { diags: [] }
   const shared: Shared = { imports: new Map(), steps: 0, limits: options.limits ?? DEFAULT_LIMITS, diags: [] }
-  const ctx = new EvalContext(name, env, options, options.decrypter, shared)
+  const ctx = new EvalContext(name, env, options, options.decrypter, shared, true)
   let value: Value
   try {
     value = await ctx.evaluate()
@@ -167,7 +167,8 @@ export async function evaluateSource(
   options: EvalOptions,
 ): Promise<EvalResult> {
   const loaded = loadDefinition(name, source)
-  if (hasErrors(loaded.diags)) return { diags: sortDiagnostics(loaded.diags) }
+  // Like ESC, a definition with expression errors is still evaluated as far as it goes; only YAML errors stop here.
+  if (!loaded.env) return { diags: sortDiagnostics(loaded.diags) }
   const result = await evaluateEnvironment(name, loaded.env, options)
   return { environment: result.environment, diags: sortDiagnostics([...loaded.diags, ...result.diags]) }
 }
@@ -211,6 +212,7 @@ class EvalContext {
     private readonly options: EvalOptions,
     private readonly decrypter: Decrypter,
     private readonly shared: Shared,
+    private readonly isRoot: boolean,
   ) {
     this.exec = contextFor(options.execContext, name)
   }
@@ -316,6 +318,7 @@ class EvalContext {
       { ...this.options, execContext: this.exec },
       loaded.decrypter,
       this.shared,
+      false,
     )
     return child.evaluate()
   }
@@ -395,6 +398,12 @@ class EvalContext {
       return v
     }
     this.step()
+    if (accept.isRotateOnly && (!this.options.validating || !this.isRoot)) {
+      // Rotate-only inputs are evaluated only when rotating (or checking the root environment).
+      const skipped = this.unknown({ ...syntheticDecl(x.path), base: x.base }, always())
+      skipped.rotateOnly = true
+      return skipped
+    }
     x.state = 'evaluating'
     try {
       if (x.base?.final) {
@@ -404,6 +413,7 @@ class EvalContext {
         return x.base
       }
       const v = await this.evaluateKind(x, accept)
+      if (accept.isRotateOnly) v.rotateOnly = true
       if (x.secret) v.secret = true
       v.merge(x.base)
       x.schema = v.schema
@@ -763,7 +773,14 @@ class EvalContext {
     }
     const { v: inputs, ok: inputsOk } = await this.typed(this.arg(x, 'a'), inputSchema)
     const { v: state, ok: stateOk } = await this.typed(this.arg(x, 'b'), stateSchema)
-    if (!inputsOk || !stateOk || state.containsUnknowns() || this.options.validating || !rotator)
+    if (
+      !inputsOk ||
+      inputs.containsObservableUnknowns() ||
+      !stateOk ||
+      state.containsUnknowns() ||
+      this.options.validating ||
+      !rotator
+    )
       return this.unknown(x)
     let output: EscValue
     try {

@@ -31,6 +31,8 @@ export interface Schema {
   maxProperties?: number
   /** Input properties only evaluated during rotation. */
   rotateOnly?: string[]
+  /** Set on a property schema named in its parent's rotateOnly. */
+  isRotateOnly?: boolean
 }
 
 export const always = (): Schema => ({ always: true })
@@ -46,7 +48,8 @@ export const tuple = (items: Schema[]): Schema => ({ type: 'array', prefixItems:
 
 export function propertySchema(s: Schema, key: string): Schema {
   if (s.always || s.type !== 'object') return always()
-  return s.properties?.[key] ?? s.additionalProperties ?? always()
+  const p = s.properties?.[key] ?? s.additionalProperties ?? always()
+  return s.rotateOnly?.includes(key) ? { ...p, isRotateOnly: true } : p
 }
 
 export function itemSchema(s: Schema, index: number): Schema {

@@ -88,6 +88,10 @@ class PositionIndex {
     }
   }
 
+  charAt(offset: number): string {
+    return this.source.charAt(offset)
+  }
+
   /** Line and column (code points) of a string offset. */
   lineColumn(offset: number): { line: number; column: number } {
     let lo = 0
@@ -152,7 +156,12 @@ export function parseYamlSyntax(environment: string, source: string): ParsedSynt
 }
 
 function startOf(node: YamlNode, index: PositionIndex): { line: number; column: number } {
-  return index.lineColumn(node.range?.[0] ?? 0)
+  let offset = node.range?.[0] ?? 0
+  // yaml.v3 places an empty scalar right after its indicator (`-`, `key:`), before any blanks.
+  if (isScalar(node) && node.source === '') {
+    while (offset > 0 && (index.charAt(offset - 1) === ' ' || index.charAt(offset - 1) === '\t')) offset--
+  }
+  return index.lineColumn(offset)
 }
 
 /** yamlEndPos: where ESC considers a node to end. */

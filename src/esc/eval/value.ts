@@ -92,6 +92,15 @@ export class Value {
     return false
   }
 
+  /** Unknowns other than rotate-only inputs, which an open never observes. */
+  containsObservableUnknowns(): boolean {
+    if (this.unknown) return !this.rotateOnly
+    if (Array.isArray(this.repr)) return this.repr.some((v) => v.containsObservableUnknowns())
+    if (this.repr instanceof Map)
+      return this.keys().some((k) => this.property(k)?.containsObservableUnknowns() ?? false)
+    return false
+  }
+
   containsSecrets(): boolean {
     if (this.secret) return true
     if (Array.isArray(this.repr)) return this.repr.some((v) => v.containsSecrets())
