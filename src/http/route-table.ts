@@ -1,4 +1,6 @@
 import type { ApiCapability } from '../apitype/user.js'
+import { environmentRoutes } from '../esc/environment-routes.js'
+import type { EnvironmentService } from '../esc/environment-service.js'
 import type { IdentityService } from '../identity/identity-service.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
@@ -20,6 +22,7 @@ export interface RouteDeps {
   stacks: StackService
   state: StateService
   secrets: SecretsService
+  environments: EnvironmentService
   updates: UpdateService
   updateStore: UpdateStore
   logs: UpdateLogStore
@@ -41,4 +44,5 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
     updates: deps.updateStore,
     defaultPageSize: deps.historyPageSize,
   })
+  environmentRoutes(app, deps)
 }

@@ -110,7 +110,9 @@ async function send(
           }
           const raw = encoding ? gunzipSync(wire) : wire
           let body: unknown
-          if (raw.length > 0 && res.statusCode !== undefined && res.statusCode < 400) {
+          // YAML bodies (ESC definitions) are read from `raw`.
+          const yaml = String(res.headers['content-type'] ?? '').startsWith('application/x-yaml')
+          if (raw.length > 0 && res.statusCode !== undefined && res.statusCode < 400 && !yaml) {
             body = JSON.parse(raw.toString('utf8'))
           }
           resolve({ status: res.statusCode ?? 0, headers: res.headers, raw, wireBytes: wire.length, body })

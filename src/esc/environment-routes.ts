@@ -1,0 +1,511 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import {
+  AnonymousSessionPath,
+  CloneEnvironmentRequest,
+  ContinuationQuery,
+  CreateEnvironmentRequest,
+  CreateRevisionTagRequest,
+  DurationQuery,
+  EnvironmentPath,
+  OrgPath,
+  PatchEnvironmentSettingsRequest,
+  PropertyQuery,
+  RetractRevisionRequest,
+  RevisionsQuery,
+  SessionPath,
+  ShowSecretsQuery,
+  TagPath,
+  TagRequest,
+  UpdateEnvironmentTagRequest,
+  UpdateRevisionTagRequest,
+  VersionPath,
+} from '../apitype/esc.js'
+import { InvalidError } from '../errors.js'
+import type { HttpServer } from '../http/http-server.js'
+import { userOf } from '../http/route-config.js'
+import { validateOwnerName } from '../stacks/stack.js'
+import { DEFAULT_PROJECT, DiagnosticsError, type EnvironmentService } from './environment-service.js'
+
+const BASE = '/api/esc/environments'
+const ENV = `${BASE}/:orgName/:projectName/:envName`
+const ETAG = 'ETag'
+const REVISION = 'Pulumi-ESC-Revision'
+
+const refOf = (p: { orgName: string; projectName: string; envName: string }) => {
+  validateOwnerName(p.orgName)
+  return { org: p.orgName, project: p.projectName, name: p.envName }
+}
+
+const yamlOf = (body: unknown): string => (Buffer.isBuffer(body) ? body.toString('utf8') : '')
+
+function intOf(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text === '') return undefined
+  if (!/^\d+$/.test(text)) throw new InvalidError(`Bad Request: ${name} must be a non-negative integer`)
+  return Number(text)
+}
+
+/** Definitions with errors answer 400 with the diagnostics (the client's EnvironmentErrorResponse). */
+async function withDiagnostics<T>(reply: FastifyReply, work: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await work()
+  } catch (error) {
+    if (!(error instanceof DiagnosticsError)) throw error
+    void reply.code(400).send({ code: 400, message: error.message, diagnostics: error.diagnostics })
+    return undefined
+  }
+}
+
+/** The ESC environments API as the esc/pulumi CLIs' client calls it (pulumi/esc cmd/esc/cli/client/client.go). */
+export function environmentRoutes(app: HttpServer, deps: { environments: EnvironmentService }): void {
+  const svc = deps.environments
+
+  app.route({
+    method: 'GET',
+    url: BASE,
+    config: { operationId: 'ListEnvironments_esc', auth: 'token' },
+    schema: { querystring: ContinuationQuery },
+    handler: async (request) => svc.list(undefined, request.query.continuationToken),
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${BASE}/:orgName`,
+    config: { operationId: 'ListOrgEnvironments_esc', auth: 'token' },
+    schema: { params: OrgPath, querystring: ContinuationQuery },
+    handler: async (request) => {
+      validateOwnerName(request.params.orgName)
+      return svc.list(request.params.orgName, request.query.continuationToken)
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${BASE}/:orgName`,
+    config: { operationId: 'CreateEnvironment_esc_environments', auth: 'token' },
+    schema: { params: OrgPath, body: CreateEnvironmentRequest },
+    handler: async (request) => {
+      const { project, name } = request.body
+      const ref = refOf({
+        orgName: request.params.orgName,
+        projectName: project || DEFAULT_PROJECT,
+        envName: name,
+      })
+      await svc.create(ref, userOf(request.principal))
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${BASE}/:orgName/yaml/check`,
+    config: { operationId: 'CheckYAML_esc', auth: 'token', rawBody: true },
+    schema: { params: OrgPath, querystring: ShowSecretsQuery },
+    handler: async (request, reply) => {
+      validateOwnerName(request.params.orgName)
+      const showSecrets = request.query.showSecrets === 'true'
+      return withDiagnostics(reply, () =>
+        svc.checkYaml(request.params.orgName, yamlOf(request.body), showSecrets, userOf(request.principal)),
+      )
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${BASE}/:orgName/yaml/open`,
+    config: { operationId: 'OpenYAML_esc', auth: 'token', rawBody: true },
+    schema: { params: OrgPath, querystring: DurationQuery },
+    handler: async (request, reply) => {
+      validateOwnerName(request.params.orgName)
+      return withDiagnostics(reply, () =>
+        svc.openYaml(
+          request.params.orgName,
+          yamlOf(request.body),
+          request.query.duration,
+          userOf(request.principal),
+        ),
+      )
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${BASE}/:orgName/yaml/open/:openSessionID`,
+    config: { operationId: 'ReadAnonymousOpenEnvironment_esc', auth: 'token' },
+    schema: { params: AnonymousSessionPath, querystring: PropertyQuery },
+    handler: async (request) => {
+      validateOwnerName(request.params.orgName)
+      return svc.readSession(
+        request.params.orgName,
+        undefined,
+        request.params.openSessionID,
+        request.query.property,
+      )
+    },
+  })
+
+  // GET (and the HEAD Fastify derives from it) of a definition, latest or at a version, optionally decrypted.
+  const readDefinition = (decrypt: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const p = request.params as { orgName: string; projectName: string; envName: string; version?: string }
+    const def = await svc.definition(refOf(p), p.version, decrypt)
+    void reply.type('application/x-yaml').header(ETAG, def.etag).header(REVISION, String(def.revision))
+    return def.yaml
+  }
+  for (const [url, operationId, decrypt] of [
+    [ENV, 'ReadEnvironment_esc_environments', false],
+    [`${ENV}/decrypt`, 'DecryptEnvironment_esc_environments', true],
+    [`${ENV}/versions/:version`, 'ReadEnvironment_esc_environments_versions', false],
+    [`${ENV}/versions/:version/decrypt`, 'DecryptEnvironment_esc_environments_versions', true],
+  ] as const) {
+    app.route({
+      method: 'GET',
+      url,
+      config: { operationId, auth: 'token' },
+      handler: readDefinition(decrypt),
+    })
+  }
+
+  app.route({
+    method: 'PATCH',
+    url: ENV,
+    config: { operationId: 'UpdateEnvironment_esc_environments', auth: 'token', rawBody: true },
+    schema: { params: EnvironmentPath },
+    handler: async (request, reply) => {
+      // The ESC client sends the ETag it read in an `ETag` header; standard clients use If-Match.
+      const header = request.headers['if-match'] ?? request.headers.etag
+      const ifMatch = Array.isArray(header) ? header[0] : header
+      return withDiagnostics(reply, async () => {
+        const result = await svc.update(
+          refOf(request.params),
+          yamlOf(request.body),
+          ifMatch,
+          userOf(request.principal),
+        )
+        void reply.header(REVISION, String(result.revision))
+        return { diagnostics: result.diagnostics }
+      })
+    },
+  })
+
+  app.route({
+    method: 'DELETE',
+    url: ENV,
+    config: { operationId: 'DeleteEnvironment_esc_environments', auth: 'token' },
+    schema: { params: EnvironmentPath },
+    handler: async (request) => {
+      await svc.delete(refOf(request.params))
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${ENV}/clone`,
+    config: { operationId: 'CloneEnvironment', auth: 'token' },
+    schema: { params: EnvironmentPath, body: CloneEnvironmentRequest },
+    handler: async (request) => {
+      await svc.clone(refOf(request.params), request.body, userOf(request.principal))
+      return {}
+    },
+  })
+
+  for (const [url, operationId] of [
+    [`${ENV}/check`, 'CheckEnvironment_esc_environments'],
+    [`${ENV}/versions/:version/check`, 'CheckEnvironment_esc_environments_versions'],
+  ] as const) {
+    app.route({
+      method: 'POST',
+      url,
+      config: { operationId, auth: 'token' },
+      handler: async (request) => {
+        const p = request.params as {
+          orgName: string
+          projectName: string
+          envName: string
+          version?: string
+        }
+        return svc.checkEnvironment(refOf(p), p.version, userOf(request.principal))
+      },
+    })
+  }
+
+  for (const [url, operationId] of [
+    [`${ENV}/open`, 'OpenEnvironment_esc_environments'],
+    [`${ENV}/versions/:version/open`, 'OpenEnvironment_esc_environments_versions'],
+  ] as const) {
+    app.route({
+      method: 'POST',
+      url,
+      config: { operationId, auth: 'token' },
+      schema: { querystring: DurationQuery },
+      handler: async (request, reply) => {
+        const p = request.params as {
+          orgName: string
+          projectName: string
+          envName: string
+          version?: string
+        }
+        return withDiagnostics(reply, () =>
+          svc.open(refOf(p), p.version, request.query.duration, userOf(request.principal)),
+        )
+      },
+    })
+  }
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/open/:openSessionID`,
+    config: { operationId: 'ReadOpenEnvironment_esc_environments', auth: 'token' },
+    schema: { params: SessionPath, querystring: PropertyQuery },
+    handler: async (request) =>
+      svc.readSession(
+        request.params.orgName,
+        refOf(request.params),
+        request.params.openSessionID,
+        request.query.property,
+      ),
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/versions`,
+    config: { operationId: 'ListEnvironmentRevisions_esc_environments', auth: 'token' },
+    schema: { params: EnvironmentPath, querystring: RevisionsQuery },
+    handler: async (request) =>
+      svc.revisions(
+        refOf(request.params),
+        intOf(request.query.before, 'before'),
+        intOf(request.query.count, 'count'),
+      ),
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${ENV}/versions/:version/retract`,
+    config: { operationId: 'RetractEnvironmentRevision_esc_environments', auth: 'token' },
+    schema: { params: VersionPath, body: RetractRevisionRequest },
+    handler: async (request) => {
+      const { replacement, reason } = request.body
+      await svc.retract(
+        refOf(request.params),
+        request.params.version,
+        replacement,
+        reason ?? '',
+        userOf(request.principal),
+      )
+      return {}
+    },
+  })
+
+  for (const [url, operationId] of [
+    [`${ENV}/versions/tags`, 'ListRevisionTags_esc_environments_versions'],
+    [`${ENV}/versions/:version/tags`, 'ListRevisionTags_esc_environments_versions2'],
+  ] as const) {
+    app.route({
+      method: 'GET',
+      url,
+      config: { operationId, auth: 'token' },
+      handler: async (request) => {
+        const p = request.params as {
+          orgName: string
+          projectName: string
+          envName: string
+          version?: string
+        }
+        const all = await svc.revisionTags(refOf(p))
+        if (p.version === undefined) return all
+        return { ...all, tags: all.tags.filter((t) => String(t.revision) === p.version) }
+      },
+    })
+  }
+
+  app.route({
+    method: 'POST',
+    url: `${ENV}/versions/tags`,
+    config: { operationId: 'CreateRevisionTag_esc_environments_versions_tags', auth: 'token' },
+    schema: { params: EnvironmentPath, body: CreateRevisionTagRequest },
+    handler: async (request) => {
+      const { name, revision } = request.body
+      await svc.putRevisionTag(refOf(request.params), name, revision, true, userOf(request.principal))
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/versions/tags/:tagName`,
+    config: { operationId: 'ReadRevisionTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath },
+    handler: async (request) => svc.revisionTag(refOf(request.params), request.params.tagName),
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${ENV}/versions/tags/:tagName`,
+    config: { operationId: 'UpdateRevisionTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath, body: UpdateRevisionTagRequest },
+    handler: async (request) => {
+      const { tagName } = request.params
+      await svc.putRevisionTag(
+        refOf(request.params),
+        tagName,
+        request.body.revision,
+        false,
+        userOf(request.principal),
+      )
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'DELETE',
+    url: `${ENV}/versions/tags/:tagName`,
+    config: { operationId: 'DeleteRevisionTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath },
+    handler: async (request) => {
+      await svc.deleteRevisionTag(refOf(request.params), request.params.tagName)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/tags`,
+    config: { operationId: 'ListEnvironmentTags_esc_environments', auth: 'token' },
+    schema: { params: EnvironmentPath },
+    handler: async (request) => svc.environmentTags(refOf(request.params)),
+  })
+
+  app.route({
+    method: 'POST',
+    url: `${ENV}/tags`,
+    config: { operationId: 'CreateEnvironmentTag_esc_environments', auth: 'token' },
+    schema: { params: EnvironmentPath, body: TagRequest },
+    handler: async (request) =>
+      svc.putEnvironmentTag(refOf(request.params), request.body, undefined, userOf(request.principal)),
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/tags/:tagName`,
+    config: { operationId: 'GetEnvironmentTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath },
+    handler: async (request) => svc.environmentTag(refOf(request.params), request.params.tagName),
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${ENV}/tags/:tagName`,
+    config: { operationId: 'UpdateEnvironmentTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath, body: UpdateEnvironmentTagRequest },
+    handler: async (request) => {
+      const { currentTag, newTag } = request.body
+      if (currentTag.name !== request.params.tagName) {
+        throw new InvalidError('Bad Request: currentTag.name must match the tag named in the path')
+      }
+      return svc.putEnvironmentTag(refOf(request.params), newTag, currentTag.name, userOf(request.principal))
+    },
+  })
+
+  app.route({
+    method: 'DELETE',
+    url: `${ENV}/tags/:tagName`,
+    config: { operationId: 'DeleteEnvironmentTag_esc_environments', auth: 'token' },
+    schema: { params: TagPath },
+    handler: async (request) => {
+      await svc.deleteEnvironmentTag(refOf(request.params), request.params.tagName)
+      return {}
+    },
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${ENV}/settings`,
+    config: { operationId: 'GetEnvironmentSettings', auth: 'token' },
+    schema: { params: EnvironmentPath },
+    handler: async (request) => {
+      const env = await svc.get(refOf(request.params))
+      return { deletionProtected: env.deletionProtected }
+    },
+  })
+
+  app.route({
+    method: 'PATCH',
+    url: `${ENV}/settings`,
+    config: { operationId: 'PatchEnvironmentSettings', auth: 'token' },
+    schema: { params: EnvironmentPath, body: PatchEnvironmentSettingsRequest },
+    handler: async (request) => {
+      const ref = refOf(request.params)
+      if (request.body.deletionProtected !== undefined) {
+        await svc.setDeletionProtected(ref, request.body.deletionProtected)
+      } else await svc.get(ref)
+      return {}
+    },
+  })
+
+  for (const [url, operationId] of [
+    [`${ENV}/referrers`, 'ListEnvironmentReferrers_esc_environments'],
+    [`${ENV}/versions/:version/referrers`, 'ListEnvironmentReferrers_esc_environments_versions'],
+  ] as const) {
+    app.route({
+      method: 'GET',
+      url,
+      config: { operationId, auth: 'token' },
+      handler: async (request) =>
+        svc.referrers(refOf(request.params as { orgName: string; projectName: string; envName: string })),
+    })
+  }
+
+  notProvidedRoutes(app)
+}
+
+/** Pulumi Cloud features this server does not have answer 501 with a message that says so. */
+function notProvidedRoutes(app: HttpServer): void {
+  const features: [string, string[], string, string][] = [
+    ['drafts', ['POST'], `${ENV}/drafts`, 'CreateEnvironmentDraft'],
+    ['drafts', ['GET', 'PATCH'], `${ENV}/drafts/:changeRequestID`, 'ReadEnvironmentDraft'],
+    ['drafts', ['POST'], `${ENV}/drafts/:changeRequestID/open`, 'OpenEnvironmentDraft'],
+    [
+      'approval workflows',
+      ['POST'],
+      '/api/change-requests/:orgName/:changeRequestID/submit',
+      'SubmitChangeRequest',
+    ],
+    ['approval workflows', ['POST'], `${ENV}/open/request`, 'CreateOpenEnvironmentRequest'],
+    [
+      'approval workflows',
+      ['GET', 'PUT'],
+      `${ENV}/open/request/:changeRequestID`,
+      'ReadOpenEnvironmentRequest',
+    ],
+    ['secret rotation', ['POST'], `${ENV}/rotate`, 'RotateEnvironment'],
+    ['secret rotation', ['GET'], `${ENV}/rotate/history`, 'ListEnvironmentSecretRotationHistory'],
+    ['schedules', ['GET', 'POST'], `${ENV}/schedules`, 'ListEnvironmentSchedule'],
+    ['schedules', ['GET', 'PATCH', 'DELETE'], `${ENV}/schedules/:scheduleID`, 'ReadEnvironmentSchedule'],
+    ['schedules', ['GET'], `${ENV}/schedules/:scheduleID/history`, 'ListEnvironmentScheduleHistory'],
+    ['environment webhooks', ['GET', 'POST'], `${ENV}/hooks`, 'ListWebhooks_esc_environments'],
+    [
+      'environment webhooks',
+      ['GET', 'PATCH', 'DELETE'],
+      `${ENV}/hooks/:hookName`,
+      'GetWebhook_esc_environments',
+    ],
+    ['environment webhooks', ['POST'], `${ENV}/hooks/:hookName/ping`, 'PingWebhook_esc_environments'],
+    [
+      'environment webhooks',
+      ['GET'],
+      `${ENV}/hooks/:hookName/deliveries`,
+      'GetWebhookDeliveries_esc_environments',
+    ],
+  ]
+  for (const [feature, methods, url, operationId] of features) {
+    app.route({
+      method: methods,
+      url,
+      config: { operationId, auth: 'token', rawBody: true },
+      handler: async (_request, reply) => {
+        void reply.code(501)
+        return { code: 501, message: `Not Implemented: ESC ${feature} are not provided by this server` }
+      },
+    })
+  }
+}
