@@ -10,6 +10,8 @@ import { type TestServer, useTestServer } from '../support/test-server.js'
 
 const ENVS = '/api/esc/environments/acme'
 const yaml = (text: string) => ({ rawBody: Buffer.from(text) })
+/** An ESC reference `${path}`, spelled so no plain string holds a template placeholder. */
+const ref = (path: string) => `\${${path}}`
 
 interface EscValue {
   value?: unknown
@@ -68,12 +70,12 @@ describe('ESC environments API', () => {
     assert.equal(empty.headers['pulumi-esc-revision'], '1')
     const etag = String(empty.headers.etag)
     const updated = await cli.call<{ diagnostics?: unknown[] }>('PATCH', path, {
-      ...yaml('values:\n  greeting: hello\n  who: ${greeting}, world\n'),
+      ...yaml(`values:\n  greeting: hello\n  who: ${ref('greeting')}, world\n`),
       headers: { ETag: etag },
     })
     assert.equal(updated.headers['pulumi-esc-revision'], '2')
     const read = await cli.call('GET', path)
-    assert.equal(read.raw.toString(), 'values:\n  greeting: hello\n  who: ${greeting}, world\n')
+    assert.equal(read.raw.toString(), `values:\n  greeting: hello\n  who: ${ref('greeting')}, world\n`)
     assert.equal(read.headers['content-type'], 'application/x-yaml')
     // A stale ETag is refused, nothing stored.
     await assertApiError(cli.call('PATCH', path, { ...yaml('values: {}\n'), headers: { ETag: etag } }), 409)
@@ -129,7 +131,9 @@ describe('ESC environments API', () => {
       cli,
       'shared',
       'child',
-      'imports:\n  - shared/base\nvalues:\n  tags:\n    env: dev\n  url: https://${region}.example.com\n',
+      'imports:\n  - shared/base\nvalues:\n  tags:\n    env: dev\n  url: https://' +
+        ref('region') +
+        '.example.com\n',
     )
     const opened = await cli.call<{ id: string }>('POST', `${ENVS}/yaml/open?duration=2h0m0s`, {
       ...yaml('imports:\n  - shared/child\n'),
@@ -145,7 +149,7 @@ describe('ESC environments API', () => {
     const one = await cli.call<EscValue>('GET', `${ENVS}/yaml/open/${opened.body.id}?property=tags.team`)
     assert.equal(one.body.value, 'core')
     const checked = await cli.call<{ properties: Record<string, EscValue> }>('POST', `${ENVS}/yaml/check`, {
-      ...yaml('imports:\n  - shared/child\nvalues:\n  who: ${context.pulumi.user.login}\n'),
+      ...yaml(`imports:\n  - shared/child\nvalues:\n  who: ${ref('context.pulumi.user.login')}\n`),
     })
     assert.equal(checked.body.properties.who?.value, 'alice')
     // Another environment's session id does not read an anonymous one.
@@ -156,7 +160,9 @@ describe('ESC environments API', () => {
     const path = await createEnv(cli, 'app', 'bad')
     const unterminated = await diagnosticsOf(cli.call('PATCH', path, yaml('values: [unterminated\n')))
     assert.match(unterminated[0]?.summary ?? '', /^yaml: line/)
-    const cycle = await diagnosticsOf(cli.call('PATCH', path, yaml('values:\n  a: ${b}\n  b: ${a}\n')))
+    const cycle = await diagnosticsOf(
+      cli.call('PATCH', path, yaml(`values:\n  a: ${ref('b')}\n  b: ${ref('a')}\n`)),
+    )
     assert.ok(cycle.some((d) => d.summary.startsWith('cyclic reference')))
     const missing = await diagnosticsOf(cli.call('PATCH', path, yaml('imports:\n  - nowhere\n')))
     assert.equal(missing[0]?.summary, 'environment "nowhere" not found')
@@ -302,11 +308,14 @@ describe('ESC environments API', () => {
       cli,
       'app',
       'stackrefs',
-      'values:\n  net:\n    fn::open::pulumi-stacks:\n      stacks:\n        prod:\n          stack: net/prod\n  vpc: ${net.prod.vpcId}\n',
+      'values:\n  net:\n    fn::open::pulumi-stacks:\n      stacks:\n        prod:\n          stack: net/prod\n  vpc: ' +
+        ref('net.prod.vpcId') +
+        '\n',
     )
     const props = await openEnv(cli, path)
     assert.equal(props.vpc?.value, 'vpc-123')
-    const prod = (props.net?.value as Record<string, EscValue>).prod?.value as Record<string, EscValue>
+    const net = props.net?.value as Record<string, EscValue>
+    const prod = net.prod?.value as Record<string, EscValue>
     assert.equal(prod.dbPassword?.value, 's3cret')
     assert.equal(prod.dbPassword?.secret, true)
     // A check does not open providers; the open does, and reports the missing stack.
