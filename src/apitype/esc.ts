@@ -29,7 +29,10 @@ export const SessionPath = Type.Object({
 export const AnonymousSessionPath = Type.Object({ orgName: Type.String(), openSessionID: Type.String() })
 
 export const ContinuationQuery = Type.Object({ continuationToken: Type.Optional(Type.String()) })
-export const DurationQuery = Type.Object({ duration: Type.Optional(Type.String()) })
+export const DurationQuery = Type.Object({
+  duration: Type.Optional(Type.String()),
+  environmentOverrides: Type.Optional(Type.String()),
+})
 export const PropertyQuery = Type.Object({ property: Type.Optional(Type.String()) })
 export const ShowSecretsQuery = Type.Object({ showSecrets: Type.Optional(Type.String()) })
 export const RevisionsQuery = Type.Object({

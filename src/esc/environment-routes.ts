@@ -24,7 +24,12 @@ import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import { validateOwnerName } from '../stacks/stack.js'
-import { DEFAULT_PROJECT, DiagnosticsError, type EnvironmentService } from './environment-service.js'
+import {
+  DEFAULT_PROJECT,
+  DiagnosticsError,
+  decodeOverrides,
+  type EnvironmentService,
+} from './environment-service.js'
 
 const BASE = '/api/esc/environments'
 const ENV = `${BASE}/:orgName/:projectName/:envName`
@@ -122,6 +127,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
           yamlOf(request.body),
           request.query.duration,
           userOf(request.principal),
+          decodeOverrides(request.query.environmentOverrides),
         ),
       )
     },

@@ -452,9 +452,15 @@ export class EnvironmentService {
     return { ...environmentView(result.environment), diagnostics: wire(result.diags) }
   }
 
-  async openYaml(org: string, yaml: string, duration: string | undefined, caller: Caller) {
+  async openYaml(
+    org: string,
+    yaml: string,
+    duration: string | undefined,
+    caller: Caller,
+    overrides?: Record<string, string>,
+  ) {
     this.checkSize(yaml)
-    const result = await this.evaluate(org, ANONYMOUS_ENVIRONMENT, yaml, caller, false)
+    const result = await this.evaluate(org, ANONYMOUS_ENVIRONMENT, yaml, caller, false, false, overrides)
     return this.startSession(org, null, result, duration)
   }
 
@@ -567,19 +573,24 @@ export class EnvironmentService {
     caller: Caller,
     validating: boolean,
     showSecrets = false,
+    overrides?: Record<string, string>,
   ) {
     const loader: EnvironmentLoader = {
       loadEnvironment: async (imported) => {
-        const parts = imported.split('/')
+        // `project/env@version`: a revision number or tag; overrides (pulumi's environmentOverrides) pin versions.
+        const at = imported.lastIndexOf('@')
+        const bare = at > 0 ? imported.slice(0, at) : imported
+        const version = overrides?.[bare] ?? (at > 0 ? imported.slice(at + 1) : undefined)
+        const parts = bare.split('/')
         const ref =
           parts.length === 1
-            ? { org, project: DEFAULT_PROJECT, name: imported }
+            ? { org, project: DEFAULT_PROJECT, name: bare }
             : parts.length === 2
               ? { org, project: parts[0] as string, name: parts[1] as string }
               : undefined
         const env = ref && (await this.deps.store.get(ref))
         if (!env) throw new Error(`environment "${imported}" not found`)
-        const rev = await this.revisionFor(env, undefined)
+        const rev = await this.revisionFor(env, version)
         return { source: rev.yaml, decrypter: this.deps.keys.decrypterFor(org) }
       },
     }
@@ -692,6 +703,22 @@ export function parseDuration(text: string | undefined): number {
     throw new InvalidError(`Bad Request: duration '${text}' is longer than the maximum of 168h`)
   }
   return Math.round(ms)
+}
+
+/** `environmentOverrides` as pulumi sends it: base64url (unpadded) JSON of a string map. */
+export function decodeOverrides(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined || text === '') return undefined
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const entries = Object.entries(value as Record<string, unknown>)
+      if (entries.every(([, v]) => typeof v === 'string'))
+        return Object.fromEntries(entries) as Record<string, string>
+    }
+  } catch {
+    // fall through
+  }
+  throw new InvalidError('Bad Request: environmentOverrides must be base64url-encoded JSON of strings')
 }
 
 /** Follows a property path (`a.b[0]["c.d"]`, resource.PropertyPath syntax) into an environment's values. */

@@ -156,6 +156,32 @@ describe('ESC environments API', () => {
     await assertApiError(cli.call('GET', `${ENVS}/shared/base/open/${opened.body.id}`), 404)
   })
 
+  it('imports a pinned version (`env@rev`, `env@tag`) and honours environmentOverrides', async () => {
+    const base = await createEnv(cli, 'pin', 'base', 'values:\n  region: us-east-1\n')
+    await cli.call('PATCH', base, yaml('values:\n  region: eu-west-1\n'))
+    await cli.call('POST', `${base}/versions/tags`, { body: { name: 'old', revision: 2 } })
+    const regionOf = async (definition: string, query = '') => {
+      const opened = await cli.call<{ id: string }>(
+        'POST',
+        `${ENVS}/yaml/open?duration=2h0m0s${query}`,
+        yaml(definition),
+      )
+      const read = await cli.call<{ properties: Record<string, EscValue> }>(
+        'GET',
+        `${ENVS}/yaml/open/${opened.body.id}`,
+      )
+      return read.body.properties.region?.value
+    }
+    assert.equal(await regionOf('imports:\n  - pin/base\n'), 'eu-west-1')
+    assert.equal(await regionOf('imports:\n  - pin/base@2\n'), 'us-east-1')
+    assert.equal(await regionOf('imports:\n  - pin/base@old\n'), 'us-east-1')
+    const overrides = Buffer.from(JSON.stringify({ 'pin/base': '2' })).toString('base64url')
+    assert.equal(
+      await regionOf('imports:\n  - pin/base\n', `&environmentOverrides=${overrides}`),
+      'us-east-1',
+    )
+  })
+
   it('answers bad definitions with diagnostics and stores nothing', async () => {
     const path = await createEnv(cli, 'app', 'bad')
     const unterminated = await diagnosticsOf(cli.call('PATCH', path, yaml('values: [unterminated\n')))
