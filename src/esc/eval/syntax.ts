@@ -136,7 +136,8 @@ export function parseYamlSyntax(environment: string, source: string): ParsedSynt
   const doc = parseDocument(source, { uniqueKeys: false, strict: false, prettyErrors: false })
   if (doc.errors.length > 0) {
     const first = doc.errors[0]
-    const line = first?.linePos?.[0]?.line ?? 1
+    const offset = first?.pos?.[0] ?? 0
+    const line = source.slice(0, offset).split('\n').length
     const message = (first?.message ?? 'invalid YAML').split('\n')[0] as string
     return {
       diags: [
