@@ -6,6 +6,7 @@ import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
+import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type BenchServer, startServer, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
@@ -26,7 +27,7 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory'] as const
+const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'esc'] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -632,6 +633,17 @@ async function main() {
       `stored in ${memory.storeMs} ms; RSS after start ${mb(memory.rssAfterStartBytes)}, peak ${mb(memory.peakRssBytes)}, ` +
         `after 3 s idle ${mb(memory.rssIdleBytes)}; DB ${mb(memory.dbBytes)} (${mb(memory.stateBytesPerStack)} per state)`,
     )
+  }
+  if (options.workloads.includes('esc')) {
+    const iterations = options.quick ? 20 : 100
+    console.log(`\n== ESC: open of an environment importing 10 others (1,000 values), ${iterations} times ==`)
+    const r = await escWorkload(iterations)
+    table([
+      ['request', 'p50/p95/p99 ms', 'server p50/p95/p99 ms'],
+      ['open (POST …/open)', lat(r.open), lat(r.openServer)],
+      ['read session (GET …/open/{id})', lat(r.read), '-'],
+      ['yaml/open as pulumi up', lat(r.yamlOpen), lat(r.yamlOpenServer)],
+    ])
   }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)

@@ -102,6 +102,11 @@ class PositionIndex {
       else hi = mid - 1
     }
     const start = this.lineStarts[lo] as number
+    const next = this.lineByteStarts[lo + 1]
+    const asciiLine =
+      next !== undefined &&
+      next - (this.lineByteStarts[lo] as number) === (this.lineStarts[lo + 1] as number) - start
+    if (asciiLine) return { line: lo + 1, column: offset - start + 1 }
     return { line: lo + 1, column: [...this.source.slice(start, offset)].length + 1 }
   }
 
@@ -110,6 +115,13 @@ class PositionIndex {
     if (line < 1 || line >= this.lineStarts.length) return { line, column, byte: 0 }
     const start = this.lineStarts[line - 1] as number
     const end = (this.lineStarts[line] as number) - 1
+    // ASCII lines (the common case): columns are bytes.
+    if (
+      (this.lineByteStarts[line] as number) - (this.lineByteStarts[line - 1] as number) ===
+      end - start + 1
+    ) {
+      return { line, column, byte: (this.lineByteStarts[line - 1] as number) + column - 1 }
+    }
     const chars = [...this.source.slice(start, end)]
     const prefix = chars.slice(0, Math.max(0, column - 1)).join('')
     const beyond = Math.max(0, column - 1 - chars.length)
