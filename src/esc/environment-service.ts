@@ -148,9 +148,16 @@ export class EnvironmentService {
   async definition(ref: EnvironmentRef, version: string | undefined, decrypt: boolean): Promise<Definition> {
     const env = await this.get(ref)
     const rev = await this.revisionFor(env, version)
-    const yaml = decrypt
-      ? await decryptDefinitionSecrets(rev.yaml, (c) => this.deps.keys.openSecret(env.org, c))
-      : rev.yaml
+    let yaml = rev.yaml
+    if (decrypt) {
+      try {
+        yaml = await decryptDefinitionSecrets(rev.yaml, (c) => this.deps.keys.openSecret(env.org, c))
+      } catch {
+        throw new InvalidError(
+          `Bad Request: a secret of environment ${refText(ref)} cannot be decrypted: it was not encrypted for this organization by this server`,
+        )
+      }
+    }
     return { yaml, etag: etagOf(env, rev.revision), revision: rev.revision }
   }
 
@@ -163,7 +170,8 @@ export class EnvironmentService {
       )
     }
     this.checkSize(yaml)
-    const checked = await this.evaluate(env.org, `${env.project}/${env.name}`, yaml, caller, true)
+    // Secrets are decrypted while checking, so a ciphertext this organization cannot read is refused now.
+    const checked = await this.evaluate(env.org, `${env.project}/${env.name}`, yaml, caller, true, true)
     if (hasErrors(checked.diags)) {
       throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(checked.diags))
     }

@@ -125,6 +125,16 @@ describe('ESC environments API', () => {
     assert.equal((await openEnv(cli, path)).password?.value, 'hunter2-plain')
   })
 
+  it("refuses a ciphertext another organization's key sealed", async () => {
+    const path = await createEnv(cli, 'app', 'sealed', 'values:\n  s:\n    fn::secret: only-for-acme\n')
+    const sealed = (await cli.call('GET', path)).raw.toString()
+    await cli.call('POST', '/api/esc/environments/other-org', { body: { project: 'app', name: 'stolen' } })
+    const diags = await diagnosticsOf(
+      cli.call('PATCH', '/api/esc/environments/other-org/app/stolen', yaml(sealed)),
+    )
+    assert.match(diags[0]?.summary ?? '', /^decrypting: /)
+  })
+
   it('imports, merges and opens anonymous YAML the way `pulumi up` with `environment:` does', async () => {
     await createEnv(cli, 'shared', 'base', 'values:\n  region: us-east-1\n  tags:\n    team: core\n')
     await createEnv(
