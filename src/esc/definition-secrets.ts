@@ -37,7 +37,7 @@ async function rewrite(source: string, onlyUnderValues: boolean, visit: Rewrite)
       await walk(pair.value, top === 'values')
     }
   }
-  return changed ? doc.toString({ lineWidth: 0 }) : source
+  return changed ? doc.toString({ lineWidth: 0, flowCollectionPadding: false }) : source
 }
 
 /** Replaces every plaintext `fn::secret: <string>` with its ciphertext form. */

@@ -26,6 +26,7 @@ import {
   evaluateSource,
   loadDefinition,
 } from './eval/evaluator.js'
+import { schemaToJSON } from './eval/expr-export.js'
 import type { EscValue } from './eval/value.js'
 import type { OrgKeys } from './org-keys.js'
 import { ServerProviders, type StackOutputsSource } from './providers.js'
@@ -520,7 +521,7 @@ export class EnvironmentService {
     const id = randomUUID()
     const payload = JSON.stringify({
       properties: result.environment?.properties ?? {},
-      schema: result.environment?.schema ?? { never: true },
+      schema: schemaToJSON(result.environment?.schema ?? { never: true }),
     })
     const now = this.deps.clock.now()
     await this.deps.store.putOpenSession(
@@ -642,8 +643,18 @@ const refText = (ref: EnvironmentRef) => `${ref.org}/${ref.project}/${ref.name}`
 const iso = (ms: number) => new Date(ms).toISOString()
 const etagOf = (env: EnvironmentRow, revision: number) => `"${env.id}:${revision}"`
 
+/** esc.Environment on the wire: expressions, values, and schemas as JSON Schema. */
 function environmentView(env: EvaluatedEnvironment | undefined) {
-  return env ? { properties: env.properties, schema: env.schema, executionContext: env.executionContext } : {}
+  if (!env) return {}
+  return {
+    exprs: env.exprs,
+    properties: env.properties,
+    schema: schemaToJSON(env.schema),
+    executionContext: {
+      properties: env.executionContext.properties,
+      schema: schemaToJSON(env.executionContext.schema),
+    },
+  }
 }
 
 function revisionTagView(t: RevisionTagRow) {

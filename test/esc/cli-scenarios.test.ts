@@ -25,11 +25,11 @@ before(async () => {
 })
 after(() => server?.close())
 
-/** The definition text of a node, as the Go harness stores it (re-encoded YAML, comments kept). */
-function definitionText(doc: Document, node: unknown): string {
+/** The definition text of a node as the Go harness stores it: re-encoded by yaml.v3 (indent 4), comments kept. */
+function definitionText(doc: Document, node: unknown, indent = 4): string {
   const out = doc.clone()
   out.contents = node as typeof out.contents
-  return out.toString({ indent: 2 })
+  return out.toString({ indent, flowCollectionPadding: false })
 }
 
 /** Seeds the scenario's environments straight into the store (no check: they use the CLI tests' fake providers). */
@@ -133,13 +133,20 @@ async function replay(command: string, expected: string, scenario: string): Prom
   const cli = server.client
   const definition = (await cli.call('GET', versioned)).raw.toString('utf8')
   if (definitionOnly) {
-    const ok = definition.trimEnd() === expected.trimEnd()
+    // The CLI prints the definition re-encoded with an indent of 2 (env_get.go :: marshalYAML).
+    const reencoded = parseDocument(definition)
+    const ok = definitionText(reencoded, reencoded.contents, 2).trimEnd() === expected.trimEnd()
     return { scenario, command, ok, ...(ok ? {} : { detail: definition }) }
   }
   let properties: Record<string, EscValue> | undefined
+  let checkedExprs: Record<string, ExprLike> | undefined
   try {
-    const checked = await cli.call<{ properties?: Record<string, EscValue> }>('POST', `${versioned}/check`)
+    const checked = await cli.call<{
+      properties?: Record<string, EscValue>
+      exprs?: Record<string, ExprLike>
+    }>('POST', `${versioned}/check`)
     properties = checked.body.properties
+    checkedExprs = checked.body.exprs
   } catch (error) {
     if (!(error instanceof CliApiError)) throw error
     return { scenario, command, ok: false, detail: error.message }
@@ -155,8 +162,74 @@ async function replay(command: string, expected: string, scenario: string): Prom
   } catch (error) {
     return { scenario, command, ok: false, detail: String(error) }
   }
-  const ok = isDeepStrictEqual(got, JSON.parse(want))
-  return { scenario, command, ok, ...(ok ? {} : { detail: JSON.stringify(got) }) }
+  if (!isDeepStrictEqual(got, JSON.parse(want)))
+    return { scenario, command, ok: false, detail: JSON.stringify(got) }
+  // "# Defined at": the expression's range and its bases, or the value's trace (env_get.go :: getEnvironmentMember).
+  const definedAt = /# Defined at\n((?:- .*\n)+)/
+    .exec(expected)?.[1]
+    ?.trim()
+    .split('\n')
+    .map((l) => l.slice(2))
+  if (path && definedAt) {
+    const stack = definedStack(checkedExprs, properties ?? {}, path).map((l) =>
+      l.replace(`${project}/${name}:`, `${name}:`),
+    )
+    if (!isDeepStrictEqual(stack, definedAt))
+      return { scenario, command, ok: false, detail: `defined at ${stack.join(', ')}` }
+  }
+  return { scenario, command, ok: true }
+}
+
+interface RangeLike {
+  environment?: string
+  begin: { line: number; column: number }
+}
+interface ExprLike {
+  range: RangeLike
+  base?: ExprLike
+  list?: ExprLike[]
+  object?: Record<string, ExprLike>
+  builtin?: { name: string; arg: ExprLike }
+}
+
+function parsePath(path: string): (string | number)[] {
+  const out: (string | number)[] = []
+  const re = /(?:^|\.)([^.[\]"]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/gy
+  for (let m = re.exec(path); m; m = re.exec(path))
+    out.push(m[2] !== undefined ? Number(m[2]) : (m[1] ?? m[3] ?? ''))
+  return out
+}
+
+function exprAt(root: ExprLike, path: (string | number)[]): ExprLike | undefined {
+  if (path.length === 0) return root
+  const [head, ...rest] = path
+  if (root.builtin) return head === root.builtin.name ? exprAt(root.builtin.arg, rest) : undefined
+  if (root.list)
+    return typeof head === 'number' && root.list[head] ? exprAt(root.list[head], rest) : undefined
+  if (root.object)
+    return typeof head === 'string' && root.object[head] ? exprAt(root.object[head], rest) : undefined
+  return undefined
+}
+
+function definedStack(
+  exprs: Record<string, ExprLike> | undefined,
+  properties: Record<string, EscValue>,
+  path: string,
+) {
+  const at = (r: RangeLike) => `${r.environment}:${r.begin.line}:${r.begin.column}`
+  const stack: string[] = []
+  const expr = exprs
+    ? exprAt({ range: { begin: { line: 0, column: 0 } }, object: exprs }, parsePath(path))
+    : undefined
+  if (expr) {
+    for (let x: ExprLike | undefined = expr; x; x = x.base) stack.push(at(x.range))
+    return stack
+  }
+  type Traced = EscValue & { trace?: { def?: RangeLike; base?: Traced } }
+  for (let v: Traced | undefined = propertyAt(properties, path) as Traced; v; v = v.trace?.base) {
+    if (v.trace?.def) stack.push(at(v.trace.def))
+  }
+  return stack
 }
 
 test('replays the HTTP side of ESC CLI `env get` transcripts', async () => {

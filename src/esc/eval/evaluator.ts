@@ -11,6 +11,7 @@ import {
 } from './ast.js'
 import { decodeCiphertext } from './ciphertext.js'
 import { type Diagnostic, errorDiag, hasErrors, SEVERITY_WARNING, sortDiagnostics } from './diagnostics.js'
+import { type EscExpr, exportDecl } from './expr-export.js'
 import {
   always,
   arrayOf,
@@ -88,6 +89,7 @@ export interface EvalOptions {
 }
 
 export interface EvaluatedEnvironment {
+  exprs: Record<string, EscExpr>
   properties: Record<string, EscValue>
   schema: Schema
   executionContext: { properties: Record<string, EscValue>; schema: Schema }
@@ -150,8 +152,11 @@ export async function evaluateEnvironment(
   }
   const properties = (value.export(name).value ?? {}) as Record<string, EscValue>
   const contextProperties = (ctx.myContext.export(name).value ?? {}) as Record<string, EscValue>
+  const root = ctx.rootDecl()
+  const exprs = root ? (exportDecl(root, name).object ?? {}) : {}
   return {
     environment: {
+      exprs,
       properties,
       schema: value.base ? mergedSchema(value.base.schema, value.schema) : value.schema,
       executionContext: { properties: contextProperties, schema: ctx.myContext.schema },
@@ -235,6 +240,10 @@ class EvalContext {
     const copied = copyValue(v, memo) as Value
     this.step(memo.size)
     return copied
+  }
+
+  rootDecl(): DeclTree | undefined {
+    return this.root
   }
 
   async evaluate(): Promise<Value> {
