@@ -35,6 +35,10 @@ export const DurationQuery = Type.Object({
 })
 export const PropertyQuery = Type.Object({ property: Type.Optional(Type.String()) })
 export const ShowSecretsQuery = Type.Object({ showSecrets: Type.Optional(Type.String()) })
+export const PageQuery = Type.Object({
+  after: Type.Optional(Type.String()),
+  count: Type.Optional(Type.String()),
+})
 export const RevisionsQuery = Type.Object({
   before: Type.Optional(Type.String()),
   count: Type.Optional(Type.String()),

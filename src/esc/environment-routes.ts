@@ -8,6 +8,7 @@ import {
   DurationQuery,
   EnvironmentPath,
   OrgPath,
+  PageQuery,
   PatchEnvironmentSettingsRequest,
   PropertyQuery,
   RetractRevisionRequest,
@@ -310,6 +311,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       method: 'GET',
       url,
       config: { operationId, auth: 'token' },
+      schema: { querystring: PageQuery },
       handler: async (request) => {
         const p = request.params as {
           orgName: string
@@ -317,7 +319,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
           envName: string
           version?: string
         }
-        const all = await svc.revisionTags(refOf(p))
+        const all = await svc.revisionTags(refOf(p), request.query.after, intOf(request.query.count, 'count'))
         if (p.version === undefined) return all
         return { ...all, tags: all.tags.filter((t) => String(t.revision) === p.version) }
       },
@@ -377,8 +379,9 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     method: 'GET',
     url: `${ENV}/tags`,
     config: { operationId: 'ListEnvironmentTags_esc_environments', auth: 'token' },
-    schema: { params: EnvironmentPath },
-    handler: async (request) => svc.environmentTags(refOf(request.params)),
+    schema: { params: EnvironmentPath, querystring: PageQuery },
+    handler: async (request) =>
+      svc.environmentTags(refOf(request.params), request.query.after, intOf(request.query.count, 'count')),
   })
 
   app.route({

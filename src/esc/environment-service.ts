@@ -232,11 +232,10 @@ export class EnvironmentService {
 
   async revisions(ref: EnvironmentRef, before: number | undefined, count: number | undefined) {
     const env = await this.get(ref)
-    const rows = await this.deps.store.listRevisions(
-      env.id,
-      before,
-      Math.min(count ?? ESC_LIMITS.revisionPageSize, 1000),
-    )
+    // The ESC client starts with before=0, meaning "from the latest" (env_version_history.go).
+    const bound = before === undefined || before === 0 ? undefined : before
+    const limit = Math.min(count || ESC_LIMITS.revisionPageSize, 1000)
+    const rows = await this.deps.store.listRevisions(env.id, bound, limit)
     const tags = await this.deps.store.listRevisionTags(env.id)
     return rows.map((r) => ({
       number: r.revision,
@@ -253,6 +252,7 @@ export class EnvironmentService {
               replacement: r.retracted.replacement,
               at: iso(r.retracted.at),
               byLogin: r.retracted.byLogin,
+              byName: r.retracted.byLogin,
               reason: r.retracted.reason,
             },
           }
@@ -294,7 +294,8 @@ export class EnvironmentService {
     })
   }
 
-  async revisionTags(ref: EnvironmentRef) {
+  /** Revision tags by name after `after`; the ESC client pages until an empty page (env_version_tag_ls.go). */
+  async revisionTags(ref: EnvironmentRef, after = '', count?: number) {
     const env = await this.get(ref)
     const latest: RevisionTagRow = {
       name: 'latest',
@@ -304,7 +305,11 @@ export class EnvironmentService {
       modifiedAt: env.modifiedAt,
     }
     const tags = [latest, ...(await this.deps.store.listRevisionTags(env.id))]
-    return { tags: tags.map(revisionTagView), nextToken: '' }
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .filter((t) => t.name > after)
+    const page = tags.slice(0, count || ESC_LIMITS.listPageSize)
+    const last = page[page.length - 1]
+    return { tags: page.map(revisionTagView), nextToken: page.length < tags.length && last ? last.name : '' }
   }
 
   async revisionTag(ref: EnvironmentRef, name: string) {
@@ -361,12 +366,15 @@ export class EnvironmentService {
 
   // --- environment tags and settings -------------------------------------------------------------------------
 
-  async environmentTags(ref: EnvironmentRef) {
+  /** Environment tags by name after `after`; the last page says nextToken "0" (env_tag_ls.go loops until it). */
+  async environmentTags(ref: EnvironmentRef, after = '', count?: number) {
     const env = await this.get(ref)
+    const all = (await this.deps.store.listEnvironmentTags(env.id)).filter((t) => t.name > after)
+    const page = all.slice(0, count || ESC_LIMITS.listPageSize)
     const tags: Record<string, ReturnType<typeof environmentTagView>> = {}
-    for (const t of await this.deps.store.listEnvironmentTags(env.id))
-      tags[t.name] = environmentTagView(env, t)
-    return { tags, nextToken: '' }
+    for (const t of page) tags[t.name] = environmentTagView(env, t)
+    const last = page[page.length - 1]
+    return { tags, nextToken: page.length < all.length && last ? last.name : '0' }
   }
 
   async environmentTag(ref: EnvironmentRef, name: string) {

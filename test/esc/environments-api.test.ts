@@ -255,6 +255,22 @@ describe('ESC environments API', () => {
         ['stable', 2],
       ],
     )
+    // The ESC client pages revision tags by `after` until an empty page, and revisions from before=0 (= latest).
+    const afterLatest = await cli.call<{ tags: { name: string }[] }>(
+      'GET',
+      `${path}/versions/tags?after=latest&count=500`,
+    )
+    assert.deepEqual(
+      afterLatest.body.tags.map((t) => t.name),
+      ['stable'],
+    )
+    const afterAll = await cli.call<{ tags: unknown[] }>(
+      'GET',
+      `${path}/versions/tags?after=stable&count=500`,
+    )
+    assert.deepEqual(afterAll.body.tags, [])
+    const fromZero = await cli.call<unknown[]>('GET', `${path}/versions?before=0&count=500`)
+    assert.equal(fromZero.body.length, 4)
     await cli.call('PATCH', `${path}/versions/tags/stable`, { body: { revision: 3 } })
     assert.equal(
       (await cli.call<{ revision: number }>('GET', `${path}/versions/tags/stable`)).body.revision,
@@ -283,8 +299,13 @@ describe('ESC environments API', () => {
     await cli.call('PATCH', `${path}/tags/owner`, {
       body: { currentTag: { name: 'owner', value: 'ops' }, newTag: { name: 'owner', value: 'sre' } },
     })
-    const tags = await cli.call<{ tags: Record<string, { value: string }> }>('GET', `${path}/tags`)
+    const tags = await cli.call<{ tags: Record<string, { value: string }>; nextToken: string }>(
+      'GET',
+      `${path}/tags?after=&count=500`,
+    )
     assert.equal(tags.body.tags.owner?.value, 'sre')
+    // env_tag_ls.go loops until nextToken is "0".
+    assert.equal(tags.body.nextToken, '0')
     await cli.call('POST', `${path}/clone`, {
       body: { project: 'copy', name: 'target', preserveEnvironmentTags: true },
     })
