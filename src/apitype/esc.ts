@@ -71,7 +71,9 @@ export const CreateRevisionTagRequest = Type.Object({
 export const UpdateRevisionTagRequest = Type.Object({ revision: Type.Optional(Type.Integer({ minimum: 1 })) })
 
 export const TagRequest = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() })
-export const UpdateEnvironmentTagRequest = Type.Object({ currentTag: TagRequest, newTag: TagRequest })
+// The ESC client names the current tag in the path and leaves empty what it does not change (client.go).
+const PartialTag = Type.Object({ name: Type.Optional(Type.String()), value: Type.Optional(Type.String()) })
+export const UpdateEnvironmentTagRequest = Type.Object({ currentTag: PartialTag, newTag: PartialTag })
 
 export const PatchEnvironmentSettingsRequest = Type.Object({
   deletionProtected: Type.Optional(Type.Boolean()),

@@ -408,10 +408,12 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     schema: { params: TagPath, body: UpdateEnvironmentTagRequest },
     handler: async (request) => {
       const { currentTag, newTag } = request.body
-      if (currentTag.name !== request.params.tagName) {
+      const current = request.params.tagName
+      if (currentTag.name && currentTag.name !== current) {
         throw new InvalidError('Bad Request: currentTag.name must match the tag named in the path')
       }
-      return svc.putEnvironmentTag(refOf(request.params), newTag, currentTag.name, userOf(request.principal))
+      const tag = { name: newTag.name || current, value: newTag.value }
+      return svc.putEnvironmentTag(refOf(request.params), tag, current, userOf(request.principal))
     },
   })
 

@@ -386,7 +386,7 @@ export class EnvironmentService {
 
   async putEnvironmentTag(
     ref: EnvironmentRef,
-    tag: { name: string; value: string },
+    tag: { name: string; value?: string | undefined },
     replacing: string | undefined,
     caller: Caller,
   ) {
@@ -396,14 +396,14 @@ export class EnvironmentService {
     const current = replacing === undefined ? undefined : existing.find((t) => t.name === replacing)
     if (replacing !== undefined && !current)
       throw new NotFoundError(`Not Found: environment tag '${replacing}' not found`)
-    if (replacing === undefined && existing.some((t) => t.name === tag.name)) {
+    if (tag.name !== replacing && existing.some((t) => t.name === tag.name)) {
       throw new AlreadyExistsError(`Conflict: environment tag '${tag.name}' already exists`)
     }
     const now = this.deps.clock.now()
     if (current && current.name !== tag.name) await this.deps.store.deleteEnvironmentTag(env.id, current.name)
     const row: EnvironmentTagRow = {
       name: tag.name,
-      value: tag.value,
+      value: tag.value || current?.value || '',
       editorLogin: caller.login,
       createdAt: current?.createdAt ?? now,
       modifiedAt: now,

@@ -306,6 +306,12 @@ describe('ESC environments API', () => {
     assert.equal(tags.body.tags.owner?.value, 'sre')
     // env_tag_ls.go loops until nextToken is "0".
     assert.equal(tags.body.nextToken, '0')
+    // `env tag mv` names the current tag in the path only (client.go :: UpdateEnvironmentTag).
+    const moved = await cli.call<{ name: string; value: string }>('PATCH', `${path}/tags/owner`, {
+      body: { currentTag: { value: 'sre' }, newTag: { name: 'team', value: 'sre' } },
+    })
+    assert.deepEqual([moved.body.name, moved.body.value], ['team', 'sre'])
+    await cli.call('PATCH', `${path}/tags/team`, { body: { currentTag: {}, newTag: { name: 'owner' } } })
     await cli.call('POST', `${path}/clone`, {
       body: { project: 'copy', name: 'target', preserveEnvironmentTags: true },
     })
