@@ -471,46 +471,45 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
 
 /** Pulumi Cloud features this server does not have answer 501 with a message that says so. */
 function notProvidedRoutes(app: HttpServer): void {
-  const features: [string, string[], string, string][] = [
-    ['drafts', ['POST'], `${ENV}/drafts`, 'CreateEnvironmentDraft'],
-    ['drafts', ['GET', 'PATCH'], `${ENV}/drafts/:changeRequestID`, 'ReadEnvironmentDraft'],
-    ['drafts', ['POST'], `${ENV}/drafts/:changeRequestID/open`, 'OpenEnvironmentDraft'],
+  // One operationId per method, as Pulumi Cloud's OpenAPI names them.
+  const features: [string, string, string, string][] = [
+    ['drafts', 'POST', `${ENV}/drafts`, 'CreateEnvironmentDraft'],
+    ['drafts', 'GET', `${ENV}/drafts/:changeRequestID`, 'ReadEnvironmentDraft'],
+    ['drafts', 'PATCH', `${ENV}/drafts/:changeRequestID`, 'UpdateEnvironmentDraft'],
+    ['drafts', 'POST', `${ENV}/drafts/:changeRequestID/open`, 'OpenEnvironmentDraft'],
     [
       'approval workflows',
-      ['POST'],
+      'POST',
       '/api/change-requests/:orgName/:changeRequestID/submit',
       'SubmitChangeRequest',
     ],
-    ['approval workflows', ['POST'], `${ENV}/open/request`, 'CreateOpenEnvironmentRequest'],
-    [
-      'approval workflows',
-      ['GET', 'PUT'],
-      `${ENV}/open/request/:changeRequestID`,
-      'ReadOpenEnvironmentRequest',
-    ],
-    ['secret rotation', ['POST'], `${ENV}/rotate`, 'RotateEnvironment'],
-    ['secret rotation', ['GET'], `${ENV}/rotate/history`, 'ListEnvironmentSecretRotationHistory'],
-    ['schedules', ['GET', 'POST'], `${ENV}/schedules`, 'ListEnvironmentSchedule'],
-    ['schedules', ['GET', 'PATCH', 'DELETE'], `${ENV}/schedules/:scheduleID`, 'ReadEnvironmentSchedule'],
-    ['schedules', ['GET'], `${ENV}/schedules/:scheduleID/history`, 'ListEnvironmentScheduleHistory'],
-    ['environment webhooks', ['GET', 'POST'], `${ENV}/hooks`, 'ListWebhooks_esc_environments'],
-    [
-      'environment webhooks',
-      ['GET', 'PATCH', 'DELETE'],
-      `${ENV}/hooks/:hookName`,
-      'GetWebhook_esc_environments',
-    ],
-    ['environment webhooks', ['POST'], `${ENV}/hooks/:hookName/ping`, 'PingWebhook_esc_environments'],
+    ['approval workflows', 'POST', `${ENV}/open/request`, 'CreateOpenEnvironmentRequest'],
+    ['approval workflows', 'GET', `${ENV}/open/request/:changeRequestID`, 'ReadOpenEnvironmentRequest'],
+    ['approval workflows', 'PUT', `${ENV}/open/request/:changeRequestID`, 'UpdateOpenEnvironmentRequest'],
+    ['secret rotation', 'POST', `${ENV}/rotate`, 'RotateEnvironment'],
+    ['secret rotation', 'GET', `${ENV}/rotate/history`, 'ListEnvironmentSecretRotationHistory'],
+    ['schedules', 'GET', `${ENV}/schedules`, 'ListEnvironmentSchedule'],
+    ['schedules', 'POST', `${ENV}/schedules`, 'CreateEnvironmentSchedule'],
+    ['schedules', 'GET', `${ENV}/schedules/:scheduleID`, 'ReadEnvironmentSchedule'],
+    ['schedules', 'PATCH', `${ENV}/schedules/:scheduleID`, 'UpdateEnvironmentSchedule'],
+    ['schedules', 'DELETE', `${ENV}/schedules/:scheduleID`, 'DeleteEnvironmentSchedule'],
+    ['schedules', 'GET', `${ENV}/schedules/:scheduleID/history`, 'ListEnvironmentScheduleHistory'],
+    ['environment webhooks', 'GET', `${ENV}/hooks`, 'ListWebhooks_esc_environments'],
+    ['environment webhooks', 'POST', `${ENV}/hooks`, 'CreateWebhook_esc_environments'],
+    ['environment webhooks', 'GET', `${ENV}/hooks/:hookName`, 'GetWebhook_esc_environments'],
+    ['environment webhooks', 'PATCH', `${ENV}/hooks/:hookName`, 'UpdateWebhook_esc_environments'],
+    ['environment webhooks', 'DELETE', `${ENV}/hooks/:hookName`, 'DeleteWebhook_esc_environments'],
+    ['environment webhooks', 'POST', `${ENV}/hooks/:hookName/ping`, 'PingWebhook_esc_environments'],
     [
       'environment webhooks',
-      ['GET'],
+      'GET',
       `${ENV}/hooks/:hookName/deliveries`,
       'GetWebhookDeliveries_esc_environments',
     ],
   ]
-  for (const [feature, methods, url, operationId] of features) {
+  for (const [feature, method, url, operationId] of features) {
     app.route({
-      method: methods,
+      method,
       url,
       config: { operationId, auth: 'token', rawBody: true },
       handler: async (_request, reply) => {
