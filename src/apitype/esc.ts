@@ -72,8 +72,10 @@ export const UpdateRevisionTagRequest = Type.Object({ revision: Type.Optional(Ty
 
 export const TagRequest = Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() })
 // The ESC client names the current tag in the path and leaves empty what it does not change (client.go).
-const PartialTag = Type.Object({ name: Type.Optional(Type.String()), value: Type.Optional(Type.String()) })
-export const UpdateEnvironmentTagRequest = Type.Object({ currentTag: PartialTag, newTag: PartialTag })
+export const UpdateEnvironmentTagRequest = Type.Object({
+  currentTag: Type.Object({ value: Type.Optional(Type.String()) }),
+  newTag: Type.Object({ name: Type.Optional(Type.String()), value: Type.Optional(Type.String()) }),
+})
 
 export const PatchEnvironmentSettingsRequest = Type.Object({
   deletionProtected: Type.Optional(Type.Boolean()),
@@ -91,7 +93,6 @@ export const EscRange = Type.Object({
 export const EnvironmentDiagnostic = Type.Object({
   range: Type.Optional(EscRange),
   summary: Type.String(),
-  detail: Type.Optional(Type.String()),
   path: Type.Optional(Type.String()),
   severity: Type.Optional(Type.Literal('warning')),
 })
@@ -109,6 +110,14 @@ export const OrgEnvironment = Type.Object({
   name: Type.String(),
   created: Type.String(),
   modified: Type.String(),
+  ownedBy: Type.Object({ name: Type.String(), githubLogin: Type.String(), avatarUrl: Type.String() }),
+  tags: Type.Record(Type.String(), Type.String()),
+  settings: Type.Object({ deletionProtected: Type.Boolean() }),
+  referrerMetadata: Type.Object({
+    environmentReferrerCount: Type.Integer(),
+    insightsAccountReferrerCount: Type.Integer(),
+    stackReferrerCount: Type.Integer(),
+  }),
 })
 export const ListEnvironmentsResponse = Type.Object({
   environments: Type.Array(OrgEnvironment),

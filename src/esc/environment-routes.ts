@@ -407,11 +407,8 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     config: { operationId: 'UpdateEnvironmentTag_esc_environments', auth: 'token' },
     schema: { params: TagPath, body: UpdateEnvironmentTagRequest },
     handler: async (request) => {
-      const { currentTag, newTag } = request.body
+      const { newTag } = request.body
       const current = request.params.tagName
-      if (currentTag.name && currentTag.name !== current) {
-        throw new InvalidError('Bad Request: currentTag.name must match the tag named in the path')
-      }
       const tag = { name: newTag.name || current, value: newTag.value }
       return svc.putEnvironmentTag(refOf(request.params), tag, current, userOf(request.principal))
     },

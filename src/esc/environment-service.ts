@@ -100,6 +100,7 @@ export class EnvironmentService {
     const rows = await this.deps.store.list({ org, after, limit: limit + 1 })
     const page = rows.slice(0, limit)
     const last = page[page.length - 1]
+    const tags = await this.deps.store.listTagsOf(page.map((e) => e.id))
     return {
       environments: page.map((e) => ({
         id: e.id,
@@ -108,6 +109,15 @@ export class EnvironmentService {
         name: e.name,
         created: iso(e.createdAt),
         modified: iso(e.modifiedAt),
+        ownedBy: { name: e.createdBy, githubLogin: e.createdBy, avatarUrl: '' },
+        tags: tags.get(e.id) ?? {},
+        settings: { deletionProtected: e.deletionProtected },
+        // Pulumi Cloud no longer fills these counts either (always zero).
+        referrerMetadata: {
+          environmentReferrerCount: 0,
+          insightsAccountReferrerCount: 0,
+          stackReferrerCount: 0,
+        },
       })),
       ...(rows.length > limit && last ? { nextToken: encodeToken(last) } : {}),
     }
@@ -122,6 +132,7 @@ export class EnvironmentService {
         id: randomUUID(),
         latestRevision: 1,
         deletionProtected: false,
+        createdBy: caller.login,
         createdAt: now,
         modifiedAt: now,
       },
@@ -213,7 +224,15 @@ export class EnvironmentService {
     const renumber = (r: RevisionRow, i: number): RevisionRow =>
       request.preserveHistory ? r : { ...r, revision: i + 1, creatorLogin: caller.login, createdAt: now }
     const created = await store.create(
-      { ...target, id, latestRevision: 1, deletionProtected: false, createdAt: now, modifiedAt: now },
+      {
+        ...target,
+        id,
+        latestRevision: 1,
+        deletionProtected: false,
+        createdBy: caller.login,
+        createdAt: now,
+        modifiedAt: now,
+      },
       renumber(first, 0),
     )
     if (!created) throw new AlreadyExistsError(`Conflict: environment ${refText(target)} already exists`)

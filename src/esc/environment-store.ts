@@ -10,6 +10,8 @@ export interface EnvironmentRow extends EnvironmentRef {
   id: string
   latestRevision: number
   deletionProtected: boolean
+  /** Login of the user who created it (the environment's owner). */
+  createdBy: string
   createdAt: number
   modifiedAt: number
 }
@@ -74,6 +76,8 @@ export interface EnvironmentStore {
   deleteRevisionTag(environmentId: string, name: string): Promise<boolean>
 
   listEnvironmentTags(environmentId: string): Promise<EnvironmentTagRow[]>
+  /** Tags of many environments at once (for listings), by environment id. */
+  listTagsOf(environmentIds: readonly string[]): Promise<Map<string, Record<string, string>>>
   putEnvironmentTag(environmentId: string, tag: EnvironmentTagRow): Promise<void>
   deleteEnvironmentTag(environmentId: string, name: string): Promise<boolean>
 

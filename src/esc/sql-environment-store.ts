@@ -18,6 +18,7 @@ interface EscTables {
     name: string
     latest_revision: number
     deletion_protected: number
+    created_by: string
     created_at: number
     modified_at: number
   }
@@ -66,6 +67,7 @@ const toEnvironment = (r: EnvRow): EnvironmentRow => ({
   name: r.name,
   latestRevision: Number(r.latest_revision),
   deletionProtected: Number(r.deletion_protected) === 1,
+  createdBy: r.created_by,
   createdAt: Number(r.created_at),
   modifiedAt: Number(r.modified_at),
 })
@@ -120,6 +122,7 @@ export class SqlEnvironmentStore implements EnvironmentStore {
           name: row.name,
           latest_revision: first.revision,
           deletion_protected: row.deletionProtected ? 1 : 0,
+          created_by: row.createdBy,
           created_at: row.createdAt,
           modified_at: row.modifiedAt,
         })
@@ -257,6 +260,22 @@ export class SqlEnvironmentStore implements EnvironmentStore {
       createdAt: Number(r.created_at),
       modifiedAt: Number(r.modified_at),
     }))
+  }
+
+  async listTagsOf(environmentIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>()
+    if (environmentIds.length === 0) return out
+    const rows = await this.db
+      .selectFrom('esc_environment_tags')
+      .select(['environment_id', 'name', 'value'])
+      .where('environment_id', 'in', environmentIds)
+      .execute()
+    for (const r of rows) {
+      const tags = out.get(r.environment_id) ?? {}
+      tags[r.name] = r.value
+      out.set(r.environment_id, tags)
+    }
+    return out
   }
 
   async putEnvironmentTag(environmentId: string, tag: EnvironmentTagRow): Promise<void> {

@@ -63,6 +63,7 @@ async function seed(doc: Document, prefix: string): Promise<void> {
           name: name as string,
           latestRevision: 1,
           deletionProtected: false,
+          createdBy: ORG,
           createdAt: at,
           modifiedAt: at,
         },

@@ -10,6 +10,7 @@ export async function up(db: Kysely<unknown>, blobType: 'blob' | 'bytea'): Promi
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('latest_revision', 'integer', (c) => c.notNull())
     .addColumn('deletion_protected', 'integer', (c) => c.notNull())
+    .addColumn('created_by', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('modified_at', 'bigint', (c) => c.notNull())
     .addUniqueConstraint('esc_environments_org_project_name', ['org', 'project', 'name'])

@@ -49,7 +49,6 @@ export function sortDiagnostics(diags: Diagnostic[]): Diagnostic[] {
 export interface WireDiagnostic {
   range?: SourceRange
   summary: string
-  detail?: string
   path?: string
 }
 
