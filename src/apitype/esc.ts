@@ -218,7 +218,5 @@ export const ListEnvironmentReferrersResponse = Type.Object({
   ),
 })
 
-export const NotProvidedResponse = Type.Object({ code: Type.Literal(501), message: Type.String() })
-
 /** A definition: YAML text (application/x-yaml), with ETag and Pulumi-ESC-Revision headers. */
 export const EnvironmentDefinition = Type.String({ description: 'the definition as YAML' })

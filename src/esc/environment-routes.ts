@@ -21,7 +21,7 @@ import {
   UpdateRevisionTagRequest,
   VersionPath,
 } from '../apitype/esc.js'
-import { InvalidError } from '../errors.js'
+import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import { validateOwnerName } from '../stacks/stack.js'
@@ -466,53 +466,35 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   notProvidedRoutes(app)
 }
 
-/** Pulumi Cloud features this server does not have answer 501 with a message that says so. */
+/**
+ * ESC features of Pulumi Cloud this server does not have, by path prefix. Like the server's other unprovided
+ * features, each prefix answers every method with a 404 naming the feature, under an operationId starting
+ * `notProvided ` (such routes are explanations, not API, and stay out of the API documentation).
+ */
+export const ESC_NOT_PROVIDED: readonly { feature: string; prefixes: readonly string[] }[] = [
+  { feature: 'ESC environment drafts', prefixes: [`${ENV}/drafts`] },
+  { feature: 'ESC approval workflows', prefixes: [`${ENV}/open/request`, '/api/change-requests'] },
+  { feature: 'ESC secret rotation', prefixes: [`${ENV}/rotate`] },
+  { feature: 'ESC environment schedules', prefixes: [`${ENV}/schedules`] },
+  { feature: 'ESC environment webhooks', prefixes: [`${ENV}/hooks`] },
+]
+
+const NOT_PROVIDED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+
 function notProvidedRoutes(app: HttpServer): void {
-  // One operationId per method, as Pulumi Cloud's OpenAPI names them.
-  const features: [string, string, string, string][] = [
-    ['drafts', 'POST', `${ENV}/drafts`, 'CreateEnvironmentDraft'],
-    ['drafts', 'GET', `${ENV}/drafts/:changeRequestID`, 'ReadEnvironmentDraft'],
-    ['drafts', 'PATCH', `${ENV}/drafts/:changeRequestID`, 'UpdateEnvironmentDraft'],
-    ['drafts', 'POST', `${ENV}/drafts/:changeRequestID/open`, 'OpenEnvironmentDraft'],
-    [
-      'approval workflows',
-      'POST',
-      '/api/change-requests/:orgName/:changeRequestID/submit',
-      'SubmitChangeRequest',
-    ],
-    ['approval workflows', 'POST', `${ENV}/open/request`, 'CreateOpenEnvironmentRequest'],
-    ['approval workflows', 'GET', `${ENV}/open/request/:changeRequestID`, 'ReadOpenEnvironmentRequest'],
-    ['approval workflows', 'PUT', `${ENV}/open/request/:changeRequestID`, 'UpdateOpenEnvironmentRequest'],
-    ['secret rotation', 'POST', `${ENV}/rotate`, 'RotateEnvironment'],
-    ['secret rotation', 'GET', `${ENV}/rotate/history`, 'ListEnvironmentSecretRotationHistory'],
-    ['schedules', 'GET', `${ENV}/schedules`, 'ListEnvironmentSchedule'],
-    ['schedules', 'POST', `${ENV}/schedules`, 'CreateEnvironmentSchedule'],
-    ['schedules', 'GET', `${ENV}/schedules/:scheduleID`, 'ReadEnvironmentSchedule'],
-    ['schedules', 'PATCH', `${ENV}/schedules/:scheduleID`, 'UpdateEnvironmentSchedule'],
-    ['schedules', 'DELETE', `${ENV}/schedules/:scheduleID`, 'DeleteEnvironmentSchedule'],
-    ['schedules', 'GET', `${ENV}/schedules/:scheduleID/history`, 'ListEnvironmentScheduleHistory'],
-    ['environment webhooks', 'GET', `${ENV}/hooks`, 'ListWebhooks_esc_environments'],
-    ['environment webhooks', 'POST', `${ENV}/hooks`, 'CreateWebhook_esc_environments'],
-    ['environment webhooks', 'GET', `${ENV}/hooks/:hookName`, 'GetWebhook_esc_environments'],
-    ['environment webhooks', 'PATCH', `${ENV}/hooks/:hookName`, 'UpdateWebhook_esc_environments'],
-    ['environment webhooks', 'DELETE', `${ENV}/hooks/:hookName`, 'DeleteWebhook_esc_environments'],
-    ['environment webhooks', 'POST', `${ENV}/hooks/:hookName/ping`, 'PingWebhook_esc_environments'],
-    [
-      'environment webhooks',
-      'GET',
-      `${ENV}/hooks/:hookName/deliveries`,
-      'GetWebhookDeliveries_esc_environments',
-    ],
-  ]
-  for (const [feature, method, url, operationId] of features) {
-    app.route({
-      method,
-      url,
-      config: { operationId, auth: 'token', rawBody: true },
-      handler: async (_request, reply) => {
-        void reply.code(501)
-        return { code: 501, message: `Not Implemented: ESC ${feature} are not provided by this server` }
-      },
-    })
+  for (const { feature, prefixes } of ESC_NOT_PROVIDED) {
+    const message = `Not Found: ${feature} are not provided by this server (a self-hosted pulumi-backend)`
+    for (const prefix of prefixes) {
+      for (const url of [prefix, `${prefix}/*`]) {
+        app.route({
+          method: NOT_PROVIDED_METHODS,
+          url,
+          config: { operationId: `notProvided ${url}`, auth: 'token', rawBody: true },
+          handler: async () => {
+            throw new NotFoundError(message)
+          },
+        })
+      }
+    }
   }
 }

@@ -11,7 +11,6 @@ import {
   ListEnvironmentRevisionTagsResponse,
   ListEnvironmentsResponse,
   ListEnvironmentTagsResponse,
-  NotProvidedResponse,
   OpenEnvironmentResponse,
   ReadOpenEnvironmentResponse,
   UpdateEnvironmentResponse,
@@ -20,7 +19,7 @@ import {
 /** What the API documentation says about an ESC route beyond its validation schemas (cf. src/http route docs). */
 export interface EscRouteDoc {
   summary: string
-  /** The success answer (for the Cloud-only routes: their 501 answer). */
+  /** The success answer. */
   response: TSchema
   /** Routes that take a YAML body (config.rawBody). */
   rawBody?: TSchema
@@ -30,12 +29,6 @@ export interface EscRouteDoc {
 
 const YAML_BODY = { type: 'string', description: 'an environment definition (YAML)' } as unknown as TSchema
 const yaml = { response: EnvironmentDefinition, produces: 'application/x-yaml' }
-const notProvided = (feature: string): EscRouteDoc => ({
-  summary: `Not provided by this server (${feature}): 501`,
-  response: NotProvidedResponse,
-  rawBody: YAML_BODY,
-})
-
 /** Every ESC route by operationId (Pulumi Cloud's own names); test/esc/route-docs.test.ts keeps it complete. */
 export const ESC_ROUTE_DOCS: Readonly<Record<string, EscRouteDoc>> = {
   ListEnvironments_esc: {
@@ -127,27 +120,4 @@ export const ESC_ROUTE_DOCS: Readonly<Record<string, EscRouteDoc>> = {
     summary: 'Environments importing this one (any revision)',
     response: ListEnvironmentReferrersResponse,
   },
-  CreateEnvironmentDraft: notProvided('drafts'),
-  ReadEnvironmentDraft: notProvided('drafts'),
-  UpdateEnvironmentDraft: notProvided('drafts'),
-  OpenEnvironmentDraft: notProvided('drafts'),
-  SubmitChangeRequest: notProvided('approval workflows'),
-  CreateOpenEnvironmentRequest: notProvided('approval workflows'),
-  ReadOpenEnvironmentRequest: notProvided('approval workflows'),
-  UpdateOpenEnvironmentRequest: notProvided('approval workflows'),
-  RotateEnvironment: notProvided('secret rotation'),
-  ListEnvironmentSecretRotationHistory: notProvided('secret rotation'),
-  ListEnvironmentSchedule: notProvided('schedules'),
-  CreateEnvironmentSchedule: notProvided('schedules'),
-  ReadEnvironmentSchedule: notProvided('schedules'),
-  UpdateEnvironmentSchedule: notProvided('schedules'),
-  DeleteEnvironmentSchedule: notProvided('schedules'),
-  ListEnvironmentScheduleHistory: notProvided('schedules'),
-  ListWebhooks_esc_environments: notProvided('environment webhooks'),
-  CreateWebhook_esc_environments: notProvided('environment webhooks'),
-  GetWebhook_esc_environments: notProvided('environment webhooks'),
-  UpdateWebhook_esc_environments: notProvided('environment webhooks'),
-  DeleteWebhook_esc_environments: notProvided('environment webhooks'),
-  PingWebhook_esc_environments: notProvided('environment webhooks'),
-  GetWebhookDeliveries_esc_environments: notProvided('environment webhooks'),
 }

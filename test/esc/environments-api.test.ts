@@ -397,15 +397,20 @@ describe('ESC environments API', () => {
     assert.match(missing[0]?.summary ?? '', /not found/)
   })
 
-  it('answers Cloud-only features with 501 and a clear message', async () => {
+  it('answers Cloud-only ESC features with a 404 that names them', async () => {
     const path = await createEnv(cli, 'app', 'cloudonly')
     await assertApiError(
       cli.call('POST', `${path}/drafts`, yaml('values: {}\n')),
-      501,
-      /drafts are not provided by this server/,
+      404,
+      /ESC environment drafts are not provided by this server/,
     )
-    await assertApiError(cli.call('GET', `${path}/schedules`), 501, /schedules are not provided/)
-    await assertApiError(cli.call('POST', `${path}/rotate`, { body: {} }), 501, /rotation/)
+    await assertApiError(cli.call('GET', `${path}/schedules/s1`), 404, /schedules are not provided/)
+    await assertApiError(cli.call('POST', `${path}/rotate`, { body: {} }), 404, /rotation are not provided/)
+    await assertApiError(
+      cli.call('POST', '/api/change-requests/acme/cr1/submit', { body: {} }),
+      404,
+      /approval/,
+    )
   })
 
   it('refuses bad names, durations and property paths with 4xx', async () => {
