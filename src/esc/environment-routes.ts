@@ -42,6 +42,10 @@ const refOf = (p: { orgName: string; projectName: string; envName: string }) => 
   return { org: p.orgName, project: p.projectName, name: p.envName }
 }
 
+/** Path parameters of the routes registered in loops for both the latest and a `versions/:version` form. */
+const versioned = (request: FastifyRequest) =>
+  request.params as { orgName: string; projectName: string; envName: string; version?: string }
+
 const yamlOf = (body: unknown): string => (Buffer.isBuffer(body) ? body.toString('utf8') : '')
 
 function intOf(text: string | undefined, name: string): number | undefined {
@@ -152,7 +156,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
 
   // GET (and the HEAD Fastify derives from it) of a definition, latest or at a version, optionally decrypted.
   const readDefinition = (decrypt: boolean) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const p = request.params as { orgName: string; projectName: string; envName: string; version?: string }
+    const p = versioned(request)
     const def = await svc.definition(refOf(p), p.version, decrypt)
     void reply.type('application/x-yaml').header(ETAG, def.etag).header(REVISION, String(def.revision))
     return def.yaml
@@ -224,12 +228,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       url,
       config: { operationId, auth: 'token' },
       handler: async (request) => {
-        const p = request.params as {
-          orgName: string
-          projectName: string
-          envName: string
-          version?: string
-        }
+        const p = versioned(request)
         return svc.checkEnvironment(refOf(p), p.version, userOf(request.principal))
       },
     })
@@ -245,12 +244,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       config: { operationId, auth: 'token' },
       schema: { querystring: DurationQuery },
       handler: async (request, reply) => {
-        const p = request.params as {
-          orgName: string
-          projectName: string
-          envName: string
-          version?: string
-        }
+        const p = versioned(request)
         return withDiagnostics(reply, () =>
           svc.open(refOf(p), p.version, request.query.duration, userOf(request.principal)),
         )
@@ -313,12 +307,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       config: { operationId, auth: 'token' },
       schema: { querystring: PageQuery },
       handler: async (request) => {
-        const p = request.params as {
-          orgName: string
-          projectName: string
-          envName: string
-          version?: string
-        }
+        const p = versioned(request)
         const all = await svc.revisionTags(refOf(p), request.query.after, intOf(request.query.count, 'count'))
         if (p.version === undefined) return all
         return { ...all, tags: all.tags.filter((t) => String(t.revision) === p.version) }
@@ -458,8 +447,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       method: 'GET',
       url,
       config: { operationId, auth: 'token' },
-      handler: async (request) =>
-        svc.referrers(refOf(request.params as { orgName: string; projectName: string; envName: string })),
+      handler: async (request) => svc.referrers(refOf(versioned(request))),
     })
   }
 
