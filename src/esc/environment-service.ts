@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import { LruCache } from '../lib/lru.js'
 import { decryptDefinitionSecrets, encryptDefinitionSecrets } from './definition-secrets.js'
 import type {
   EnvironmentRef,
@@ -82,6 +83,9 @@ const wire = (diags: Diagnostic[]): WireDiagnostic[] =>
   }))
 
 export class EnvironmentService {
+  /** Parsed imported definitions by environment id, revision and import name: revisions never change. */
+  readonly #definitions = new LruCache<string, ReturnType<typeof loadDefinition>>(1_000)
+
   constructor(
     private readonly deps: {
       store: EnvironmentStore
@@ -627,7 +631,12 @@ export class EnvironmentService {
         const env = ref && (await this.deps.store.get(ref))
         if (!env) throw new Error(`environment "${imported}" not found`)
         const rev = await this.revisionFor(env, version)
-        return { source: rev.yaml, decrypter: this.deps.keys.decrypterFor(org) }
+        return {
+          source: rev.yaml,
+          decrypter: this.deps.keys.decrypterFor(org),
+          // Ranges name the environment as imported, so the name is part of the key.
+          cacheKey: `${env.id}:${rev.revision}:${imported}`,
+        }
       },
     }
     const execContext: ExecContext = {
@@ -649,6 +658,7 @@ export class EnvironmentService {
       environments: loader,
       execContext,
       limits: this.deps.limits,
+      definitions: this.#definitions,
     })
   }
 }

@@ -34,7 +34,20 @@ export interface Decrypter {
 
 /** Loads an imported environment's definition; throws an Error whose message becomes the diagnostic. */
 export interface EnvironmentLoader {
-  loadEnvironment(name: string): Promise<{ source: string; decrypter: Decrypter }>
+  loadEnvironment(name: string): Promise<LoadedEnvironment>
+}
+
+export interface LoadedEnvironment {
+  source: string
+  decrypter: Decrypter
+  /** Identifies immutable source text (e.g. environment id and revision), so its parse can be reused. */
+  cacheKey?: string
+}
+
+/** Parsed definitions by LoadedEnvironment.cacheKey (parsing is pure; the text of a key never changes). */
+export interface DefinitionCache {
+  get(key: string): ReturnType<typeof loadDefinition> | undefined
+  set(key: string, value: ReturnType<typeof loadDefinition>): void
 }
 
 export interface ExecContext {
@@ -86,6 +99,7 @@ export interface EvalOptions {
   environments: EnvironmentLoader
   execContext: ExecContext
   limits?: EvalLimits
+  definitions?: DefinitionCache
 }
 
 export interface EvaluatedEnvironment {
@@ -311,14 +325,20 @@ class EvalContext {
       )
       return undefined
     }
-    let loaded: { source: string; decrypter: Decrypter }
+    let loaded: LoadedEnvironment
     try {
       loaded = await this.options.environments.loadEnvironment(name)
     } catch (err) {
       this.diags.push(exprError(at, err instanceof Error ? err.message : String(err)))
       return undefined
     }
-    const { env, diags } = loadDefinition(name, loaded.source)
+    const key = loaded.cacheKey
+    let parsed = key ? this.options.definitions?.get(key) : undefined
+    if (!parsed) {
+      parsed = loadDefinition(name, loaded.source)
+      if (key) this.options.definitions?.set(key, parsed)
+    }
+    const { env, diags } = parsed
     this.diags.push(...diags)
     if (hasErrors(diags) || !env) return undefined
     const child = new EvalContext(
