@@ -171,7 +171,7 @@ export function parseYamlSyntax(environment: string, source: string): ParsedSynt
 function startOf(node: YamlNode, index: PositionIndex): { line: number; column: number } {
   let offset = node.range?.[0] ?? 0
   // yaml.v3 places an empty scalar right after its indicator (`-`, `key:`), before any blanks.
-  if (isScalar(node) && node.source === '') {
+  if (isScalar(node) && node.source === '' && node.type === Scalar.PLAIN) {
     while (offset > 0 && (index.charAt(offset - 1) === ' ' || index.charAt(offset - 1) === '\t')) offset--
   }
   return index.lineColumn(offset)

@@ -2,6 +2,7 @@
 // (pulumi/esc eval/eval_validate.go validateElement).
 import { type Diagnostic, errorDiag } from './diagnostics.js'
 import { always, resolveRef, type Schema } from './schema.js'
+import { joinKey } from './syntax.js'
 import type { Value } from './value.js'
 
 function typeOf(v: Value): Schema['type'] {
@@ -25,6 +26,13 @@ function equalsConst(v: Value, c: unknown): boolean {
     )
   }
   return r === c
+}
+
+/** Where a schema-level finding is reported: the value's expression, with a path prefix inside it. */
+interface Loc {
+  v: Value
+  path: string
+  prefix: boolean
 }
 
 export class Validator {
@@ -62,10 +70,87 @@ export class Validator {
     return rok && aok && ook && cok && eok && tok
   }
 
-  /** An unknown value passes unless its known type contradicts the expected one. */
+  /** An unknown value is checked by its schema against the expected one (validateSchemaType in ESC). */
   private validateUnknown(have: Schema, accept: Schema, v: Value): boolean {
-    if (have.always || !have.type || !accept.type) return true
-    return have.type === accept.type || this.error(v, `expected ${accept.type}, got ${have.type}`)
+    return this.schemaType(have, accept, { v, path: '', prefix: false })
+  }
+
+  private locError(loc: Loc, summary: string): false {
+    return this.error(loc.v, loc.prefix ? `${loc.path}: ${summary}` : summary)
+  }
+
+  private subSchemas(list: Schema[], match: (s: Schema, sub: Validator) => boolean, loc: Loc): boolean {
+    const all: Diagnostic[] = []
+    let matched = false
+    for (const s of list) {
+      const sub = new Validator(this.root)
+      if (match(s, sub)) matched = true
+      all.push(...sub.diags)
+    }
+    if (matched) return true
+    this.diags.push(...all)
+    return this.locError(loc, 'at least one subschema must match')
+  }
+
+  private schemaType(x: Schema | undefined, accept: Schema | undefined, loc: Loc): boolean {
+    if (!accept || accept.always) return true
+    if (accept.never) return false
+    if (!x || x.always) return true
+    if (x.never) return false
+    const ref = resolveRef(this.root, accept)
+    const refOk = !ref || this.schemaType(x, ref, loc)
+    const xAnyOk =
+      !x.anyOf?.length || this.subSchemas(x.anyOf, (s, sub) => sub.schemaType(s, accept, loc), loc)
+    const xOneOk =
+      !x.oneOf?.length || this.subSchemas(x.oneOf, (s, sub) => sub.schemaType(s, accept, loc), loc)
+    const typeOk =
+      !x.type ||
+      !accept.type ||
+      x.type === accept.type ||
+      this.locError(loc, `expected ${accept.type}, got ${x.type}`)
+    const anyOk =
+      !accept.anyOf?.length || this.subSchemas(accept.anyOf, (s, sub) => sub.schemaType(x, s, loc), loc)
+    const oneOk =
+      !accept.oneOf?.length || this.subSchemas(accept.oneOf, (s, sub) => sub.schemaType(x, s, loc), loc)
+    let complexOk = true
+    if (x.type === 'array') complexOk = this.schemaArray(x, accept, loc)
+    else if (x.type === 'object') complexOk = this.schemaObject(x, accept, loc)
+    return refOk && xAnyOk && xOneOk && typeOk && anyOk && oneOk && complexOk
+  }
+
+  private schemaArray(x: Schema, accept: Schema, loc: Loc): boolean {
+    let ok = true
+    const xs = x.prefixItems ?? []
+    const as = accept.prefixItems ?? []
+    const n = Math.max(xs.length, as.length)
+    for (let i = 0; i < n; i++) {
+      const item = { ...loc, path: `${loc.path}[${i}]`, prefix: true }
+      if (!this.schemaType(xs[i] ?? x.items, as[i] ?? accept.items, item)) ok = false
+    }
+    if (x.items && !x.items.never && !this.schemaType(x.items, accept.items, loc)) ok = false
+    return ok
+  }
+
+  private schemaObject(x: Schema, accept: Schema, loc: Loc): boolean {
+    let ok = true
+    const at = (k: string): Loc => ({ ...loc, path: joinKey(loc.path, k), prefix: true })
+    for (const [k, px] of Object.entries(x.properties ?? {})) {
+      if (!this.schemaType(px, accept.properties?.[k] ?? accept.additionalProperties, at(k))) ok = false
+    }
+    if (!x.additionalProperties) {
+      const have = new Set(x.required ?? [])
+      const check = (names: string[]) => {
+        for (const k of names) if (!have.has(k)) ok = this.locError(at(k), 'missing required property')
+      }
+      check(accept.required ?? [])
+      for (const [k, deps] of Object.entries(accept.dependentRequired ?? {})) if (have.has(k)) check(deps)
+    } else if (
+      !x.additionalProperties.never &&
+      !this.schemaType(x.additionalProperties, accept.additionalProperties, loc)
+    ) {
+      ok = false
+    }
+    return ok
   }
 
   private anyOf(v: Value, accept: Schema): boolean {
