@@ -79,6 +79,18 @@ describe('evaluator', () => {
     assert.match(result.diags[0]?.summary ?? '', /exceeded 50000 steps/)
   })
 
+  it('survives a fn::validate schema that refers to itself', async () => {
+    const source = [
+      'values:',
+      '  v:',
+      '    fn::validate:',
+      "      schema: {$ref: '#/$defs/loop', $defs: {loop: {anyOf: [{$ref: '#/$defs/loop'}]}}}",
+      '      value: 1',
+    ].join('\n')
+    const result = await evaluateSource('refs', source, options())
+    assert.deepEqual(propertiesToJSON(result.environment?.properties ?? {}, false), { v: 1 })
+  })
+
   it('reports deep nesting as a diagnostic', async () => {
     const result = await evaluateSource(
       'deep',

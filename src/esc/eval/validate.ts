@@ -35,9 +35,28 @@ interface Loc {
   prefix: boolean
 }
 
+// A user's fn::validate schema may refer to itself; references are followed this deep at most.
+const MAX_REF_DEPTH = 32
+
 export class Validator {
   readonly diags: Diagnostic[] = []
-  constructor(private readonly root: Schema) {}
+  constructor(
+    private readonly root: Schema,
+    private refDepth = 0,
+  ) {}
+
+  private follow(s: Schema): Schema | undefined {
+    return this.refDepth < MAX_REF_DEPTH ? resolveRef(this.root, s) : undefined
+  }
+
+  private withRef(check: () => boolean): boolean {
+    this.refDepth++
+    try {
+      return check()
+    } finally {
+      this.refDepth--
+    }
+  }
 
   private error(v: Value, summary: string): false {
     const node = v.def.expr?.node
@@ -49,8 +68,8 @@ export class Validator {
     if (!accept || accept.always) return true
     if (accept.never) return false
     if (v.unknown) return this.validateUnknown(v.schema, accept, v)
-    const ref = resolveRef(this.root, accept)
-    const rok = !ref || this.validate(v, ref)
+    const ref = this.follow(accept)
+    const rok = !ref || this.withRef(() => this.validate(v, ref))
     const aok = this.anyOf(v, accept)
     const ook = this.oneOf(v, accept)
     const cok =
@@ -83,7 +102,7 @@ export class Validator {
     const all: Diagnostic[] = []
     let matched = false
     for (const s of list) {
-      const sub = new Validator(this.root)
+      const sub = new Validator(this.root, this.refDepth)
       if (match(s, sub)) matched = true
       all.push(...sub.diags)
     }
@@ -97,8 +116,8 @@ export class Validator {
     if (accept.never) return false
     if (!x || x.always) return true
     if (x.never) return false
-    const ref = resolveRef(this.root, accept)
-    const refOk = !ref || this.schemaType(x, ref, loc)
+    const ref = this.follow(accept)
+    const refOk = !ref || this.withRef(() => this.schemaType(x, ref, loc))
     const xAnyOk =
       !x.anyOf?.length || this.subSchemas(x.anyOf, (s, sub) => sub.schemaType(s, accept, loc), loc)
     const xOneOk =
@@ -158,7 +177,7 @@ export class Validator {
     const all: Diagnostic[] = []
     let matched = false
     for (const s of accept.anyOf) {
-      const sub = new Validator(this.root)
+      const sub = new Validator(this.root, this.refDepth)
       if (sub.validate(v, s)) matched = true
       all.push(...sub.diags)
     }
@@ -172,7 +191,7 @@ export class Validator {
     const all: Diagnostic[] = []
     let matched = 0
     for (const s of accept.oneOf) {
-      const sub = new Validator(this.root)
+      const sub = new Validator(this.root, this.refDepth)
       if (sub.validate(v, s)) {
         if (++matched > 1) return this.error(v, 'exactly one subschema may match')
       }
