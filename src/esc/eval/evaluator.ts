@@ -160,12 +160,26 @@ export async function evaluateEnvironment(
   try {
     value = await ctx.evaluate()
   } catch (err) {
-    if (!(err instanceof BudgetExceeded)) throw err
-    shared.diags.push(errorDiag(err.message, undefined, ''))
+    if (!(err instanceof BudgetExceeded) && !(err instanceof RangeError)) throw err
+    // A RangeError is the call stack running out on a pathologically nested document.
+    const summary = err instanceof BudgetExceeded ? err.message : 'the document is nested too deeply'
+    shared.diags.push(errorDiag(summary, undefined, ''))
     return { diags: sortDiagnostics(shared.diags) }
   }
-  const properties = (value.export(name).value ?? {}) as Record<string, EscValue>
-  const contextProperties = (ctx.myContext.export(name).value ?? {}) as Record<string, EscValue>
+  let properties: Record<string, EscValue>
+  let contextProperties: Record<string, EscValue>
+  try {
+    properties = (value.export(name).value ?? {}) as Record<string, EscValue>
+    contextProperties = (ctx.myContext.export(name).value ?? {}) as Record<string, EscValue>
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err
+    return {
+      diags: sortDiagnostics([
+        ...shared.diags,
+        errorDiag('the document is nested too deeply', undefined, ''),
+      ]),
+    }
+  }
   const root = ctx.rootDecl()
   const exprs = root ? (exportDecl(root, name).object ?? {}) : {}
   return {

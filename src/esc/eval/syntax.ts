@@ -151,11 +151,11 @@ export function parseYamlSyntax(environment: string, source: string): ParsedSynt
     const offset = first?.pos?.[0] ?? 0
     const line = source.slice(0, offset).split('\n').length
     const message = (first?.message ?? 'invalid YAML').split('\n')[0] as string
-    return {
-      diags: [
-        errorDiag(`yaml: line ${line}: ${message.replace(/ at line \d+, column \d+.*$/, '')}`, undefined, ''),
-      ],
-    }
+    // The parser recurses per nesting level: running out of stack means the document nests too deeply.
+    const summary = /Maximum call stack/.test(message)
+      ? 'the document is nested too deeply'
+      : `yaml: line ${line}: ${message.replace(/ at line \d+, column \d+.*$/, '')}`
+    return { diags: [errorDiag(summary, undefined, '')] }
   }
   const index = new PositionIndex(source, environment)
   const diags: Diagnostic[] = []
