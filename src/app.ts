@@ -4,6 +4,9 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { EnvironmentService } from './esc/environment-service.js'
+import { OrgKeys } from './esc/org-keys.js'
+import { SqlEnvironmentStore } from './esc/sql-environment-store.js'
 import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
@@ -93,6 +96,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     })
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
+    const escStore = new SqlEnvironmentStore(database.db)
+    const environments = new EnvironmentService({
+      store: escStore,
+      keys: new OrgKeys({ store: escStore, masterKey, clock }),
+      clock,
+      stacks: {
+        getStack: (ref) => stacks.get(ref),
+        deploymentText: (stack) => state.textAt(stack.id, stack.version),
+        decrypt: async (stack, ciphertext) => (await secrets.decrypt(stack.id, [ciphertext]))[0] as Buffer,
+      },
+    })
 
     const updates = new UpdateService({
       store,
@@ -154,6 +168,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       stacks,
       state,
       secrets,
+      environments,
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,

@@ -41,6 +41,7 @@ import {
   RevokeUserTokensResponse,
   TokenExchangeGrantResponse,
 } from '../apitype/tokens.js'
+import { ESC_ROUTE_DOCS } from '../esc/esc-route-docs.js'
 
 /** What the OpenAPI document says about a route beyond its validation schemas. */
 export interface RouteDoc {
@@ -58,6 +59,7 @@ export interface RouteDoc {
     | 'History'
     | 'Organizations'
     | 'Registry'
+    | 'Environments'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -305,4 +307,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Registry',
     response: ListPackagesResponse,
   },
+  // ESC (src/esc/esc-route-docs.ts; test/esc/route-docs.test.ts checks them against real answers).
+  ...Object.fromEntries(
+    Object.entries(ESC_ROUTE_DOCS).map(([id, doc]) => [
+      id,
+      { ...doc, tag: 'Environments' } satisfies RouteDoc,
+    ]),
+  ),
 }
