@@ -320,14 +320,7 @@ export class EnvironmentService {
   /** Revision tags by name after `after`; the ESC client pages until an empty page (env_version_tag_ls.go). */
   async revisionTags(ref: EnvironmentRef, after = '', count?: number) {
     const env = await this.get(ref)
-    const latest: RevisionTagRow = {
-      name: 'latest',
-      revision: env.latestRevision,
-      editorLogin: '',
-      createdAt: env.createdAt,
-      modifiedAt: env.modifiedAt,
-    }
-    const tags = [latest, ...(await this.deps.store.listRevisionTags(env.id))]
+    const tags = [await this.latestTag(env), ...(await this.deps.store.listRevisionTags(env.id))]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       .filter((t) => t.name > after)
     const page = tags.slice(0, count || ESC_LIMITS.listPageSize)
@@ -335,17 +328,21 @@ export class EnvironmentService {
     return { tags: page.map(revisionTagView), nextToken: page.length < tags.length && last ? last.name : '' }
   }
 
+  /** The server-maintained `latest` tag: last edited by whoever wrote the latest revision. */
+  private async latestTag(env: EnvironmentRow): Promise<RevisionTagRow> {
+    const rev = await this.deps.store.getRevision(env.id, env.latestRevision)
+    return {
+      name: 'latest',
+      revision: env.latestRevision,
+      editorLogin: rev?.creatorLogin ?? '',
+      createdAt: env.createdAt,
+      modifiedAt: env.modifiedAt,
+    }
+  }
+
   async revisionTag(ref: EnvironmentRef, name: string) {
     const env = await this.get(ref)
-    if (name === 'latest') {
-      return revisionTagView({
-        name,
-        revision: env.latestRevision,
-        editorLogin: '',
-        createdAt: env.createdAt,
-        modifiedAt: env.modifiedAt,
-      })
-    }
+    if (name === 'latest') return revisionTagView(await this.latestTag(env))
     const tag = await this.deps.store.getRevisionTag(env.id, name)
     if (!tag) throw new NotFoundError(`Not Found: revision tag '${name}' not found`)
     return revisionTagView(tag)

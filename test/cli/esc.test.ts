@@ -62,7 +62,7 @@ describe('real CLI: pulumi env and stack environments', { skip: realCliSkipReaso
     const tags = (await cli.run(['env', 'version', 'tag', 'ls', ENV, '--utc'])).stdout
     // A table: name, revision, modified, editor.
     assert.match(tags, /│ stable │\s+2 │.*│ alice <alice> │/)
-    assert.match(tags, /│ latest │\s+6 │/)
+    assert.match(tags, /│ latest │\s+6 │.*│ alice <alice> │/)
     // Revision 2 has only the greeting.
     const atStable = JSON.parse((await cli.run(['env', 'open', `${ENV}@stable`])).stdout)
     assert.deepEqual(atStable, { greeting: 'hello' })
