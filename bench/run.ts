@@ -3,7 +3,7 @@
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
-// and against its own file:// backend; bench/cli-workload.ts).
+// and against its own file:// backend; bench/cli-workload.ts), esc (environment open and yaml/open; bench/esc-workload.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -11,6 +11,7 @@ import { realCliSkipReason } from '../test/cli/support/real-cli.js'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
+import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
 import { type BenchDatabase, type BenchServer, startServer, useBenchDatabase, withServer } from './server.js'
@@ -32,7 +33,16 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics', 'cli'] as const
+const WORKLOADS = [
+  'journal',
+  'checkpoint',
+  'export',
+  'concurrency',
+  'memory',
+  'metrics',
+  'cli',
+  'esc',
+] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -699,6 +709,17 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
         printCli(r)
       }
     }
+  }
+  if (options.workloads.includes('esc')) {
+    const iterations = options.quick ? 20 : 100
+    console.log(`\n== ESC: open of an environment importing 10 others (1,000 values), ${iterations} times ==`)
+    const r = await escWorkload(iterations)
+    table([
+      ['request', 'p50/p95/p99 ms', 'server p50/p95/p99 ms'],
+      ['open (POST …/open)', lat(r.open), lat(r.openServer)],
+      ['read session (GET …/open/{id})', lat(r.read), '-'],
+      ['yaml/open as pulumi up', lat(r.yamlOpen), lat(r.yamlOpenServer)],
+    ])
   }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)

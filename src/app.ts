@@ -10,6 +10,9 @@ import { describeDatabase, openDatabase } from './db/open-database.js'
 import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
 import { SqlStore, type Store } from './db/store.js'
 import { isDatabaseUnavailable } from './db/unavailable.js'
+import { EnvironmentService } from './esc/environment-service.js'
+import { OrgKeys } from './esc/org-keys.js'
+import { SqlEnvironmentStore } from './esc/sql-environment-store.js'
 import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
@@ -125,6 +128,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     })
     const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, keys, clock })
+    const escStore = new SqlEnvironmentStore(database.db)
+    const environments = new EnvironmentService({
+      store: escStore,
+      keys: new OrgKeys({ store: escStore, masterKey, clock }),
+      clock,
+      stacks: {
+        getStack: (ref) => stacks.get(ref),
+        deploymentText: (stack) => state.textAt(stack.id, stack.version),
+        decrypt: async (stack, ciphertext) => (await secrets.decrypt(stack.id, [ciphertext]))[0] as Buffer,
+      },
+    })
 
     const updates = new UpdateService({
       store,
@@ -222,6 +236,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       stacks,
       state,
       secrets,
+      environments,
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,

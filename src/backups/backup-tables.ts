@@ -1,4 +1,5 @@
 import type { Database } from '../db/schema.js'
+import type { EscTables } from '../esc/sql-environment-store.js'
 
 /**
  * Every table a backup holds, in restore order, with the key its rows are read in (a stable order makes two
@@ -16,7 +17,13 @@ const TABLE_KEYS = {
   checkpoint_log: ['update_id', 'position'],
   engine_events: ['update_id', 'sequence'],
   login_sessions: ['id'],
-} as const satisfies Record<keyof Database, readonly string[]>
+  esc_org_keys: ['org'],
+  esc_environments: ['id'],
+  esc_revisions: ['environment_id', 'revision'],
+  esc_revision_tags: ['environment_id', 'name'],
+  esc_environment_tags: ['environment_id', 'name'],
+  esc_open_sessions: ['id'],
+} as const satisfies Record<keyof Database | keyof EscTables, readonly string[]>
 
 export type BackupTable = keyof typeof TABLE_KEYS
 

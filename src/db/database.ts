@@ -3,6 +3,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
+import { up as esc } from './migrations/0003-esc.js'
 import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
 import { up as logins } from './migrations/0004-logins.js'
 import type { Database } from './schema.js'
@@ -17,6 +18,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0002-update-lifecycle', updateLifecycle],
   ['0003-lookup-indices', lookupIndices],
+  ['0003-esc', esc],
   ['0004-logins', logins],
 ]
 

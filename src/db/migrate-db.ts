@@ -20,6 +20,12 @@ const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch
   { name: 'journal_entries', key: ['update_id', 'sequence_id'], rowsPerBatch: 500 },
   { name: 'checkpoint_log', key: ['update_id', 'position'], rowsPerBatch: 4 },
   { name: 'engine_events', key: ['update_id', 'sequence'], rowsPerBatch: 500 },
+  { name: 'esc_org_keys', key: ['org'], rowsPerBatch: 500 },
+  { name: 'esc_environments', key: ['id'], rowsPerBatch: 500 },
+  { name: 'esc_revisions', key: ['environment_id', 'revision'], rowsPerBatch: 100 },
+  { name: 'esc_revision_tags', key: ['environment_id', 'name'], rowsPerBatch: 500 },
+  { name: 'esc_environment_tags', key: ['environment_id', 'name'], rowsPerBatch: 500 },
+  { name: 'esc_open_sessions', key: ['id'], rowsPerBatch: 100 },
 ]
 
 /** The server's own bookkeeping: each database applies its migrations itself. */

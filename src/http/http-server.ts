@@ -68,7 +68,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     // Routes get their own limit when registered; this one covers bodies sent to unknown routes.
     bodyLimit: deps.bodyLimits.json.bytes,
     // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
-    routerOptions: { ignoreTrailingSlash: true },
+    // @pulumi/esc-sdk asks for `.../open//{openSessionID}` (a doubled slash in its generated client).
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     // Router-level failures (malformed percent-encoding, over-long names) bypass setErrorHandler and would answer
     // Fastify's own body, whose string `code` the CLI cannot decode (api.go :: decodeError).

@@ -16,7 +16,7 @@ export async function parseRequestBody(
   limits: BodyLimits,
 ): Promise<unknown> {
   const config = request.routeOptions.config
-  if (body.length > 0) assertMediaType(request.headers['content-type'], config.formBody === true)
+  if (body.length > 0) assertMediaType(request.headers['content-type'], config)
   const bodyClass = config.body ?? 'json'
   const limit = unparsedLimit(limits, bodyClass)
   let raw = body
@@ -59,15 +59,22 @@ function journalEntryCount(body: unknown): number {
  * none. A body labelled as something else is refused rather than parsed as JSON anyway: text/plain and forms are
  * what a browser may send cross-site without asking first.
  */
-function assertMediaType(contentType: string | undefined, formBody: boolean): void {
+function assertMediaType(
+  contentType: string | undefined,
+  config: { formBody?: boolean | undefined; yamlBody?: boolean | undefined },
+): void {
   if (contentType === undefined) return
   const media = contentType.split(';')[0]?.trim().toLowerCase() ?? ''
   if (media === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(media)) return
-  if (formBody && media === 'application/x-www-form-urlencoded') return
+  if (config.formBody && media === 'application/x-www-form-urlencoded') return
+  if (config.yamlBody && YAML_MEDIA_TYPES.has(media)) return
   throw new UnsupportedMediaTypeError(
     `Unsupported Media Type: '${media.slice(0, 100)}' bodies are not accepted; send Content-Type: application/json`,
   )
 }
+
+// pulumi/esc cmd/esc/cli/client and @pulumi/esc-sdk send definitions as application/x-yaml.
+const YAML_MEDIA_TYPES = new Set(['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml'])
 
 function isGzip(request: FastifyRequest): boolean {
   const encoding = request.headers['content-encoding']?.trim().toLowerCase()

@@ -23,6 +23,8 @@ export interface RouteConfig {
   scansJson?: boolean
   /** The body may also be application/x-www-form-urlencoded (OAuth token requests); JSON only otherwise. */
   formBody?: boolean
+  /** The body is an ESC YAML document (application/x-yaml, as the ESC clients send it) besides JSON. */
+  yamlBody?: boolean
   /** Which size limit the body falls under (body-limits.ts); `json` when absent. */
   body?: BodyClass
   /** Set by the HTTP shell when the route is registered: the limit `body` resolves to. */

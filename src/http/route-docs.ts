@@ -42,6 +42,7 @@ import {
   TokenExchangeGrantResponse,
 } from '../apitype/tokens.js'
 import { CreateBackupResponse } from '../backups/backup-routes.js'
+import { ESC_ROUTE_DOCS } from '../esc/esc-route-docs.js'
 
 /** What the OpenAPI document says about a route beyond its validation schemas. */
 export interface RouteDoc {
@@ -59,6 +60,7 @@ export interface RouteDoc {
     | 'History'
     | 'Organizations'
     | 'Registry'
+    | 'Environments'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -312,4 +314,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Registry',
     response: ListPackagesResponse,
   },
+  // ESC (src/esc/esc-route-docs.ts; test/esc/route-docs.test.ts checks them against real answers).
+  ...Object.fromEntries(
+    Object.entries(ESC_ROUTE_DOCS).map(([id, doc]) => [
+      id,
+      { ...doc, tag: 'Environments' } satisfies RouteDoc,
+    ]),
+  ),
 }

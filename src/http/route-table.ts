@@ -1,6 +1,8 @@
 import type { ApiCapability } from '../apitype/user.js'
 import { backupRoutes } from '../backups/backup-routes.js'
 import type { BackupService } from '../backups/backup-service.js'
+import { environmentRoutes } from '../esc/environment-routes.js'
+import type { EnvironmentService } from '../esc/environment-service.js'
 import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { GroupsCache } from '../identity/google-workspace.js'
 import { groupsRoutes } from '../identity/groups-routes.js'
@@ -42,6 +44,7 @@ export interface RouteDeps {
   stacks: StackService
   state: StateService
   secrets: SecretsService
+  environments: EnvironmentService
   updates: UpdateService
   updateStore: UpdateStore
   logs: UpdateLogStore
@@ -78,6 +81,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   orgRoutes(app, deps)
   registryRoutes(app, deps)
   orgTemplateRoutes(app, deps)
+  environmentRoutes(app, deps)
   // Last, and only as wildcards: any real route above is more specific and wins.
   unprovidedFeatureRoutes(app)
 }

@@ -7,14 +7,15 @@ const ORG = '/api/orgs/:orgName'
 /**
  * Pulumi Cloud features this server does not provide, by path prefix (paths from Pulumi's OpenAPI spec and the
  * CLI's client.go). Each prefix answers every method with a 404 naming the feature, so a command like
- * `pulumi env ls` or `pulumi deployment run` fails with a reason instead of "no route". Prefixes are registered as
+ * `pulumi deployment run` fails with a reason instead of "no route". Prefixes are registered as
  * wildcard routes: when a feature is implemented later, its concrete routes are more specific and win (Fastify
  * route matching prefers static and parametric segments over `*`), so nothing here needs deleting first.
  */
 export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly string[] }[] = [
   {
-    feature: 'Pulumi ESC (environments, secrets and configuration)',
-    prefixes: ['/api/esc', '/api/preview/environments'],
+    // Environments themselves are served (src/esc); these are ESC's Cloud-only parts.
+    feature: 'Pulumi ESC providers, rotators, cloud setup and preview environment APIs',
+    prefixes: ['/api/preview/environments', '/api/esc/providers', '/api/esc/rotators', '/api/esc/cloudsetup'],
   },
   {
     feature: 'Pulumi Deployments',

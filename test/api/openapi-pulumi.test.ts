@@ -62,6 +62,23 @@ const ALLOWED = new Set<string>([
   `GET /api/registry/templates answer.templates[].url: required by Pulumi's, not sent`,
   // deploymentDelta is a Go json.RawMessage that the spec types as an object; the CLI sends an array of edits.
   `PATCH /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/checkpointdelta body.deploymentDelta: type array, Pulumi: object`,
+  // ESC: query values are strings here too (no coercion), the same wire bytes; showSecrets takes ParseBool spellings.
+  `POST /api/esc/environments/{orgName}/yaml/check query.showSecrets: type string, Pulumi: boolean`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.before: type string, Pulumi: integer`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.count: type string, Pulumi: integer`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions/tags query.count: type string, Pulumi: integer`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/tags query.count: type string, Pulumi: integer`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags query.after: type string, Pulumi: integer`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags query.count: type string, Pulumi: integer`,
+  // The CLI sends environmentOverrides (base64url JSON pinning imported versions) on opens; the spec predates it.
+  `POST /api/esc/environments/{orgName}/yaml/open query.environmentOverrides: not in Pulumi's`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/open query.environmentOverrides: not in Pulumi's`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/open query.environmentOverrides: not in Pulumi's`,
+  // The ESC client's EnvironmentTag has an id (pulumi/esc cmd/esc/cli/client apitype.go); the spec omits it.
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.tags{}.id: not in Pulumi's`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.id: not in Pulumi's`,
+  `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags/{tagName} answer.id: not in Pulumi's`,
+  `PATCH /api/esc/environments/{orgName}/{projectName}/{envName}/tags/{tagName} answer.id: not in Pulumi's`,
 ])
 
 /**

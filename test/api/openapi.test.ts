@@ -16,7 +16,15 @@ interface Operation {
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> }
 
 // POST routes that take no body at all (the CLI sends an empty one).
-const BODYLESS_POSTS = new Set(['cancelUpdate', 'createBackup'])
+const BODYLESS_POSTS = new Set([
+  'cancelUpdate',
+  'createBackup',
+  // ESC: open and check take only the path (and a duration query).
+  'OpenEnvironment_esc_environments',
+  'OpenEnvironment_esc_environments_versions',
+  'CheckEnvironment_esc_environments',
+  'CheckEnvironment_esc_environments_versions',
+])
 
 describe('OpenAPI document', () => {
   let server: TestServer

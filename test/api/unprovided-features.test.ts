@@ -11,8 +11,8 @@ import { useTestServer } from '../support/test-server.js'
 // Requests the CLI makes for these features (client.go, pkg/cmd/esc/cli/client/client.go), with the feature each
 // must name.
 const CALLS: [method: string, path: string, feature: RegExp][] = [
-  ['GET', '/api/esc/environments/acme', /Pulumi ESC/],
-  ['POST', '/api/esc/environments/acme/yaml/open?duration=2h0m0s', /Pulumi ESC/],
+  ['GET', '/api/esc/providers', /Pulumi ESC/],
+  ['GET', '/api/esc/rotators', /Pulumi ESC/],
   ['GET', '/api/preview/environments/acme/dev', /Pulumi ESC/],
   ['POST', '/api/stacks/acme/web/dev/deployments', /Pulumi Deployments/],
   ['GET', '/api/stacks/acme/web/dev/deployments/settings', /Pulumi Deployments/],
@@ -56,16 +56,14 @@ describe('Cloud features this server does not provide', () => {
   })
 
   it('are authenticated like real routes', async () => {
-    await assertApiError(
-      cli.call('GET', '/api/esc/environments/acme', { auth: { kind: 'token', token: '' } }),
-      401,
-    )
+    await assertApiError(cli.call('GET', '/api/esc/providers', { auth: { kind: 'token', token: '' } }), 401)
   })
 
   it('leave real routes under the same prefixes working', async () => {
     await cli.call('GET', '/api/registry/templates?limit=499')
     await cli.call('GET', '/api/registry/packages?limit=499')
     await cli.call('GET', '/api/orgs/acme/members')
+    await cli.call('GET', '/api/esc/environments/acme')
   })
 
   it('leave every other unknown route with the generic message', async () => {
@@ -86,16 +84,16 @@ describe('a feature implemented later', () => {
     if (parsed.kind !== 'config') throw new Error('unexpected help')
     const app = await createApp(parsed.config)
     try {
-      // Registered after the wildcard table, as a future ESC module would be.
+      // Registered after the wildcard table, as a future webhooks module would be.
       app.http.route({
         method: 'GET',
-        url: '/api/esc/environments/:orgName',
-        config: { operationId: 'listEnvironments', auth: 'token' },
-        handler: async () => ({ environments: [] }),
+        url: '/api/orgs/:orgName/hooks/:hookName',
+        config: { operationId: 'getWebhook', auth: 'token' },
+        handler: async () => ({ name: 'h1' }),
       })
       const cli = new CliClient(await app.listen(), 't')
-      assert.deepEqual((await cli.call('GET', '/api/esc/environments/acme')).body, { environments: [] })
-      await assertApiError(cli.call('GET', '/api/esc/environments/acme/dev'), 404, /Pulumi ESC/)
+      assert.deepEqual((await cli.call('GET', '/api/orgs/acme/hooks/h1')).body, { name: 'h1' })
+      await assertApiError(cli.call('GET', '/api/orgs/acme/hooks/h1/deliveries'), 404, /Webhooks/)
     } finally {
       await app.close()
     }

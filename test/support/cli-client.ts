@@ -115,7 +115,7 @@ async function send(
           }
           const raw = encoding ? gunzipSync(wire) : wire
           let body: unknown
-          const json = !/^application\/(gzip|x-tar)/.test(res.headers['content-type'] ?? '')
+          const json = !/^application\/(gzip|x-tar|x-yaml)/.test(res.headers['content-type'] ?? '')
           if (json && raw.length > 0 && res.statusCode !== undefined && res.statusCode < 400) {
             body = JSON.parse(raw.toString('utf8'))
           }

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import type { Clock } from '../lib/clock.js'
+import { LruCache } from '../lib/lru.js'
+import { open, seal } from '../secrets/aes-gcm.js'
+import type { MasterKey } from '../secrets/master-key.js'
+import type { EnvironmentStore } from './environment-store.js'
+import type { Decrypter } from './eval/evaluator.js'
+
+// Per-organization envelope encryption for ESC: one random 256-bit data key per org, wrapped by the master key
+// (the same scheme as stack keys). `fn::secret` values and open-session payloads are sealed with AES-256-GCM and
+// bound to their purpose and org, so a ciphertext copied across orgs or purposes is refused.
+export class OrgKeys {
+  readonly #keys = new LruCache<string, Promise<Buffer>>(1_000)
+
+  constructor(private readonly deps: { store: EnvironmentStore; masterKey: MasterKey; clock: Clock }) {}
+
+  async sealSecret(org: string, plaintext: Uint8Array): Promise<Buffer> {
+    return seal(await this.#dataKey(org), plaintext, secretContext(org))
+  }
+
+  async openSecret(org: string, sealed: Uint8Array): Promise<Buffer> {
+    const plaintext = open(await this.#dataKey(org), sealed, secretContext(org))
+    if (!plaintext) throw new Error('the ciphertext was not encrypted for this organization by this server')
+    return plaintext
+  }
+
+  decrypterFor(org: string): Decrypter {
+    return { decrypt: (ciphertext) => this.openSecret(org, ciphertext) }
+  }
+
+  async sealSession(org: string, payload: Uint8Array): Promise<Buffer> {
+    return seal(await this.#dataKey(org), payload, sessionContext(org))
+  }
+
+  async openSession(org: string, sealed: Uint8Array): Promise<Buffer | undefined> {
+    return open(await this.#dataKey(org), sealed, sessionContext(org))
+  }
+
+  #dataKey(org: string): Promise<Buffer> {
+    let key = this.#keys.get(org)
+    if (!key) {
+      key = this.#loadOrCreate(org)
+      key.catch(() => this.#keys.delete(org))
+      this.#keys.set(org, key)
+    }
+    return key
+  }
+
+  async #loadOrCreate(org: string): Promise<Buffer> {
+    const { store, masterKey, clock } = this.deps
+    const context = keyContext(org)
+    const wrapped =
+      (await store.getOrgKey(org)) ??
+      (await store.insertOrgKeyIfAbsent(org, masterKey.wrap(randomBytes(32), context), clock.now()))
+    const key = masterKey.unwrap(wrapped, context)
+    if (!key)
+      throw new Error(`the ESC key of organization ${org} cannot be unwrapped with the configured master key`)
+    return key
+  }
+}
+
+const keyContext = (org: string) => `pulumi-backend:esc-org-key:${org}`
+const secretContext = (org: string) => `pulumi-backend:esc-secret:${org}`
+const sessionContext = (org: string) => `pulumi-backend:esc-open-session:${org}`
