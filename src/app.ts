@@ -17,13 +17,17 @@ import { countRunningUpdates } from './observability/running-updates.js'
 import { OrgService } from './orgs/org-service.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
+import { SearchService } from './search/search-service.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
 import { SecretsService } from './secrets/secrets-service.js'
+import { allOf } from './stacks/stack-events.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { EventBuffer } from './updates/event-buffer.js'
 import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
 import { UpdateService } from './updates/update-service.js'
+import { startWebhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
+import { WebhookService } from './webhooks/webhook-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
@@ -73,17 +77,45 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       config: { user: config.user, org: config.org, staticToken: config.auth.token },
     })
+    const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
+    const search = new SearchService({ store, clock, isKnownOrg })
     const state = new StateService({
       store,
       clock,
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
+      onNewVersion: (tx, stack, text) => search.indexVersion(tx, stack, text),
     })
     void state
       .compressBacklog()
       .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
-    const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, masterKey, clock })
+    let deliveryJob: ReturnType<typeof startWebhookDeliveryJob> | undefined
+    const webhooks = new WebhookService({
+      store,
+      clock,
+      masterKey,
+      sender: {
+        timeoutMs: config.webhooks.timeoutMs,
+        allowPrivate: config.webhooks.allowPrivate,
+        maxResponseBytes: 64 * 1024,
+      },
+      retry: {
+        maxAttempts: config.webhooks.maxAttempts,
+        baseDelayMs: config.webhooks.retryDelayMs,
+        maxDelayMs: 60 * 60 * 1000,
+      },
+      isKnownOrg,
+      onQueued: () => deliveryJob?.kick(),
+    })
+    const stackEvents = allOf(search, webhooks)
+    const stacks = new StackService({
+      store,
+      clock,
+      state,
+      listPageSize: config.stackListPageSize,
+      events: stackEvents,
+    })
 
     const events = new EventBuffer({
       logs: store.updateLogs,
@@ -101,12 +133,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
       logger,
       observer: metrics,
+      stackEvents,
     })
     const registry = new RegistryService({
       catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
       publisher: config.org,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -132,6 +166,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logs: store.updateLogs,
       orgs: new OrgService({ store, clock, identity }),
       registry,
+      webhooks,
+      search,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -172,6 +208,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
         await http.close()
+        await deliveryJob?.stop()
         await management?.close()
         await events.close()
         await state.close()

@@ -27,6 +27,13 @@ export interface Config {
   journaling: boolean
   maxBodyBytes: number
   templatesDir: string | undefined
+  webhooks: {
+    allowPrivate: boolean
+    timeoutMs: number
+    maxAttempts: number
+    retryDelayMs: number
+    pollIntervalMs: number
+  }
   auth: { mode: 'single-tenant'; token: string | undefined }
   /** -management-addr: health, metrics and profiling on their own listener. */
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
@@ -78,6 +85,13 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
   const templatesDir = r.string('templates-dir')
+  const webhooks = {
+    allowPrivate: r.bool('webhook-allow-private'),
+    timeoutMs: r.durationMs('webhook-timeout'),
+    maxAttempts: r.int('webhook-max-attempts'),
+    retryDelayMs: r.durationMs('webhook-retry-delay'),
+    pollIntervalMs: r.durationMs('webhook-poll-interval'),
+  }
   const authMode = r.enumValue('auth-mode')
   if (authMode !== 'single-tenant') {
     r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
@@ -108,6 +122,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       journaling,
       maxBodyBytes,
       templatesDir: templatesDir === '' ? undefined : templatesDir,
+      webhooks,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
       management,
     },

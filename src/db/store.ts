@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
+import { type SearchIndexStore, SqlSearchIndexStore } from '../search/search-index-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackStore } from '../stacks/sql-stack-store.js'
@@ -10,6 +11,7 @@ import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
 import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import { SqlWebhookStore, type WebhookStore } from '../webhooks/webhook-store.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
 import type { Database } from './schema.js'
@@ -23,6 +25,8 @@ export interface Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  readonly webhooks: WebhookStore
+  readonly searchIndex: SearchIndexStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
   afterCommit(effect: () => void): void
@@ -36,6 +40,8 @@ export class SqlStore implements Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  readonly webhooks: WebhookStore
+  readonly searchIndex: SearchIndexStore
 
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
@@ -49,6 +55,8 @@ export class SqlStore implements Store {
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
+    this.webhooks = new SqlWebhookStore(db)
+    this.searchIndex = new SqlSearchIndexStore(db)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import {
 } from '../apitype/stacks.js'
 import { NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import { userOf } from '../http/route-config.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import type { Stack } from './stack.js'
 import { validateOwnerName, validateProjectName } from './stack.js'
@@ -76,12 +77,17 @@ export function stackRoutes(
     schema: { params: ProjectPath, body: CreateStackRequest },
     handler: async (request) => {
       const { stackName, tags, state, config } = request.body
-      await stacks.create(request.params.orgName, request.params.projectName, {
-        stackName,
-        tags: tags ?? undefined,
-        state,
-        config,
-      })
+      await stacks.create(
+        request.params.orgName,
+        request.params.projectName,
+        {
+          stackName,
+          tags: tags ?? undefined,
+          state,
+          config,
+        },
+        userOf(request.principal).login,
+      )
       // apitype.CreateStackResponse: the CLI builds its stack object from the request; {} is a full answer.
       return {}
     },
@@ -111,7 +117,11 @@ export function stackRoutes(
     config: { operationId: 'deleteStack', auth: 'token' },
     schema: { params: StackPath, querystring: DeleteStackQuery },
     handler: async (request) => {
-      await stacks.delete(stackRef(request.params), request.query.force === 'true')
+      await stacks.delete(
+        stackRef(request.params),
+        request.query.force === 'true',
+        userOf(request.principal).login,
+      )
       return {}
     },
   })

@@ -41,7 +41,16 @@ export class StateService {
   #compressions: Promise<void> = Promise.resolve()
   #closed = false
 
-  constructor(private readonly deps: { store: Store; clock: Clock; config: StateConfig; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      config: StateConfig
+      logger: Logger
+      /** Told each new latest state in the transaction that stores it (the resource search index). */
+      onNewVersion?: (tx: Store, stack: Stack, text: Buffer) => Promise<void>
+    },
+  ) {
     this.#texts = new LruCache(deps.config.cacheSize, {
       maxSize: TEXT_CACHE_MAX_BYTES,
       sizeOf: (text) => text.length,
@@ -109,6 +118,7 @@ export class StateService {
       createdAt: now,
     })
     await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
+    await this.deps.onNewVersion?.(tx, stack, state.text)
     const pruned =
       this.deps.config.maxStateVersions > 0
         ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)

@@ -15,6 +15,7 @@ import type { Clock } from '../lib/clock.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
 import { hashToken, newToken } from '../lib/tokens.js'
 import { formatStackRef, type Stack, type StackRef, validateTags } from '../stacks/stack.js'
+import type { StackEventSink } from '../stacks/stack-events.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import type { StateService } from '../state/state-service.js'
@@ -76,6 +77,8 @@ export class UpdateService {
       config: UpdateConfig
       logger: Logger
       observer?: UpdateObserver
+      /** Told of every started update's end, in the transaction that records it (webhooks). */
+      stackEvents?: StackEventSink
     },
   ) {}
 
@@ -399,6 +402,15 @@ export class UpdateService {
         await tx.stacks.setLastUpdate(stack.id, update.id, now)
       }
       await tx.updateLogs.clearWorkingLogs(update.id)
+      if (update.status === 'running') {
+        const ended = { ...update, status, endedAt: now, resourceChanges: resourceChanges ?? null }
+        await this.deps.stackEvents?.onStackEvent(tx, {
+          kind: 'update_finished',
+          stack,
+          update: ended,
+          succeeded: status === 'succeeded',
+        })
+      }
     })
     this.#working.delete(update.id)
     this.#summaries.delete(update.id)
