@@ -248,7 +248,7 @@ export class WebhookService implements StackEventSink {
     const { store, clock, retry, sender } = this.deps
     const now = clock.now()
     // Held for longer than one attempt can take, so a slow receiver is never sent the event twice at once.
-    if (!(await store.webhooks.claim(event.id, event.attempts, now, now + sender.timeoutMs * 2 + 5000)))
+    if (!(await store.webhooks.claim(event.id, event.attempts, now, now + sender.timeoutMs * 2 + 1000)))
       return false
     const hook = await store.webhooks.byId(event.webhookId)
     if (!hook) {
