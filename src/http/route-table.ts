@@ -11,6 +11,7 @@ import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import { stackRoutes } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
+import { resourceRoutes } from '../state/resource-routes.js'
 import { stateRoutes } from '../state/state-routes.js'
 import type { StateService } from '../state/state-service.js'
 import { historyRoutes } from '../updates/history-routes.js'
@@ -49,6 +50,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   userRoutes(app, deps)
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
+  resourceRoutes(app, deps)
   secretsRoutes(app, deps)
   updateRoutes(app, deps)
   historyRoutes(app, {

@@ -150,13 +150,17 @@ export class SqlSearchIndexStore implements SearchIndexStore {
   }
 }
 
-/** One condition per field (repeated positive terms of a field: any of them), negations each on their own. */
+/**
+ * All terms must hold, except that repeated positive terms of one field mean any of them; time comparisons always
+ * all hold (`modified:>A modified:<B` is a range).
+ */
 function conditions(eb: Eb, terms: SearchTerm[]): Expression<SqlBool>[] {
   const out: Expression<SqlBool>[] = []
   const positives = new Map<string, Expression<SqlBool>[]>()
   for (const term of terms) {
     const condition = termCondition(eb, term)
     if (term.negated) out.push(eb.not(condition))
+    else if (term.kind === 'time') out.push(condition)
     else {
       const list = positives.get(term.field) ?? []
       list.push(condition)

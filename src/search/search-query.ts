@@ -5,7 +5,7 @@ import { InvalidError } from '../errors.js'
  * far as this server answers it: whitespace-separated terms, all of which must hold; `field:value` matches a field
  * exactly (`*` is a wildcard), a bare word matches anywhere in the URN, `-` negates a term, `"…"` quotes spaces,
  * and `modified:` / `created:` take `>`, `>=`, `<`, `<=` with an ISO date. Repeating a field (`type:A type:B`)
- * means either value.
+ * means either value, except for dates, where both hold (a range).
  */
 export type SearchField =
   | 'type'
