@@ -7,6 +7,7 @@ import { SqlStore, type Store } from './db/store.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
+import { registerRateLimit } from './http/rate-limiter.js'
 import { registerRoutes } from './http/route-table.js'
 import { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
@@ -156,6 +157,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       routes,
     )
     await registerOpenApi(http, routes)
+    registerRateLimit(http, config.rateLimitPerMinute, clock)
     registerRoutes(http, {
       identity,
       stacks,

@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 
 // apitype.Webhook (sdk/go/common/apitype/webhooks.go) as the CLI sends it: on PATCH it sends back what it read,
-// response-only fields included, so unknown fields are tolerated.
+// response-only fields included (hasSecret, secretCiphertext), so unknown fields are tolerated.
 export const WebhookRequest = Type.Object(
   {
     organizationName: Type.Optional(Type.String()),
@@ -16,8 +16,6 @@ export const WebhookRequest = Type.Object(
     filters: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
     groups: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
     secret: Type.Optional(Type.String({ description: 'write-only; `__remove-secret` clears it' })),
-    hasSecret: Type.Optional(Type.Boolean()),
-    secretCiphertext: Type.Optional(Type.String()),
   },
   { additionalProperties: true },
 )

@@ -27,6 +27,8 @@ export interface Config {
   journaling: boolean
   maxBodyBytes: number
   templatesDir: string | undefined
+  /** Requests a minute per API token; 0 = unlimited. */
+  rateLimitPerMinute: number
   webhooks: {
     allowPrivate: boolean
     timeoutMs: number
@@ -85,6 +87,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
   const templatesDir = r.string('templates-dir')
+  const rateLimitPerMinute = r.int('rate-limit')
   const webhooks = {
     allowPrivate: r.bool('webhook-allow-private'),
     timeoutMs: r.durationMs('webhook-timeout'),
@@ -122,6 +125,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       journaling,
       maxBodyBytes,
       templatesDir: templatesDir === '' ? undefined : templatesDir,
+      rateLimitPerMinute,
       webhooks,
       auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
       management,

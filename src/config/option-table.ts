@@ -259,6 +259,17 @@ export const OPTIONS = [
     secret: false,
   },
   {
+    flag: 'rate-limit',
+    env: 'PULUMI_BACKEND_RATE_LIMIT',
+    kind: 'int',
+    min: 0,
+    default: '0',
+    description:
+      'requests a minute allowed per API token (429 with Retry-After beyond; update tokens are never limited); ' +
+      '0 = no limit, the single-tenant default (Pulumi Cloud allows 600)',
+    secret: false,
+  },
+  {
     flag: 'webhook-allow-private',
     env: 'PULUMI_BACKEND_WEBHOOK_ALLOW_PRIVATE',
     kind: 'bool',

@@ -37,7 +37,13 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
   },
   {
     feature: 'Pulumi Insights and resource search',
-    prefixes: ['/api/preview/insights', `${ORG}/insights-scans`, `${ORG}/resources`],
+    prefixes: [
+      '/api/preview/insights',
+      // The v1 search and its dashboards; v2 (search/resourcesv2) is served.
+      `${ORG}/search/resources`,
+      `${ORG}/insights-scans`,
+      `${ORG}/resources`,
+    ],
   },
   {
     feature: 'Pulumi Neo and Copilot (AI)',

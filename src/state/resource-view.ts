@@ -12,7 +12,6 @@ const RESOURCE_FIELDS = [
   'external',
   'dependencies',
   'initErrors',
-  'provider',
   'additionalSecretOutputs',
   'aliases',
   'deletedWith',

@@ -63,9 +63,9 @@ export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService 
       url: hook,
       config: { operationId: `delete${scope}Webhook`, auth: 'token' },
       schema: { params: HookPath },
-      handler: async (request, reply) => {
+      handler: async (request) => {
         await webhooks.delete(scopeOf(request.params), request.params.hookName)
-        return reply.code(204).send()
+        return {}
       },
     })
     app.route({

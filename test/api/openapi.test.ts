@@ -16,7 +16,13 @@ interface Operation {
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> }
 
 // POST routes that take no body at all (the CLI sends an empty one).
-const BODYLESS_POSTS = new Set(['cancelUpdate'])
+const BODYLESS_POSTS = new Set([
+  'cancelUpdate',
+  'pingOrganizationWebhook',
+  'pingStackWebhook',
+  'redeliverOrganizationWebhookEvent',
+  'redeliverStackWebhookEvent',
+])
 
 describe('OpenAPI document', () => {
   let server: TestServer

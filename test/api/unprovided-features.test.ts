@@ -21,8 +21,6 @@ const CALLS: [method: string, path: string, feature: RegExp][] = [
   ['GET', '/api/orgs/acme/policypacks', /Policy packs/],
   ['POST', '/api/orgs/acme/policypacks/mypack/versions/1.0.0/complete', /Policy packs/],
   ['GET', '/api/orgs/acme/policygroups', /Policy packs/],
-  ['GET', '/api/orgs/acme/hooks', /Webhooks/],
-  ['POST', '/api/stacks/acme/web/dev/hooks', /Webhooks/],
   ['GET', '/api/preview/insights/acme/accounts', /Insights/],
   ['GET', '/api/orgs/acme/search/resources?query=type:aws', /Insights/],
   ['POST', '/api/ai/template', /Neo and Copilot/],
