@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
-// metrics (what recording Prometheus metrics costs per request).
+// metrics (what recording Prometheus metrics costs per request), search (resource search at 1,000 stacks × 150).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -9,6 +9,7 @@ import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
+import { type SearchResult, searchWorkload } from './search.js'
 import { type BenchServer, startServer, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
@@ -28,7 +29,7 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics'] as const
+const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics', 'search'] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -536,6 +537,7 @@ async function main() {
   let concurrency: ConcurrencyResult[] = []
   let memory: MemoryResult | undefined
   let metrics: MetricsOverhead | undefined
+  let search: SearchResult | undefined
   if (options.workloads.includes('journal')) {
     for (const size of options.sizes) {
       const r = await journalWorkload(size)
@@ -647,6 +649,21 @@ async function main() {
         `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
     )
   }
+  if (options.workloads.includes('search')) {
+    const stacks = options.quick ? 50 : 1000
+    console.log(`\n== search: ${stacks} stacks × 150 resources, typical queries (size=100) ==`)
+    search = await searchWorkload(stacks, options.quick ? 10 : 50)
+    console.log(`stored and indexed in ${search.indexMs} ms`)
+    table([
+      ['query', 'total', 'client p50/p95/p99 ms', 'server p50/p95 ms'],
+      ...search.queries.map((q) => [
+        q.query || '(all)',
+        String(q.total),
+        lat(q.client),
+        `${q.server?.p50 ?? '-'}/${q.server?.p95 ?? '-'}`,
+      ]),
+    ])
+  }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)
     console.log(`\npeak RSS during the 3,000-resource journaled create: ${mb(j3000.create.peakRssBytes)}`)
@@ -673,6 +690,7 @@ async function main() {
         concurrency,
         memory,
         metrics,
+        search,
         targets: t,
       },
       null,

@@ -89,6 +89,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('modified_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('search_resources_pk', ['stack_id', 'urn'])
     .execute()
+  // The default order (urn) and the common filters of an organization's search.
+  await db.schema
+    .createIndex('search_resources_org_urn')
+    .on('search_resources')
+    .columns(['org', 'urn'])
+    .execute()
+  await db.schema
+    .createIndex('search_resources_org_package')
+    .on('search_resources')
+    .columns(['org', 'package'])
+    .execute()
+  await db.schema
+    .createIndex('search_resources_org_stack')
+    .on('search_resources')
+    .columns(['org', 'stack'])
+    .execute()
   await db.schema
     .createIndex('search_resources_org_type')
     .on('search_resources')
