@@ -652,7 +652,7 @@ async function main() {
   if (options.workloads.includes('search')) {
     const stacks = options.quick ? 50 : 1000
     console.log(`\n== search: ${stacks} stacks × 150 resources, typical queries (size=100) ==`)
-    search = await searchWorkload(stacks, options.quick ? 10 : 50)
+    search = await searchWorkload(stacks, options.quick ? 10 : 20)
     console.log(`stored and indexed in ${search.indexMs} ms`)
     table([
       ['query', 'total', 'client p50/p95/p99 ms', 'server p50/p95 ms'],

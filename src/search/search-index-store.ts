@@ -119,9 +119,18 @@ export class SqlSearchIndexStore implements SearchIndexStore {
     const count = await filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()
     const column = COLUMN[request.sort]
     const direction = request.ascending ? 'asc' : 'desc'
+    // A selective filter should drive the plan through its own index; ordering by the bare column would let the
+    // planner pick the (org, column) index instead and walk the whole organization in order. Ordering by an
+    // expression (same order, `|| ''` on text) rules that index out; unfiltered listings keep it.
+    const selective = request.terms.some(
+      (t) => !t.negated && t.kind === 'text' && t.field !== 'any' && !t.pattern.includes('*'),
+    )
+    const textual = column !== 'modified_at' && column !== 'created_at'
+    const orderBy =
+      selective && textual ? sql`${sql.ref(column)} || ''` : selective ? sql`${sql.ref(column)} + 0` : column
     const rows = await filtered
       .selectAll()
-      .orderBy(column, direction)
+      .orderBy(orderBy, direction)
       .orderBy('stack_id')
       .orderBy('urn')
       .offset(request.offset)

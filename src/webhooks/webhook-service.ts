@@ -305,6 +305,7 @@ export class WebhookService implements StackEventSink {
       responseBody: result.error ? `(no answer: ${result.error})` : result.responseExcerpt,
     }
     await this.deps.store.webhooks.record(delivery)
+    await this.deps.store.webhooks.prune(hook.id, DELIVERIES_LISTED)
     return { delivery, result }
   }
 

@@ -52,6 +52,8 @@ export interface WebhookStore {
   ): Promise<void>
   record(delivery: DeliveryRecord): Promise<void>
   deliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]>
+  /** Keeps the newest `keep` deliveries of a hook, and the events still pending or still listed. */
+  prune(webhookId: string, keep: number): Promise<void>
 }
 
 export class SqlWebhookStore implements WebhookStore {
@@ -220,6 +222,31 @@ export class SqlWebhookStore implements WebhookStore {
       .limit(limit)
       .execute()
     return rows.map(toDelivery)
+  }
+
+  async prune(webhookId: string, keep: number): Promise<void> {
+    const newest = this.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('webhook_id', '=', webhookId)
+      .orderBy('sent_at', 'desc')
+      .orderBy('id')
+      .limit(keep)
+    await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('webhook_id', '=', webhookId)
+      .where('id', 'not in', newest)
+      .execute()
+    const listed = this.db
+      .selectFrom('webhook_deliveries')
+      .select('event_id')
+      .where('webhook_id', '=', webhookId)
+    await this.db
+      .deleteFrom('webhook_events')
+      .where('webhook_id', '=', webhookId)
+      .where('state', '!=', 'pending')
+      .where('id', 'not in', listed)
+      .execute()
   }
 }
 

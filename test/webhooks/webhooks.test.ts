@@ -229,6 +229,17 @@ describe('webhooks: CLI request shapes and every event kind', () => {
     await assertApiError(cli.call('POST', `${hookPath}/deliveries/nope/redeliver`), 404)
     assert.ok(server)
   })
+  it('keeps the newest 100 deliveries of a hook', async () => {
+    for (let i = 0; i < 105; i++) await cli.call('POST', '/api/orgs/acme/hooks/dup/ping')
+    const listed = await cli.call<{ id: string }[]>('GET', '/api/orgs/acme/hooks/dup/deliveries')
+    assert.equal(listed.body.length, 100)
+    const oldest = listed.body.at(-1)
+    const again = await cli.call<{ id: string }>(
+      'POST',
+      `/api/orgs/acme/hooks/dup/deliveries/${oldest?.id}/redeliver`,
+    )
+    assert.equal(again.body.id, oldest?.id)
+  })
 })
 
 describe('webhooks: retries, timeouts and crash safety', () => {
