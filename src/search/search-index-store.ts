@@ -1,24 +1,15 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely'
 import type { Database } from '../db/schema.js'
 import type { IndexedResource } from './resource-index.js'
-import type { SearchTerm } from './search-query.js'
+import type { SearchField, SearchTerm } from './search-query.js'
 
 export interface SearchHit extends IndexedResource {
   project: string
   stack: string
 }
 
-export type SortField =
-  | 'type'
-  | 'name'
-  | 'project'
-  | 'stack'
-  | 'package'
-  | 'module'
-  | 'urn'
-  | 'id'
-  | 'modified'
-  | 'created'
+/** Any field but the flags. */
+export type SortField = Exclude<SearchField, 'protected' | 'custom'>
 
 export interface SearchRequest {
   org: string

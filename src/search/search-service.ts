@@ -3,7 +3,7 @@ import { InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import type { Stack } from '../stacks/stack.js'
 import type { StackEvent, StackEventSink } from '../stacks/stack-events.js'
-import { resourcesOfState } from './resource-index.js'
+import { type IndexedResource, resourcesOfState } from './resource-index.js'
 import type { SearchHit, SortField } from './search-index-store.js'
 import { parseSearchQuery } from './search-query.js'
 
@@ -65,7 +65,13 @@ export class SearchService implements StackEventSink {
   /** Re-indexes a stack from the state text of its new latest version, in the transaction that stores it. */
   async indexVersion(tx: Store, stack: Stack, text: Buffer): Promise<void> {
     const previous = await tx.searchIndex.times(stack.id)
-    const resources = resourcesOfState(text, previous, this.deps.clock.now())
+    let resources: IndexedResource[]
+    try {
+      resources = resourcesOfState(text, previous, this.deps.clock.now())
+    } catch {
+      // Search must never block an update: a state it cannot read leaves the stack out of results instead.
+      resources = []
+    }
     await tx.searchIndex.replaceStack(stack, resources)
   }
 
