@@ -18,6 +18,8 @@ export interface SearchRequest {
   ascending: boolean
   offset: number
   limit: number
+  /** The total is exact up to this many matches, and reads as this many beyond. */
+  countUpTo: number
 }
 
 /** The search index: a row per resource of each stack's latest state. */
@@ -107,7 +109,11 @@ export class SqlSearchIndexStore implements SearchIndexStore {
       .selectFrom('search_resources')
       .where('org', '=', request.org)
       .where((eb) => eb.and(conditions(eb, request.terms)))
-    const count = await filtered.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()
+    // Counting stops at `countUpTo`: a broad query need not visit every row of the organization for its total.
+    const count = await this.db
+      .selectFrom(filtered.select('urn').limit(request.countUpTo).as('matched'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirst()
     const column = COLUMN[request.sort]
     const direction = request.ascending ? 'asc' : 'desc'
     // A selective filter should drive the plan through its own index; ordering by the bare column would let the

@@ -55,7 +55,8 @@ const SORTS: readonly SortField[] = [
 ]
 const DEFAULT_SIZE = 100
 const MAX_SIZE = 500
-// The Cloud pages through the first 10,000 results this way (pulumi/docs resource-search reference).
+// The Cloud pages through the first 10,000 results this way (pulumi/docs resource-search reference); totals are
+// counted up to there too (OpenSearch, behind the Cloud's search, counts hits exactly up to 10,000 by default).
 const MAX_WINDOW = 10_000
 
 /** Resource search over the latest state of every stack of an organization, kept current at each state version. */
@@ -111,6 +112,7 @@ export class SearchService implements StackEventSink {
       ascending,
       offset: (page - 1) * size,
       limit: size,
+      countUpTo: MAX_WINDOW,
     })
     const link = (to: number) => {
       const query = new URLSearchParams({ ...definedOf(params), page: String(to), size: String(size) })

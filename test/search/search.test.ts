@@ -185,3 +185,33 @@ describe('resource search (GET /api/orgs/{org}/search/resourcesv2)', () => {
     await assertApiError(cli.call('GET', '/api/orgs/nobody/search/resourcesv2'), 404)
   })
 })
+
+describe('resource search totals', () => {
+  let cli: CliClient
+  useTestServer({}, async (started) => {
+    cli = started.client
+    await cli.call('POST', '/api/stacks/acme/big', { body: { stackName: 'dev' } })
+    const many = Array.from({ length: 10_050 }, (_, i) =>
+      resource('big', 'dev', 'random:index/randomId:RandomId', `r${i}`),
+    )
+    await importDeployment(
+      cli,
+      '/api/stacks/acme/big/dev',
+      deploymentWith([stackResource('big', 'dev'), ...many]),
+    )
+  })
+
+  it('counts exactly up to 10,000 matches, and pages no further', async () => {
+    const narrow = await cli.call<Answer>('GET', '/api/orgs/acme/search/resourcesv2?query=name:r1*&size=1')
+    assert.equal(narrow.body.total, 1161) // r1, r10–r19, r100–r199, r1000–r1999, r10000–r10049
+    const broad = await cli.call<Answer>('GET', '/api/orgs/acme/search/resourcesv2?size=500&page=20')
+    assert.equal(broad.body.total, 10_000)
+    assert.equal(broad.body.resources.length, 500)
+    assert.equal(broad.body.pagination.next, undefined)
+    await assertApiError(
+      cli.call('GET', '/api/orgs/acme/search/resourcesv2?size=500&page=21'),
+      400,
+      /first 10000/,
+    )
+  })
+})
