@@ -55,6 +55,14 @@ describe('loadConfig defaults', () => {
       journaling: true,
       maxBodyBytes: 536870912,
       templatesDir: undefined,
+      rateLimitPerMinute: 0,
+      webhooks: {
+        allowPrivate: false,
+        timeoutMs: 10_000,
+        maxAttempts: 6,
+        retryDelayMs: 10_000,
+        pollIntervalMs: 1000,
+      },
       auth: { mode: 'single-tenant', token: undefined },
       management: undefined,
     })

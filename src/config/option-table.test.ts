@@ -41,6 +41,13 @@ describe('option table', () => {
       'management-addr': '',
       pprof: 'false',
       'templates-dir': '',
+      // Additions of this server (issue 15): integrations.
+      'rate-limit': '0',
+      'webhook-allow-private': 'false',
+      'webhook-timeout': '10s',
+      'webhook-max-attempts': '6',
+      'webhook-retry-delay': '10s',
+      'webhook-poll-interval': '1s',
     })
   })
 
