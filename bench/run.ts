@@ -1,12 +1,15 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200]`: figures, never a failure on time.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
-// metrics (what recording Prometheus metrics costs per request), search (resource search at 1,000 stacks × 150).
+// metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
+// and against its own file:// backend; bench/cli-workload.ts), search (resource search at 1,000 stacks × 150).
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { realCliSkipReason } from '../test/cli/support/real-cli.js'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
+import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
 import { type SearchResult, searchWorkload } from './search.js'
@@ -29,7 +32,16 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics', 'search'] as const
+const WORKLOADS = [
+  'journal',
+  'checkpoint',
+  'export',
+  'concurrency',
+  'memory',
+  'metrics',
+  'cli',
+  'search',
+] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -436,6 +448,28 @@ function checkpointRow(size: number, mode: string, phase: PhaseResult, kind: str
   ]
 }
 
+function printCli(r: CliSizeResult) {
+  console.log(
+    `\n== real pulumi CLI, ${r.size} × ~16 KB (export ${mb(r.exportBytes)}): this server vs file:// ==`,
+  )
+  table([
+    ['phase', 'server s', 'file:// s', 'server/file://', 'requests', 'server time s', 'server share'],
+    ...CLI_PHASES.map((name) => {
+      const ours = r.ours[name]
+      const diy = r.diy[name]
+      return [
+        name,
+        (ours.wallMs / 1000).toFixed(2),
+        (diy.wallMs / 1000).toFixed(2),
+        String(round2(ours.wallMs / Math.max(1, diy.wallMs))),
+        String(ours.requests ?? 0),
+        ((ours.serverMs ?? 0) / 1000).toFixed(2),
+        `${Math.round((100 * (ours.serverMs ?? 0)) / Math.max(1, ours.wallMs))} %`,
+      ]
+    }),
+  ])
+}
+
 function table(rows: string[][]) {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? []
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '))
@@ -527,9 +561,11 @@ function targets(
 async function main() {
   const options = parseArgs(process.argv.slice(2))
   const started = performance.now()
+  const loadAverageAtStart = loadavg()[0]
   console.log(
     `pulumi-backend bench: ${cpus().length} cores, node ${process.version}, ` +
-      `${options.quick ? 'quick' : 'full'}, sizes ${options.sizes.join(',')}, workloads ${options.workloads.join(',')}`,
+      `${options.quick ? 'quick' : 'full'}, sizes ${options.sizes.join(',')}, workloads ${options.workloads.join(',')}, ` +
+      `load average ${loadAverageAtStart?.toFixed(1)} (other processes share these cores)`,
   )
   const journal: JournalSizeResult[] = []
   const checkpoints: CheckpointSizeResult[] = []
@@ -649,6 +685,18 @@ async function main() {
         `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
     )
   }
+  const cli: CliSizeResult[] = []
+  if (options.workloads.includes('cli')) {
+    const skip = realCliSkipReason()
+    if (skip) console.log(`\n== cli: skipped — ${skip} ==`)
+    else {
+      for (const size of options.quick ? [10] : options.sizes.filter((n) => n <= DIY_MAX)) {
+        const r = await cliWorkload(size)
+        cli.push(r)
+        printCli(r)
+      }
+    }
+  }
   if (options.workloads.includes('search')) {
     const stacks = options.quick ? 50 : 1000
     console.log(`\n== search: ${stacks} stacks × 150 resources, typical queries (size=100) ==`)
@@ -681,7 +729,12 @@ async function main() {
     `${JSON.stringify(
       {
         date: new Date().toISOString(),
-        machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? '', node: process.version },
+        machine: {
+          cores: cpus().length,
+          cpu: cpus()[0]?.model ?? '',
+          node: process.version,
+          loadAverageAtStart: loadAverageAtStart,
+        },
         options,
         totalMs,
         journal,
@@ -689,6 +742,7 @@ async function main() {
         exports,
         concurrency,
         memory,
+        cli,
         metrics,
         search,
         targets: t,

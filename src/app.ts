@@ -4,12 +4,18 @@ import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
+import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRateLimit } from './http/rate-limiter.js'
 import { registerRoutes } from './http/route-table.js'
-import { IdentityService } from './identity/identity-service.js'
+import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { GoogleEndpoints } from './identity/google-workspace.js'
+import type { IdentityService } from './identity/identity-service.js'
+import { JobScheduler } from './jobs/job-scheduler.js'
+import { soleNode } from './jobs/leader-lock.js'
+import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
@@ -24,8 +30,6 @@ import { SecretsService } from './secrets/secrets-service.js'
 import { allOf } from './stacks/stack-events.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
-import { EventBuffer } from './updates/event-buffer.js'
-import { startLeaseExpiryJob } from './updates/lease-expiry-job.js'
 import { UpdateService } from './updates/update-service.js'
 import { startWebhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
 import { WebhookService } from './webhooks/webhook-service.js'
@@ -34,6 +38,8 @@ import { WebhookService } from './webhooks/webhook-service.js'
 export interface AppOverrides {
   clock?: Clock
   logger?: Logger
+  /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
+  google?: Partial<GoogleEndpoints>
 }
 
 export interface App {
@@ -46,6 +52,8 @@ export interface App {
   store: Store
   identity: IdentityService
   updates: UpdateService
+  /** Singleton background jobs; tests move the clock and call `jobs.runOnce()` instead of sleeping. */
+  jobs: JobScheduler
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -73,10 +81,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
-    const identity = new IdentityService({
+    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
       store,
       clock,
-      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+      masterKey,
+      logger,
+      ...(overrides.google ? { google: overrides.google } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
     const search = new SearchService({ store, clock, isKnownOrg })
@@ -87,9 +99,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger,
       onNewVersion: (tx, stack, text) => search.indexVersion(tx, stack, text),
     })
-    void state
-      .compressBacklog()
-      .catch((error: unknown) => logger.warn({ err: error }, 'state compression backlog failed'))
     const secrets = new SecretsService({ store, masterKey, clock })
     let deliveryJob: ReturnType<typeof startWebhookDeliveryJob> | undefined
     const webhooks = new WebhookService({
@@ -118,20 +127,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       events: stackEvents,
     })
 
-    const events = new EventBuffer({
-      logs: store.updateLogs,
-      maxBuffered: config.eventBufferSize,
-      flushIntervalMs: config.eventFlushIntervalMs,
-      logger,
-      onFlushed: (lagSeconds) => metrics.eventsFlushed(lagSeconds),
-    })
     const updates = new UpdateService({
       store,
       clock,
       stacks,
       state,
-      events,
       config: { leaseDurationMs: config.leaseDurationMs, journaling: config.journaling },
+      leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
       observer: metrics,
       stackEvents,
@@ -140,16 +142,37 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
       publisher: config.org,
     })
-    const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    const jobs = new JobScheduler({
+      clock,
+      leader: soleNode,
+      logger,
+      jobs: [
+        leaseExpiryJob(updates, config.leaseDurationMs),
+        // Versions a previous run stored uncompressed and could not compress before it stopped.
+        {
+          name: 'compression-backlog',
+          intervalMs: 3_600_000,
+          atStart: true,
+          run: () => state.compressBacklog(),
+        },
+      ],
+    })
     deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
       {
         logger,
-        identity,
+        authenticator,
+        trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
-        bodyLimitBytes: config.maxBodyBytes,
+        bodyLimits: bodyLimits({
+          state: config.maxBodyBytes,
+          journal: config.maxJournalBatchBytes,
+          events: config.maxEventBatchBytes,
+          secrets: config.maxSecretsBodyBytes,
+          json: config.maxJsonBodyBytes,
+        }),
         https: tls,
         auditLogs: config.auditLogs,
         metrics,
@@ -160,6 +183,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     registerRateLimit(http, config.rateLimitPerMinute, clock)
     registerRoutes(http, {
       identity,
+      tokens,
+      login,
+      exchange,
+      groupsCache,
       stacks,
       state,
       secrets,
@@ -179,13 +206,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config.management &&
       buildManagementServer({
         logger,
-        identity,
+        authenticator,
         ping: () => pingDatabase(database.db),
         metrics,
         pprof: config.management.pprof,
       })
     if (!management) metricsRoutes(http, metrics)
-    const adminToken = await identity.ensureAdminToken()
+    const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
+    jobs.start()
 
     let closed = false
     return {
@@ -196,6 +224,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       identity,
       updates,
+      jobs,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
@@ -207,13 +236,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async close() {
         if (closed) return
         closed = true
-        // Stop accepting, let in-flight requests finish, then close the database cleanly.
-        leaseExpiry.stop()
+        // Start no more jobs, stop accepting, let in-flight requests finish, skip queued compressions (so a
+        // running backlog job ends soon), then close the database cleanly.
+        const jobsStopped = jobs.stop()
         await http.close()
         await deliveryJob?.stop()
         await management?.close()
-        await events.close()
         await state.close()
+        await jobsStopped
         await database.close()
       },
     }

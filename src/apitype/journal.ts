@@ -2,6 +2,7 @@
 // two core.go shapes that only journal entries carry in typed form (SnippetV1, Extension).
 import { Type } from 'typebox'
 import type { DeploymentV3, OperationV2, ResourceV3, SecretsProvidersV1 } from './core.js'
+import { SafeInteger } from './safe-integer.js'
 
 /** apitype.JournalEntryKind. */
 export const JournalEntryKind = {
@@ -76,14 +77,14 @@ export interface JournalEntries {
 // Permissive request-body schema: it checks the envelope and scalar field types only. Resource states, operations
 // and snapshots stay opaque objects (they can be large; parseJournalEntries checks the fields the replayer reads),
 // and unknown keys are allowed so a newer CLI adding fields is not rejected.
-const optionalInt = Type.Optional(Type.Union([Type.Integer(), Type.Null()]))
+const optionalInt = Type.Optional(Type.Union([SafeInteger(), Type.Null()]))
 const opaqueObject = Type.Optional(Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]))
 
 export const JournalEntrySchema = Type.Object({
-  version: Type.Integer(),
-  kind: Type.Integer({ minimum: 0, maximum: 9 }),
-  sequenceID: Type.Integer(),
-  operationID: Type.Integer(),
+  version: SafeInteger(),
+  kind: SafeInteger({ minimum: 0, maximum: 9 }),
+  sequenceID: SafeInteger({ minimum: 1 }),
+  operationID: SafeInteger(),
   removeOld: optionalInt,
   removeNew: optionalInt,
   pendingReplacementOld: optionalInt,

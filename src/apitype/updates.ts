@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { SafeInteger } from './safe-integer.js'
 
 // sdk/go/common/apitype/updates.go, events.go and history.go, with the CLI's exact JSON names.
 
@@ -29,13 +30,13 @@ export const UpdateProgramRequest = Type.Object({
 /** apitype.StartUpdateRequest */
 export const StartUpdateRequest = Type.Object({
   tags: Type.Optional(Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()])),
-  journalVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+  journalVersion: Type.Optional(SafeInteger({ minimum: 0 })),
 })
 
 /** apitype.RenewUpdateLeaseRequest: since API v5 the token travels in the header and `token` is "". */
 export const RenewUpdateLeaseRequest = Type.Object({
   token: Type.Optional(Type.String()),
-  duration: Type.Integer({ minimum: 0 }),
+  duration: SafeInteger({ minimum: 0 }),
 })
 
 /** apitype.CompleteUpdateRequest: the CLI sends only succeeded or failed. */
@@ -45,15 +46,15 @@ export const CompleteUpdateRequest = Type.Object({
 
 /** apitype.PatchUpdateCheckpointDeltaRequest */
 export const PatchUpdateCheckpointDeltaRequest = Type.Object({
-  version: Type.Integer({ minimum: 1, maximum: 4 }),
+  version: SafeInteger({ minimum: 1, maximum: 4 }),
   checkpointHash: Type.String({ pattern: '^[0-9a-fA-F]{64}$' }),
-  sequenceNumber: Type.Integer({ minimum: 1 }),
+  sequenceNumber: SafeInteger({ minimum: 1 }),
   deploymentDelta: Type.Union([Type.Array(Type.Unknown()), Type.Null()]),
 })
 
 export const HistoryQuery = Type.Object({
-  pageSize: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
-  page: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+  pageSize: Type.Optional(Type.String()),
+  page: Type.Optional(Type.String()),
 })
 
 /** client.go :: GetUpdateEngineEvents: `type` repeats once per `--event-type`. */

@@ -1,6 +1,9 @@
+import { resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
+import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
+import { up as logins } from './migrations/0004-logins.js'
 import { up as integrations } from './migrations/0010-integrations.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
@@ -12,6 +15,8 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
+  ['0002-update-lifecycle', updateLifecycle],
+  ['0004-logins', logins],
   ['0010-integrations', integrations],
 ]
 
@@ -28,6 +33,42 @@ export interface OpenedDatabase {
 export async function openSqliteDatabase(
   path: string,
   options: { onQuery?: QueryListener } = {},
+): Promise<OpenedDatabase> {
+  const inMemory = path === ':memory:' || path === ''
+  if (inMemory) return openSqliteConnection(path, options)
+  // Opening one file twice in one process shares the connection (SQLite has one writer per file anyway): two
+  // connections in one thread would block it in the busy handler while the other holds the write lock. Two app
+  // instances on one file (the replica tests) then behave as two processes whose writes take turns; the first
+  // opener's query listener sees the statements of both.
+  const key = resolve(path)
+  let shared = openFiles.get(key)
+  if (!shared) {
+    const opening = openSqliteConnection(path, options)
+    shared = { opening, users: 0 }
+    openFiles.set(key, shared)
+    opening.catch(() => openFiles.delete(key))
+  }
+  const entry = shared
+  const opened = await entry.opening
+  entry.users++
+  let closed = false
+  return {
+    db: opened.db,
+    async close() {
+      if (closed) return
+      closed = true
+      if (--entry.users > 0) return
+      openFiles.delete(key)
+      await opened.close()
+    },
+  }
+}
+
+const openFiles = new Map<string, { opening: Promise<OpenedDatabase>; users: number }>()
+
+async function openSqliteConnection(
+  path: string,
+  options: { onQuery?: QueryListener },
 ): Promise<OpenedDatabase> {
   const native = new SQLite(path)
   native.pragma('journal_mode = WAL')

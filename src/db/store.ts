@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, SqliteAdapter, sql } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
+import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import { type SearchIndexStore, SqlSearchIndexStore } from '../search/search-index-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
@@ -20,6 +21,7 @@ import type { Database } from './schema.js'
 export interface Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -28,6 +30,12 @@ export interface Store {
   readonly webhooks: WebhookStore
   readonly searchIndex: SearchIndexStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
+  /**
+   * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
+   * per-update serialization of uploads, renewals and status changes. SQLite: the single writer (BEGIN
+   * IMMEDIATE); PostgreSQL: the row lock (SELECT … FOR UPDATE). Keep `work` to database calls and quick CPU work.
+   */
+  withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
   afterCommit(effect: () => void): void
 }
@@ -35,6 +43,7 @@ export interface Store {
 export class SqlStore implements Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -50,6 +59,7 @@ export class SqlStore implements Store {
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
+    this.loginSessions = new SqlLoginSessionStore(db)
     this.stacks = new SqlStackStore(db)
     this.stackKeys = new SqlStackKeyStore(db)
     this.state = new SqlStateStore(db)
@@ -63,13 +73,47 @@ export class SqlStore implements Store {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
+    const result = isSqlite(this.db)
+      ? await this.#immediateTransaction((trx) => work(new SqlStore(trx, effects)))
+      : await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
     for (const effect of effects) effect()
     return result
+  }
+
+  withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      // SQLite's write lock is already held (BEGIN IMMEDIATE); other dialects lock the update's row.
+      if (!isSqlite(this.db)) {
+        await sql`select id from updates where id = ${updateId} for update`.execute((tx as SqlStore).db)
+      }
+      return work(tx)
+    })
+  }
+
+  /**
+   * BEGIN IMMEDIATE takes SQLite's write lock up front: a deferred transaction that reads and then writes can
+   * fail with SQLITE_BUSY when another connection wrote in between, instead of waiting its turn.
+   */
+  async #immediateTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection)
+      try {
+        const result = await work(connection)
+        await sql`commit`.execute(connection)
+        return result
+      } catch (error) {
+        await sql`rollback`.execute(connection)
+        throw error
+      }
+    })
   }
 
   afterCommit(effect: () => void): void {
     if (this.effects) this.effects.push(effect)
     else effect()
   }
+}
+
+function isSqlite(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof SqliteAdapter
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, type ErrorKind } from '../errors.js'
+import { type BodyLimit, tooLargeMessage } from './body-limits.js'
 
 const statusByKind = {
   invalid: 400,
@@ -18,7 +19,8 @@ export interface ErrorResponse {
   message: string
 }
 
-export function errorResponse(error: unknown): ErrorResponse {
+/** `limit`: the body limit of the route that failed, which a 413 from Fastify's own size check names. */
+export function errorResponse(error: unknown, limit?: BodyLimit): ErrorResponse {
   if (error instanceof AppError) return { code: statusByKind[error.kind], message: error.message }
   const fastifyError = error as Partial<FastifyError> & { code?: string }
   if (fastifyError.validation) {
@@ -26,7 +28,12 @@ export function errorResponse(error: unknown): ErrorResponse {
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return { code: 413, message: 'Payload Too Large: the request body exceeds the size limit' }
+      return {
+        code: 413,
+        message: limit
+          ? tooLargeMessage(limit)
+          : 'Payload Too Large: the request body exceeds the size limit',
+      }
     case 'Z_DATA_ERROR':
     case 'Z_BUF_ERROR':
       return { code: 400, message: 'Bad Request: body is not valid gzip data' }
@@ -47,7 +54,7 @@ export function errorResponse(error: unknown): ErrorResponse {
 }
 
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  const body = errorResponse(error)
+  const body = errorResponse(error, request.routeOptions?.config?.bodyLimit)
   if (body.code >= 500) request.log.error({ err: error }, 'request failed')
   void reply.code(body.code).send(body)
 }

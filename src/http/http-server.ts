@@ -4,10 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { UnauthenticatedError } from '../errors.js'
-import type { IdentityService } from '../identity/identity-service.js'
+import type { Authenticator } from '../identity/authenticator.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
 import type { Metrics } from '../observability/metrics.js'
+import { type BodyLimits, unparsedLimit } from './body-limits.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
@@ -29,10 +30,13 @@ export interface LeaseAuthenticator {
 
 export interface HttpDeps {
   logger: Logger
-  identity: IdentityService
+  /** The auth mode's authenticator for `Authorization: token …` (identity/, chosen in app.ts). */
+  authenticator: Authenticator
+  /** Reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (-trusted-proxies). */
+  trustedProxies: string[]
   leases: LeaseAuthenticator | undefined
-  /** Largest accepted request body after gzip inflation. */
-  bodyLimitBytes: number
+  /** Largest accepted request bodies, raw and after gzip inflation, per kind of route (RouteConfig.body). */
+  bodyLimits: BodyLimits
   https: { cert: Buffer; key: Buffer } | undefined
   /** Log one structured audit line per state-changing request (-audit-logs). */
   auditLogs: boolean
@@ -60,7 +64,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     loggerInstance: deps.logger,
     // One access line per request is written by our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.bodyLimitBytes,
+    // Routes get their own limit when registered; this one covers bodies sent to unknown routes.
+    bodyLimit: deps.bodyLimits.json.bytes,
     // Stack and org names are case-sensitive; the CLI never sends trailing slashes we'd need to fold.
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
@@ -70,6 +75,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     // Fastify's drain-time 503 body has no numeric `code`; let requests that still arrive while closing finish
     // instead (Connection: close is set on them, and the database closes only after the server).
     return503OnClosing: false,
+    ...(deps.trustedProxies.length > 0 ? { trustProxy: deps.trustedProxies } : {}),
     ...(deps.https ? { https: deps.https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
@@ -84,13 +90,16 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
         `route ${String(route.method)} ${route.url} must declare config.auth and config.operationId`,
       )
     }
+    const bodyLimit = unparsedLimit(deps.bodyLimits, config.body ?? 'json')
+    route.bodyLimit = bodyLimit.bytes
+    route.config = { ...config, bodyLimit }
     for (const method of [route.method].flat()) {
       routes.push({ method, url: route.url, operationId: config.operationId, auth: config.auth })
     }
   })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request: FastifyRequest, body: string | Buffer) =>
-    parseRequestBody(request, body as Buffer, deps.bodyLimitBytes),
+    parseRequestBody(request, body as Buffer, deps.bodyLimits),
   )
 
   app.addHook('onRequest', async (request) => {
@@ -124,7 +133,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
       {
         op: request.routeOptions.config.operationId,
         method: request.method,
-        url: request.url,
+        // Login callbacks carry an authorization code in the query: log the path only.
+        url: request.routeOptions.config.secretQuery ? request.url.split('?')[0] : request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
@@ -153,7 +163,9 @@ async function authenticate(deps: HttpDeps, auth: Exclude<AuthKind, 'public'>, r
       )
     }
     const user =
-      scheme === 'token' || scheme === 'Bearer' ? await deps.identity.authenticate(credential) : undefined
+      scheme === 'token' || scheme === 'Bearer'
+        ? await deps.authenticator.authenticate(credential)
+        : undefined
     if (!user) throw new UnauthenticatedError('Unauthorized: No credentials provided or are invalid.')
     return user
   }

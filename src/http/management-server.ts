@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
-import type { IdentityService } from '../identity/identity-service.js'
+import type { Authenticator } from '../identity/authenticator.js'
 import type { Metrics } from '../observability/metrics.js'
 import { metricsRoutes } from '../observability/metrics-routes.js'
 import { profilingRoutes } from '../observability/profiling-routes.js'
+import { bodyLimits } from './body-limits.js'
 import { healthRoutes } from './health-routes.js'
 import { buildHttpServer, type HttpServer } from './http-server.js'
 
@@ -15,16 +16,24 @@ const MANAGEMENT_BODY_LIMIT = 64 * 1024
  */
 export function buildManagementServer(deps: {
   logger: Logger
-  identity: IdentityService
+  authenticator: Authenticator
   ping: () => Promise<void>
   metrics: Metrics
   pprof: boolean
 }): HttpServer {
   const app = buildHttpServer({
     logger: deps.logger.child({ listener: 'management' }),
-    identity: deps.identity,
+    authenticator: deps.authenticator,
+    trustedProxies: [],
     leases: undefined,
-    bodyLimitBytes: MANAGEMENT_BODY_LIMIT,
+    // Every body falls under the same small limit here.
+    bodyLimits: bodyLimits({
+      state: MANAGEMENT_BODY_LIMIT,
+      journal: MANAGEMENT_BODY_LIMIT,
+      events: MANAGEMENT_BODY_LIMIT,
+      secrets: MANAGEMENT_BODY_LIMIT,
+      json: MANAGEMENT_BODY_LIMIT,
+    }),
     https: undefined,
     auditLogs: false,
     metrics: undefined,

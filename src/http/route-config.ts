@@ -1,4 +1,5 @@
 import type { Principal, UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
+import type { BodyClass, BodyLimit } from './body-limits.js'
 
 /**
  * How a route authenticates:
@@ -16,6 +17,14 @@ export interface RouteConfig {
   rawBody?: boolean
   /** false: the handler chooses the encoding itself (stored gzip bytes), the shell must not compress. */
   compressResponse?: boolean
+  /** The query string carries secrets (OAuth code and state): access logs show the path only. */
+  secretQuery?: boolean
+  /** The handler validates the raw body with the raw-json scanner, which bounds nesting: skip the shell's check. */
+  scansJson?: boolean
+  /** Which size limit the body falls under (body-limits.ts); `json` when absent. */
+  body?: BodyClass
+  /** Set by the HTTP shell when the route is registered: the limit `body` resolves to. */
+  bodyLimit?: BodyLimit
 }
 
 declare module 'fastify' {

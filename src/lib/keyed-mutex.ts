@@ -1,4 +1,8 @@
-/** Serializes async work per key (e.g. per update), so a retried request never races its first attempt. */
+/**
+ * Serializes async work per key within this process (e.g. per update), so a retried request never races its
+ * first attempt here. An optimisation only: correctness across processes comes from the database (conditional
+ * writes, Store.withUpdateLock).
+ */
 export class KeyedMutex {
   readonly #tails = new Map<string, Promise<unknown>>()
 

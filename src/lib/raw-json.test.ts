@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { InvalidError } from '../errors.js'
+import { MAX_JSON_DEPTH } from './json-depth.js'
 import {
   arrayElementRanges,
   arrayElementsWithMembers,
@@ -259,10 +260,11 @@ describe('raw-json helpers', () => {
     assert.equal(objectMembersWithNested(Buffer.from('{"d":{},"d":1}'), 'd').nested, undefined)
   })
 
-  it('jsonValueEnd handles very deep nesting without recursion', () => {
-    const depth = 200_000
-    const json = Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)} `)
-    assert.equal(jsonValueEnd(json, 0), depth * 2)
+  it('jsonValueEnd scans nesting up to MAX_JSON_DEPTH and refuses deeper (later recursive code would overflow)', () => {
+    const nested = (depth: number) => Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)} `)
+    assert.equal(jsonValueEnd(nested(MAX_JSON_DEPTH), 0), MAX_JSON_DEPTH * 2)
+    assert.throws(() => jsonValueEnd(nested(MAX_JSON_DEPTH + 1), 0), InvalidError)
+    assert.throws(() => jsonValueEnd(nested(200_000), 0), /nested deeper than/)
   })
 
   it('jsonKind classifies values by their first byte', () => {

@@ -5,6 +5,7 @@
 // input cannot overflow the call stack). The grammar is validated strictly (RFC 8259); UTF-8 validity
 // of string contents is not checked, matching Go, which replaces invalid bytes instead of failing.
 import { InvalidError } from '../errors.js'
+import { MAX_JSON_DEPTH } from './json-depth.js'
 
 /** A half-open byte range [start, end) into a Buffer. */
 export interface ByteRange {
@@ -195,6 +196,9 @@ export function jsonValueEnd(json: Buffer, pos: number, limit: number = json.len
     pos = skipWhitespace(json, pos, limit)
     const c = byteAt(json, pos, limit)
     if (c === LBRACE || c === LBRACKET) {
+      if (closers.length >= MAX_JSON_DEPTH) {
+        throw new InvalidError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at byte ${pos}`)
+      }
       const closer = c === LBRACE ? RBRACE : RBRACKET
       const inner = skipWhitespace(json, pos + 1, limit)
       if (byteAt(json, inner, limit) === closer) {

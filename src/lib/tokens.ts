@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** Opaque bearer token: a recognisable prefix plus 32 random bytes. */
 export function newToken(prefix: string): string {
@@ -14,4 +14,13 @@ export function sameHash(a: string, b: string): boolean {
   const left = Buffer.from(a, 'hex')
   const right = Buffer.from(b, 'hex')
   return left.length === right.length && timingSafeEqual(left, right)
+}
+
+/**
+ * The lease token of one generation of an update's lease: HMAC(key, "<update id>:<generation>"). Deterministic,
+ * so a retried renew (after a lost response) can be answered with the current token again, though only hashes
+ * are stored.
+ */
+export function leaseToken(key: Buffer, updateId: string, generation: number): string {
+  return `lease-${createHmac('sha256', key).update(`${updateId}:${generation}`, 'utf8').digest('hex')}`
 }

@@ -80,7 +80,7 @@ export class Metrics implements UpdateObserver {
 
   readonly #eventFlushLag = new Histogram({
     name: 'pulumi_backend_event_flush_lag_seconds',
-    help: 'How long engine events waited in memory before being written, per flush (its oldest event)',
+    help: 'How long an engine event batch took to be stored, from reaching the update service',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   })

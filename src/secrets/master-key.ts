@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { hkdfSync, randomBytes } from 'node:crypto'
 import { open, seal } from './aes-gcm.js'
 
 /** The root of the key hierarchy: wraps per-stack data keys. Never logged, never stored. */
@@ -26,6 +26,14 @@ export class MasterKey {
 
   unwrap(wrapped: Buffer, context: string): Buffer | undefined {
     return open(this.#key, wrapped, context)
+  }
+
+  /**
+   * A key for another purpose (HKDF-SHA256 with `purpose` as info): every server holding this master key derives
+   * the same one, and the database (which never holds the master key) cannot.
+   */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), purpose, 32))
   }
 
   // Keeps the key out of accidental logs and JSON dumps.

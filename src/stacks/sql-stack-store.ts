@@ -104,13 +104,18 @@ export class SqlStackStore implements StackStore {
 
   async recordVersion(
     id: string,
-    change: { version: number; resourceCount: number; at: number },
-  ): Promise<void> {
-    await this.db
+    change: { version: number; resourceCount: number; at: number; lockedBy: string | null },
+  ): Promise<boolean> {
+    // Conditional on the version it follows and on who holds the stack, so two writers that read the same
+    // version cannot both advance it, and nobody writes under a running update's lock.
+    const result = await this.db
       .updateTable('stacks')
       .set({ version: change.version, resource_count: change.resourceCount, last_update_at: change.at })
       .where('id', '=', id)
-      .execute()
+      .where('version', '=', Math.max(change.version - 1, 0))
+      .where('locked_by_update', change.lockedBy === null ? 'is' : '=', change.lockedBy)
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
   }
 
   async lock(id: string, updateId: string, at: number): Promise<boolean> {

@@ -133,7 +133,12 @@ export function stackRoutes(
     schema: { params: StackPath, body: StackRenameRequest },
     handler: async (request) => {
       const { newName, newProject } = request.body
-      await stacks.rename(stackRef(request.params), newName, newProject || request.params.projectName)
+      await stacks.rename(
+        stackRef(request.params),
+        newName,
+        newProject || request.params.projectName,
+        userOf(request.principal).login,
+      )
       return {}
     },
   })

@@ -3,7 +3,7 @@ import type { UntypedDeployment } from '../apitype/core.js'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
-import { parseUntypedDeployment, resourceCount, validateUntypedDeployment } from '../state/deployment.js'
+import { parseUntypedDeployment, resourceCount, validateDeploymentInput } from '../state/deployment.js'
 import { renameDeployment } from '../state/rename-deployment.js'
 import type { StateService } from '../state/state-service.js'
 import { instantUpdate } from '../updates/update.js'
@@ -57,7 +57,7 @@ export class StackService {
       throw new InvalidError('Bad Request: remote (ESC) stack configuration is not supported by this server')
     }
     const initial =
-      input.state === undefined || input.state === null ? undefined : validateUntypedDeployment(input.state)
+      input.state === undefined || input.state === null ? undefined : validateDeploymentInput(input.state)
     const stack: Stack = {
       id: randomUUID(),
       org,
@@ -133,7 +133,7 @@ export class StackService {
    * Renames a stack (also across projects). The CLI does not touch the state, so URNs and the service secrets
    * provider are rewritten here, as a new state version; secrets stay decryptable because keys follow the id.
    */
-  async rename(ref: StackRef, newName: string, newProject: string): Promise<Stack> {
+  async rename(ref: StackRef, newName: string, newProject: string, requestedBy: string): Promise<Stack> {
     validateStackName(newName)
     validateProjectName(newProject)
     const stack = await this.get(ref)
@@ -159,13 +159,19 @@ export class StackService {
       if (prepared) {
         const renamed = { ...current, project: newProject, name: newName }
         await this.deps.state.writeVersion(tx, renamed, current.version + 1, prepared)
-        await this.#recordRename(tx, renamed, current.version + 1, prepared.resourceCount)
+        await this.#recordRename(tx, renamed, current.version + 1, prepared.resourceCount, requestedBy)
       }
     })
     return { ...stack, project: newProject, name: newName }
   }
 
-  async #recordRename(tx: Store, stack: Stack, version: number, resourceCount: number): Promise<void> {
+  async #recordRename(
+    tx: Store,
+    stack: Stack,
+    version: number,
+    resourceCount: number,
+    requestedBy: string,
+  ): Promise<void> {
     const at = this.deps.clock.now()
     await tx.updates.insert(
       instantUpdate({
@@ -173,7 +179,7 @@ export class StackService {
         stackId: stack.id,
         kind: 'rename',
         version,
-        requestedBy: '',
+        requestedBy,
         at,
         resourceCount,
       }),

@@ -21,7 +21,15 @@ export interface StackStore {
   rename(id: string, project: string, name: string): Promise<void>
   /** Removes the stack and everything it owns (state, keys, updates, journal, events). */
   delete(id: string): Promise<void>
-  recordVersion(id: string, change: { version: number; resourceCount: number; at: number }): Promise<void>
+  /**
+   * Makes `version` (the one after the stack's current version; 0 for a new stack's initial state) current.
+   * False when the stack is no longer at the version before it (another writer got there first) or its lock is
+   * not held by `lockedBy` (the completing update; null: nobody may hold it).
+   */
+  recordVersion(
+    id: string,
+    change: { version: number; resourceCount: number; at: number; lockedBy: string | null },
+  ): Promise<boolean>
   /** Takes the stack lock for an update; false when another update holds it. */
   lock(id: string, updateId: string, at: number): Promise<boolean>
   unlock(id: string, updateId: string): Promise<void>

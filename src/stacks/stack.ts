@@ -32,6 +32,10 @@ const PROJECT = /^[A-Za-z0-9_.-]{1,100}$/
 const STACK = /^[A-Za-z0-9_.-]{1,100}$/
 // pkg/util/validation :: ValidateStackTags
 const TAG_NAME = /^[a-zA-Z0-9-_.:]{1,40}$/
+// The CLI's validators accept these, but as path segments they mean "this" and "parent" to every URL resolver and
+// proxy (RFC 3986 §5.2.4; the CLI's own route matcher cleans them away: client/api_endpoints.go :: cleanPath), so
+// such a stack could never be addressed reliably.
+const DOT_SEGMENTS = new Set(['.', '..'])
 const MAX_TAG_VALUE = 256
 
 export function validateOwnerName(org: string): void {
@@ -43,6 +47,11 @@ export function validateOwnerName(org: string): void {
 }
 
 export function validateProjectName(project: string): void {
+  if (DOT_SEGMENTS.has(project)) {
+    throw new InvalidError(
+      `Bad Request: invalid project name '${project}': '.' and '..' cannot be used as names`,
+    )
+  }
   if (!PROJECT.test(project)) {
     throw new InvalidError(
       `Bad Request: invalid project name '${project}': use 1–100 letters, digits, '-', '_' or '.'`,
@@ -51,6 +60,9 @@ export function validateProjectName(project: string): void {
 }
 
 export function validateStackName(stack: string): void {
+  if (DOT_SEGMENTS.has(stack)) {
+    throw new InvalidError(`Bad Request: invalid stack name '${stack}': '.' and '..' cannot be used as names`)
+  }
   if (!STACK.test(stack)) {
     throw new InvalidError(
       `Bad Request: invalid stack name '${stack}': use 1–100 letters, digits, '-', '_' or '.'`,

@@ -1,5 +1,6 @@
 import type { UntypedDeployment } from '../apitype/core.js'
 import { InvalidError } from '../errors.js'
+import { checkDeployment } from './deployment-shape.js'
 
 // pkg/resource/stack/deployment.go :: UnmarshalUntypedDeployment accepts schema versions 1 to 4.
 const MIN_VERSION = 1
@@ -15,13 +16,20 @@ export function emptyDeployment(): UntypedDeployment {
 
 /** Parses and validates an UntypedDeployment envelope; the deployment itself stays opaque. */
 export function parseUntypedDeployment(text: Buffer | string): UntypedDeployment {
-  let value: unknown
+  return validateUntypedDeployment(parseJson(text))
+}
+
+/** Parses a deployment sent to be stored and validates it with validateDeploymentInput. */
+export function parseDeploymentInput(text: Buffer | string): UntypedDeployment {
+  return validateDeploymentInput(parseJson(text))
+}
+
+function parseJson(text: Buffer | string): unknown {
   try {
-    value = JSON.parse(typeof text === 'string' ? text : text.toString('utf8'))
+    return JSON.parse(typeof text === 'string' ? text : text.toString('utf8'))
   } catch {
     throw new InvalidError('Bad Request: the deployment is not valid JSON')
   }
-  return validateUntypedDeployment(value)
 }
 
 export function validateUntypedDeployment(value: unknown): UntypedDeployment {
@@ -53,6 +61,16 @@ export function validateUntypedDeployment(value: unknown): UntypedDeployment {
     throw new InvalidError('Bad Request: "deployment.resources" must be a list')
   }
   return value as UntypedDeployment
+}
+
+/**
+ * A deployment sent to be stored (import, the initial state of a new stack): the envelope, and the shape of its
+ * resources, pending operations and providers, so nothing is stored that the CLI could not read back.
+ */
+export function validateDeploymentInput(value: unknown): UntypedDeployment {
+  const deployment = validateUntypedDeployment(value)
+  checkDeployment(deployment.deployment as Record<string, unknown>, 'Bad Request: deployment')
+  return deployment
 }
 
 export function resourceCount(deployment: UntypedDeployment): number {

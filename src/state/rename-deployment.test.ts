@@ -3,19 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import type { ResourceV3, UntypedDeployment } from '../apitype/core.js'
 import { InvalidError } from '../errors.js'
+import { parseProviderReference, UNKNOWN_PROVIDER_ID } from './provider-reference.js'
 import {
-  formatUrn,
-  isValidUrn,
-  parseProviderReference,
-  parseUrn,
   RESOURCE_REFERENCE_SIG,
   renameDeployment,
   renameUrn,
   SECRET_SIG,
   SIG_KEY,
   type StackIdentity,
-  UNKNOWN_PROVIDER_ID,
 } from './rename-deployment.js'
+import { formatUrn, parseUrn } from './urn.js'
 
 const fixturesDir = new URL('../../test/fixtures/states/', import.meta.url)
 const fixtureNames = readdirSync(fixturesDir).filter((name) => name.endsWith('.json'))
@@ -55,28 +52,7 @@ function collectSig(
 const urnOf = (stack: string, project: string, type: string, name: string): string =>
   formatUrn({ stack, project, qualifiedType: type, name })
 
-describe('URN helpers', () => {
-  it('validates like urn.go :: IsValid (prefix and at least three delimiters)', () => {
-    assert.equal(isValidUrn('urn:pulumi:dev::web::aws:s3/bucket:Bucket::b'), true)
-    assert.equal(isValidUrn('urn:pulumi:dev::web::aws:s3/bucket:Bucket'), false)
-    assert.equal(isValidUrn('urn:other:dev::web::t::n'), false)
-    assert.equal(isValidUrn(''), false)
-  })
-
-  it('parses left to right, so the name keeps any further `::`', () => {
-    const urn = 'urn:pulumi:dev::web::eks:index:Cluster$aws:eks/cluster:Cluster::a::b::c'
-    assert.deepEqual(parseUrn(urn), {
-      stack: 'dev',
-      project: 'web',
-      qualifiedType: 'eks:index:Cluster$aws:eks/cluster:Cluster',
-      name: 'a::b::c',
-    })
-    const parts = parseUrn(urn)
-    assert.ok(parts)
-    assert.equal(formatUrn(parts), urn)
-    assert.equal(parseUrn('not a urn'), undefined)
-  })
-
+describe('renameUrn', () => {
   it('renames only URNs of the old stack and project, recomputing the root stack name', () => {
     const from = { owner: 'o', project: 'web', stack: 'dev' }
     const to = { owner: 'o', project: 'site', stack: 'prod' }
@@ -100,22 +76,6 @@ describe('URN helpers', () => {
     ]) {
       assert.equal(renameUrn(foreign, from, to), foreign)
     }
-  })
-
-  it('parses provider references at the last `::` and requires a provider type', () => {
-    const provider = urnOf('dev', 'web', 'pulumi:providers:aws', 'my::provider')
-    assert.deepEqual(parseProviderReference(`${provider}::abc-123`), { urn: provider, id: 'abc-123' })
-    assert.deepEqual(parseProviderReference(`${provider}::`), { urn: provider, id: '' })
-    assert.throws(() => parseProviderReference('no-separator'), InvalidError)
-    assert.throws(
-      () => parseProviderReference(`${urnOf('dev', 'web', 'aws:s3:Bucket', 'b')}::id`),
-      InvalidError,
-    )
-    assert.throws(
-      () => parseProviderReference(`${urnOf('dev', 'web', 'pulumi:providers:', 'p')}::id`),
-      InvalidError,
-    )
-    assert.throws(() => parseProviderReference(`${urnOf('dev', 'web', 'aws', 'p')}::id`), InvalidError)
   })
 })
 
@@ -388,5 +348,19 @@ describe('renameDeployment field coverage', () => {
     assert.notEqual(out, empty)
     assert.throws(() => renameDeployment(build(), from, { ...to, stack: 'a::b' }), InvalidError)
     assert.throws(() => renameDeployment(build(), from, { ...to, project: '' }), InvalidError)
+  })
+})
+
+describe('renameDeployment on a state nested beyond the stack', () => {
+  it('refuses with InvalidError instead of overflowing', () => {
+    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`) as unknown
+    const state: UntypedDeployment = {
+      version: 3,
+      deployment: {
+        resources: [{ urn: 'urn:pulumi:dev::web::a:b:C::n', custom: true, type: 'a:b:C', outputs: { deep } }],
+      },
+    }
+    const from = { owner: 'o', project: 'web', stack: 'dev' }
+    assert.throws(() => renameDeployment(state, from, { ...from, stack: 'prod' }), InvalidError)
   })
 })

@@ -4,6 +4,12 @@
 
 import type { UntypedDeployment } from '../apitype/core.js'
 import { InvalidError } from '../errors.js'
+import {
+  formatProviderReference,
+  type ProviderReference,
+  parseProviderReference,
+} from './provider-reference.js'
+import { formatUrn, parseUrn, ROOT_STACK_TYPE, URN_NAME_DELIMITER } from './urn.js'
 
 export interface StackIdentity {
   owner: string
@@ -11,53 +17,11 @@ export interface StackIdentity {
   stack: string
 }
 
-/** The parts of `urn:pulumi:<stack>::<project>::<qualifiedType>::<name>` (sdk/go/common/resource/urn/urn.go). */
-export interface UrnParts {
-  stack: string
-  project: string
-  /** The type including parent types, `$`-delimited (urn.go :: QualifiedType). */
-  qualifiedType: string
-  /** Everything after the third `::`, so names may themselves contain `::` (urn.go :: Name). */
-  name: string
-}
-
-export const URN_PREFIX = 'urn:pulumi:'
-export const URN_NAME_DELIMITER = '::'
-export const ROOT_STACK_TYPE = 'pulumi:pulumi:Stack'
-/** providers.UnknownID: what NewReference substitutes for an empty provider id. */
-export const UNKNOWN_PROVIDER_ID = '04da6b54-80e4-46f7-96ec-b56ff0331ba9'
-
 // sdk/go/common/resource/sig/sig.go
 export const SIG_KEY = '4dabf18193072939515e22adb298388d'
 export const SECRET_SIG = '1b47061264138c4ac30d75fd1eb44270'
 export const RESOURCE_REFERENCE_SIG = '5cf8f73096256a8f31e491e813e4eb8e'
 export const OUTPUT_VALUE_SIG = 'd0e6a833031e9bbcd3f4e8bde6ca49a4'
-
-/** urn.go :: IsValid: the prefix plus at least three `::` (the CLI deliberately does not validate the tokens). */
-export function isValidUrn(value: string): boolean {
-  return value.startsWith(URN_PREFIX) && value.split(URN_NAME_DELIMITER).length - 1 >= 3
-}
-
-/** Splits a URN the way urn.go's getComponent does (left to right); undefined when not a valid URN. */
-export function parseUrn(value: string): UrnParts | undefined {
-  if (!isValidUrn(value)) return undefined
-  const body = value.slice(URN_PREFIX.length)
-  const d1 = body.indexOf(URN_NAME_DELIMITER)
-  const d2 = body.indexOf(URN_NAME_DELIMITER, d1 + 2)
-  const d3 = body.indexOf(URN_NAME_DELIMITER, d2 + 2)
-  return {
-    stack: body.slice(0, d1),
-    project: body.slice(d1 + 2, d2),
-    qualifiedType: body.slice(d2 + 2, d3),
-    name: body.slice(d3 + 2),
-  }
-}
-
-/** urn.go :: New with an empty parent type (the qualified type already carries it). */
-export function formatUrn(parts: UrnParts): string {
-  const d = URN_NAME_DELIMITER
-  return `${URN_PREFIX}${parts.stack}${d}${parts.project}${d}${parts.qualifiedType}${d}${parts.name}`
-}
 
 /**
  * operations.go :: stackRenamer.renameURN. Only URNs whose stack *and* project both equal `from` change; others
@@ -70,34 +34,6 @@ export function renameUrn(urn: string, from: StackIdentity, to: StackIdentity): 
   if (parts === undefined || parts.stack !== from.stack || parts.project !== from.project) return urn
   const name = parts.qualifiedType === ROOT_STACK_TYPE ? `${to.project}-${to.stack}` : parts.name
   return formatUrn({ stack: to.stack, project: to.project, qualifiedType: parts.qualifiedType, name })
-}
-
-export interface ProviderReference {
-  urn: string
-  id: string
-}
-
-/**
- * sdk/go/common/providers/reference.go :: ParseReference: split at the *last* `::` (so the URN's name may contain
- * `::` but the id may not), then require a URN whose type is `pulumi:providers:<pkg>`. Throws InvalidError.
- */
-export function parseProviderReference(ref: string): ProviderReference {
-  const sep = ref.lastIndexOf(URN_NAME_DELIMITER)
-  if (sep === -1) throw new InvalidError(`expected '::' in provider reference '${ref}'`)
-  const urn = ref.slice(0, sep)
-  const id = ref.slice(sep + 2)
-  const parts = parseUrn(urn)
-  if (parts === undefined) throw new InvalidError(`${urn} is not a valid URN`)
-  // urn.go :: Type is the last `$` segment; tokens.Type.Module is everything before the second `:`.
-  const type = parts.qualifiedType.slice(parts.qualifiedType.lastIndexOf('$') + 1)
-  const first = type.indexOf(':')
-  const second = first === -1 ? -1 : type.indexOf(':', first + 1)
-  const module = second === -1 ? '' : type.slice(0, second)
-  if (module !== 'pulumi:providers') {
-    throw new InvalidError(`invalid module in type: expected 'pulumi:providers', got '${module}'`)
-  }
-  if (type.slice(second + 1) === '') throw new InvalidError('provider URNs must specify a type name')
-  return { urn, id }
 }
 
 export interface RenameDeploymentOptions {
@@ -121,7 +57,23 @@ export function renameDeployment(
       throw new InvalidError(`invalid stack or project name '${part}'`)
     }
   }
-  const result = structuredClone(state)
+  try {
+    return renameClone(structuredClone(state), from, to, options)
+  } catch (error) {
+    // Only a state stored before nesting was bounded (json-depth.ts) can be deep enough to overflow the stack.
+    if (error instanceof RangeError) {
+      throw new InvalidError('Bad Request: the stack state nests values too deeply to be renamed')
+    }
+    throw error
+  }
+}
+
+function renameClone(
+  result: UntypedDeployment,
+  from: StackIdentity,
+  to: StackIdentity,
+  options: RenameDeploymentOptions,
+): UntypedDeployment {
   const deployment = result.deployment
   if (!isRecord(deployment)) return result
 
@@ -193,7 +145,7 @@ function renameProviderReference(
   const urn = rename(ref.urn)
   // Unchanged refs keep their exact bytes; rebuilt ones get NewReference's empty-id normalisation.
   if (urn === ref.urn) return provider
-  return `${urn}${URN_NAME_DELIMITER}${ref.id === '' ? UNKNOWN_PROVIDER_ID : ref.id}`
+  return formatProviderReference(urn, ref.id)
 }
 
 /**

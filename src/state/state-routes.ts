@@ -5,12 +5,16 @@ import { acceptsGzip, type HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
+import type { UpdateService } from '../updates/update-service.js'
 import type { StateService } from './state-service.js'
 import { requirePositiveVersion } from './state-service.js'
 
 const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 
-export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state: StateService }): void {
+export function stateRoutes(
+  app: HttpServer,
+  deps: { stacks: StackService; state: StateService; updates: Pick<UpdateService, 'liveState'> },
+): void {
   const { stacks, state } = deps
 
   app.route({
@@ -20,6 +24,9 @@ export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state
     schema: { params: StackPath },
     handler: async (request, reply) => {
       const stack = await stacks.get(stackRef(request.params))
+      // While an update runs, its latest acknowledged state (as Pulumi Cloud and the Go server export).
+      const live = await deps.updates.liveState(stack)
+      if (live) return sendDeployment(reply, { bytes: live, gzipped: false })
       return sendDeployment(reply, await state.exportDeployment(stack, undefined, acceptsGzip(request)))
     },
   })
@@ -40,7 +47,7 @@ export function stateRoutes(app: HttpServer, deps: { stacks: StackService; state
     method: 'POST',
     url: `${STACK}/import`,
     // Raw bytes: the deployment is stored exactly as sent (after validation), never re-serialised.
-    config: { operationId: 'importStack', auth: 'token', rawBody: true },
+    config: { operationId: 'importStack', auth: 'token', rawBody: true, body: 'state' },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))

@@ -3,12 +3,13 @@ import type { Logger } from 'pino'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import { parseDecimalInteger } from '../lib/decimal.js'
 import { gunzip, gzip } from '../lib/gzip.js'
 import { LruCache } from '../lib/lru.js'
 import { sha256HexAsync } from '../lib/sha256.js'
 import type { Stack } from '../stacks/stack.js'
 import { instantUpdate } from '../updates/update.js'
-import { emptyDeployment, parseUntypedDeployment, resourceCount } from './deployment.js'
+import { emptyDeployment, parseDeploymentInput, resourceCount } from './deployment.js'
 import type { StateVersion } from './state-store.js'
 
 export interface StateConfig {
@@ -104,8 +105,17 @@ export class StateService {
     }
   }
 
-  /** Stores `state` as `version` of the stack and makes it current, within the caller's transaction. */
-  async writeVersion(tx: Store, stack: Stack, version: number, state: PreparedState): Promise<void> {
+  /**
+   * Stores `state` as `version` of the stack and makes it current, within the caller's transaction. `lockedBy`:
+   * the update holding the stack that writes it (null for writes that need the stack free: import, rename).
+   */
+  async writeVersion(
+    tx: Store,
+    stack: Stack,
+    version: number,
+    state: PreparedState,
+    lockedBy: string | null = null,
+  ): Promise<void> {
     const now = this.deps.clock.now()
     await tx.state.put({
       stackId: stack.id,
@@ -117,7 +127,16 @@ export class StateService {
       resourceCount: state.resourceCount,
       createdAt: now,
     })
-    await tx.stacks.recordVersion(stack.id, { version, resourceCount: state.resourceCount, at: now })
+    if (
+      !(await tx.stacks.recordVersion(stack.id, {
+        version,
+        resourceCount: state.resourceCount,
+        at: now,
+        lockedBy,
+      }))
+    ) {
+      throw new StaleVersionError()
+    }
     await this.deps.onNewVersion?.(tx, stack, state.text)
     const pruned =
       this.deps.config.maxStateVersions > 0
@@ -136,9 +155,20 @@ export class StateService {
    * version with a history entry of kind `import`. Refused while an update holds the stack.
    */
   async importDeployment(stack: Stack, body: Buffer, requestedBy: string): Promise<string> {
-    const deployment = parseUntypedDeployment(body)
+    const deployment = parseDeploymentInput(body)
     const prepared = await this.prepare(body, resourceCount(deployment))
     const updateId = randomUUID()
+    // Another writer (an import on another replica) may take the version read here first: read it again.
+    await retryStaleVersion(() => this.#importAs(updateId, stack, prepared, requestedBy))
+    return updateId
+  }
+
+  async #importAs(
+    updateId: string,
+    stack: Stack,
+    prepared: PreparedState,
+    requestedBy: string,
+  ): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const current = await tx.stacks.findById(stack.id)
       if (!current)
@@ -161,7 +191,6 @@ export class StateService {
       await this.writeVersion(tx, current, version, prepared)
       await tx.stacks.setLastUpdate(stack.id, updateId, now)
     })
-    return updateId
   }
 
   /** Drops cached texts of a stack (after delete). */
@@ -208,12 +237,30 @@ export class StateService {
   }
 }
 
+/** A state version was written on a stack that moved on meanwhile; the transaction is rolled back. */
+export class StaleVersionError extends ConflictError {
+  constructor() {
+    super('Conflict: the stack changed while its new state was being written; try again')
+  }
+}
+
+/** Runs a read-version-then-write transaction again when another writer took the version first. */
+export async function retryStaleVersion<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work()
+    } catch (error) {
+      if (!(error instanceof StaleVersionError) || attempt >= attempts) throw error
+    }
+  }
+}
+
 const cacheKey = (stackId: string, version: number) => `${stackId}@${version}`
 
 export function requirePositiveVersion(raw: string): number {
-  // Only the canonical decimal form the CLI sends (`/export/%d`); Number() would also take "1e0", "0x1" or " 1".
-  const version = /^[1-9][0-9]*$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(version)) {
+  // Only the canonical decimal form the CLI sends (`/export/%d`).
+  const version = parseDecimalInteger(raw, 1)
+  if (version === undefined) {
     throw new InvalidError(`Bad Request: invalid stack version '${raw}'; versions are positive integers`)
   }
   return version

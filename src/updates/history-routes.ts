@@ -3,6 +3,7 @@ import { StackPath } from '../apitype/stacks.js'
 import { EventsQuery, HistoryQuery, type UpdateInfo } from '../apitype/updates.js'
 import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import { parseDecimalInteger } from '../lib/decimal.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { parseEngineEventFilter } from './engine-event-filter.js'
@@ -43,9 +44,9 @@ export function historyRoutes(
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
       // The CLI sends pageSize=10&page=1 by default; pages are 1-based (client.go :: GetStackUpdates).
-      const pageSize = Number(request.query.pageSize ?? deps.defaultPageSize) || deps.defaultPageSize
-      const page = Number(request.query.page ?? 1)
-      if (page < 1) throw new InvalidError('Bad Request: page numbers start at 1')
+      // pageSize=0 means the default, as before; anything not a non-negative safe integer is refused.
+      const pageSize = queryNumber(request.query.pageSize, 'pageSize', 0) || deps.defaultPageSize
+      const page = queryNumber(request.query.page, 'page', 1) ?? 1
       const rows = await updates.history(stack.id, page, Math.min(pageSize, 1000))
       return { updates: rows.map(toUpdateInfo) }
     },
@@ -70,9 +71,11 @@ export function historyRoutes(
     config: { operationId: 'getStackUpdate', auth: 'token' },
     schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
     handler: async (request) => {
-      const version = Number(request.params.version)
-      if (!Number.isInteger(version) || version < 1) {
-        throw new InvalidError(`Bad Request: invalid update version '${request.params.version}'`)
+      const version = parseDecimalInteger(request.params.version, 1)
+      if (version === undefined) {
+        throw new InvalidError(
+          `Bad Request: invalid update version '${request.params.version}'; versions are positive integers`,
+        )
       }
       const stack = await stacks.get(stackRef(request.params))
       const update = await updates.byVersion(stack.id, version)
@@ -141,4 +144,15 @@ export function toUpdateInfo(update: Update): UpdateInfo {
 // The whole history call fails if one key does not parse as a config key (backend.go :: convertConfig).
 function historyConfig(config: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(config).filter(([key]) => /^[^:]+:.+$/.test(key)))
+}
+
+function queryNumber(raw: string | undefined, name: string, min: number): number | undefined {
+  if (raw === undefined) return undefined
+  const value = parseDecimalInteger(raw, min)
+  if (value === undefined) {
+    throw new InvalidError(
+      `Bad Request: ${name} must be an integer of at least ${min}, got '${raw.slice(0, 40)}'`,
+    )
+  }
+  return value
 }

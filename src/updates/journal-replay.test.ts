@@ -5,7 +5,8 @@ import { Value } from 'typebox/value'
 import type { DeploymentV3, OperationV2, ResourceV3, UntypedDeployment } from '../apitype/core.js'
 import { JournalEntriesSchema, type JournalEntry, JournalEntryKind as K } from '../apitype/journal.js'
 import { InvalidError } from '../errors.js'
-import { JournalReplayer, parseJournalEntries } from './journal-replay.js'
+import { parseJournalEntries } from './journal-entries.js'
+import { JournalReplayer } from './journal-replay.js'
 
 const NOW = new Date('2026-08-21T10:00:01.120Z')
 const CLI_VERSION = '3.200.0'

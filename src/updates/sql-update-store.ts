@@ -1,7 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { Database, UpdateTable } from '../db/schema.js'
 import type { Update } from './update.js'
-import type { UpdatePatch, UpdateStore } from './update-store.js'
+import type { LeaseHolder, UpdateExpectation, UpdatePatch, UpdateStore } from './update-store.js'
 
 export class SqlUpdateStore implements UpdateStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -22,6 +22,23 @@ export class SqlUpdateStore implements UpdateStore {
     const row = toRow(patch)
     if (Object.keys(row).length === 0) return
     await this.db.updateTable('updates').set(row).where('id', '=', id).execute()
+  }
+
+  async patchIf(id: string, expected: UpdateExpectation, patch: UpdatePatch): Promise<boolean> {
+    let query = this.db.updateTable('updates').set(toRow(patch)).where('id', '=', id)
+    if (expected.status) query = query.where('status', 'in', expected.status)
+    if (expected.leaseGeneration !== undefined)
+      query = query.where('lease_generation', '=', expected.leaseGeneration)
+    if (expected.appliedPosition !== undefined)
+      query = query.where('applied_position', '=', expected.appliedPosition)
+    const holder = expected.leaseHeldBy
+    if (holder !== undefined) {
+      query = query.where((eb) =>
+        eb.or([eb('lease_token_hash', '=', holder), eb('previous_lease_token_hash', '=', holder)]),
+      )
+    }
+    const result = await query.executeTakeFirst()
+    return result.numUpdatedRows > 0n
   }
 
   async history(stackId: string, page: number, pageSize: number): Promise<Update[]> {
@@ -54,19 +71,25 @@ export class SqlUpdateStore implements UpdateStore {
     return row && toUpdate(row)
   }
 
-  async byLeaseHash(tokenHash: string): Promise<Update | undefined> {
-    const row =
-      (await this.db
-        .selectFrom('updates')
-        .selectAll()
-        .where('lease_token_hash', '=', tokenHash)
-        .executeTakeFirst()) ??
-      (await this.db
-        .selectFrom('updates')
-        .selectAll()
-        .where('previous_lease_token_hash', '=', tokenHash)
-        .executeTakeFirst())
-    return row && toUpdate(row)
+  async leaseHolder(tokenHash: string): Promise<LeaseHolder | undefined> {
+    const row = await this.db
+      .selectFrom('updates')
+      .innerJoin('stacks', 'stacks.id', 'updates.stack_id')
+      .select([
+        'updates.id as updateId',
+        'updates.stack_id as stackId',
+        'stacks.org as org',
+        'stacks.project as project',
+        'stacks.name as stack',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('updates.lease_token_hash', '=', tokenHash),
+          eb('updates.previous_lease_token_hash', '=', tokenHash),
+        ]),
+      )
+      .executeTakeFirst()
+    return row
   }
 
   async expired(now: number): Promise<Update[]> {
@@ -100,6 +123,8 @@ function toUpdate(row: Selectable<UpdateTable>): Update {
     leaseTokenHash: row.lease_token_hash,
     previousLeaseTokenHash: row.previous_lease_token_hash,
     leaseExpiresAt: row.lease_expires_at === null ? null : Number(row.lease_expires_at),
+    leaseGeneration: Number(row.lease_generation),
+    appliedPosition: Number(row.applied_position),
     journalVersion: Number(row.journal_version),
     checkpointSeq: Number(row.checkpoint_seq),
     resourceChanges:
@@ -131,6 +156,8 @@ function toRow(
   if (update.previousLeaseTokenHash !== undefined)
     row.previous_lease_token_hash = update.previousLeaseTokenHash
   if (update.leaseExpiresAt !== undefined) row.lease_expires_at = update.leaseExpiresAt
+  if (update.leaseGeneration !== undefined) row.lease_generation = update.leaseGeneration
+  if (update.appliedPosition !== undefined) row.applied_position = update.appliedPosition
   if (update.journalVersion !== undefined) row.journal_version = update.journalVersion
   if (update.checkpointSeq !== undefined) row.checkpoint_seq = update.checkpointSeq
   if (update.resourceChanges !== undefined) {

@@ -10,4 +10,6 @@ export interface UpdateObserver {
   updateFinished(kind: UpdateKind, result: UpdateStatus, durationMs: number): void
   /** A lease ran out and the server ended the update (the CLI went away). */
   leaseExpired(): void
+  /** An engine event batch was stored (before it is acknowledged), `lagSeconds` after it reached the service. */
+  eventsFlushed(lagSeconds: number): void
 }

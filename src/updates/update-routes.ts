@@ -13,7 +13,7 @@ import type { HttpServer } from '../http/http-server.js'
 import { leaseOf, userOf } from '../http/route-config.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import { parseEngineEventBatch } from './engine-event-batch.js'
-import { parseJournalEntries } from './journal-replay.js'
+import { parseJournalEntries } from './journal-entries.js'
 import type { UpdateLogStore } from './update-log-store.js'
 import { cliVersionFromUserAgent, type UpdateService } from './update-service.js'
 import { parseCheckpointEdits } from './working-state.js'
@@ -93,7 +93,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpoint`,
-    config: { operationId: 'patchCheckpoint', auth: 'update-token', rawBody: true },
+    config: {
+      operationId: 'patchCheckpoint',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveCheckpoint(leaseOf(request.principal), request.body as Buffer)
@@ -105,7 +111,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'PATCH',
     url: `${UPDATE}/checkpointverbatim`,
     // Raw bytes: the text inside must be kept exactly, or later delta hashes cannot match (protocol §6.4).
-    config: { operationId: 'patchCheckpointVerbatim', auth: 'update-token', rawBody: true },
+    config: {
+      operationId: 'patchCheckpointVerbatim',
+      auth: 'update-token',
+      rawBody: true,
+      scansJson: true,
+      body: 'state',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.saveVerbatimCheckpoint(leaseOf(request.principal), request.body as Buffer)
@@ -116,7 +128,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpointdelta`,
-    config: { operationId: 'patchCheckpointDelta', auth: 'update-token' },
+    config: { operationId: 'patchCheckpointDelta', auth: 'update-token', body: 'state' },
     schema: { params: UpdatePath, body: PatchUpdateCheckpointDeltaRequest },
     handler: async (request) => {
       const body = request.body
@@ -132,7 +144,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/journalentries`,
-    config: { operationId: 'patchJournalEntries', auth: 'update-token' },
+    config: { operationId: 'patchJournalEntries', auth: 'update-token', body: 'journal' },
     schema: { params: UpdatePath, body: JournalEntriesSchema },
     handler: async (request) => {
       await updates.saveJournalEntries(leaseOf(request.principal), parseJournalEntries(request.body))
@@ -144,7 +156,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'POST',
     url: `${UPDATE}/events/batch`,
     // Raw bytes: events are split and stored by scanning, never parsed whole (see engine-event-batch.ts).
-    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true },
+    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true, body: 'events' },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.recordEvents(leaseOf(request.principal), parseEngineEventBatch(request.body as Buffer))

@@ -13,13 +13,13 @@ import {
 import type { UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { KeyedMutex } from '../lib/keyed-mutex.js'
-import { hashToken, newToken } from '../lib/tokens.js'
+import { LruCache } from '../lib/lru.js'
+import { hashToken, leaseToken, sameHash } from '../lib/tokens.js'
 import { formatStackRef, type Stack, type StackRef, validateTags } from '../stacks/stack.js'
 import type { StackEventSink } from '../stacks/stack-events.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import type { StateService } from '../state/state-service.js'
-import { ActiveUpdates } from './active-updates.js'
 import type { CheckpointEdit } from './checkpoint-delta.js'
 import {
   deploymentFromCheckpointText,
@@ -27,9 +27,10 @@ import {
   verbatimDeploymentRange,
 } from './checkpoint-text.js'
 import type { ParsedEventBatch } from './engine-event-batch.js'
-import type { EventBuffer } from './event-buffer.js'
 import { newUpdate, type Update, type UpdateStatus } from './update.js'
+import type { CheckpointLogRow } from './update-log-store.js'
 import type { UpdateObserver } from './update-observer.js'
+import type { LeaseHolder } from './update-store.js'
 import { CheckpointState, JournalState, type StateText, type WorkingState } from './working-state.js'
 
 export interface UpdateConfig {
@@ -56,16 +57,50 @@ export interface StartedUpdate {
 
 const LOCKED = 'Conflict: Another update is currently in progress.'
 
+/** Working states and live exports cached per process; another replica may end an update this one cached. */
+const CACHED_UPDATES = 256
+const LIVE_EXPORT_CACHE_BYTES = 64 * 1024 * 1024
+/** Optimistic writes that lost a race to another replica: each attempt rebuilds from the log first. */
+const WRITE_ATTEMPTS = 5
+
+/** A working state valid for the update row's `appliedPosition` equal to `position`. */
+interface CachedState {
+  state: WorkingState
+  position: number
+  /**
+   * The row as this process last wrote or read it, so the next upload needs no read: the conditional write
+   * (status, position, token) validates it, and anything it cannot vouch for is read afresh.
+   */
+  row?: Update
+}
+
+/** One upload, applied to the working state and ready to be appended to the durable log. */
+interface Upload {
+  append: (tx: Store) => Promise<void>
+  /** A working state replacing the cached one (a journal rebuild); the mutated cached one otherwise. */
+  replaced?: WorkingState
+}
+
 /**
  * The update lifecycle (protocol §4.5, §6–§9): create → start (lock + lease) → checkpoints or journal entries and
- * events → complete, or cancel / lease expiry. Each update's uploads are applied to an in-memory working state and
- * logged durably in the same request, so the final state is ready at `complete` and survives a crash.
+ * events → complete, or cancel / lease expiry. The update row is the truth (design §6): each upload is appended
+ * to the durable log in a transaction that advances the row's `applied_position` only if it is still the one the
+ * working state was built at, lease checks and status changes are conditional on the row, and so any replica can
+ * serve any request. Working states are a per-process cache, rebuilt from the log when behind the row.
  */
 export class UpdateService {
-  readonly #working = new Map<string, WorkingState>()
-  readonly #summaries = new Map<string, Record<string, number>>()
+  readonly #working = new LruCache<string, CachedState>(CACHED_UPDATES)
+  readonly #exports = new LruCache<string, { position: number; text: Buffer }>(CACHED_UPDATES, {
+    maxSize: LIVE_EXPORT_CACHE_BYTES,
+    sizeOf: (cached) => cached.text.length,
+  })
+  /**
+   * Which update (and stack) a lease token belongs to: fixed for the token's life, so cached. Whether it is still
+   * valid is checked against the row by every request that acts on it.
+   */
+  readonly #holders = new LruCache<string, LeaseHolder>(4 * CACHED_UPDATES)
+  // In-process only: spares same-process requests of one update from racing optimistically (retries, renewals).
   readonly #mutex = new KeyedMutex()
-  readonly #active = new ActiveUpdates()
 
   constructor(
     private readonly deps: {
@@ -73,8 +108,9 @@ export class UpdateService {
       clock: Clock
       stacks: StackService
       state: StateService
-      events: EventBuffer
       config: UpdateConfig
+      /** HMAC key of lease tokens (derived from the master key: the same on every replica). */
+      leaseKey: Buffer
       logger: Logger
       observer?: UpdateObserver
       /** Told of every started update's end, in the transaction that records it (webhooks). */
@@ -117,75 +153,99 @@ export class UpdateService {
     if (request.tags) validateTags(request.tags)
     const stack = await this.deps.stacks.get(ref)
     const update = await this.#updateOf(stack, updateId)
-    if (update.status !== 'not started') {
-      throw new ConflictError(`Conflict: update '${updateId}' has already been started`)
-    }
+    const alreadyStarted = new ConflictError(`Conflict: update '${updateId}' has already been started`)
+    if (update.status !== 'not started') throw alreadyStarted
     if (!update.dryRun && stack.lockedByUpdate) await this.#expireIfLapsed(stack.lockedByUpdate)
-    const token = newToken('lease')
+    const token = leaseToken(this.deps.leaseKey, updateId, 0)
     const now = this.deps.clock.now()
     const expiresAt = now + this.deps.config.leaseDurationMs
     // client.go :: StartUpdate offers journalVersion 1; journaling only applies to real updates (runEngineAction).
     const journalVersion =
       this.deps.config.journaling && !update.dryRun && (request.journalVersion ?? 0) >= 1 ? 1 : 0
     const started = await this.deps.store.transaction(async (tx) => {
+      if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
+      // Read after taking the lock: no import or rename can move the version on from here.
       const current = await tx.stacks.findById(stack.id)
       if (!current) throw new NotFoundError(`Not Found: stack '${formatStackRef(ref)}' not found`)
-      if (!update.dryRun && !(await tx.stacks.lock(stack.id, updateId, now))) throw new ConflictError(LOCKED)
       if (request.tags) await tx.stacks.setTags(stack.id, request.tags)
+      const version = update.dryRun ? current.version : current.version + 1
       const patch = {
         status: 'running' as const,
-        version: update.dryRun ? current.version : current.version + 1,
+        version,
         baseVersion: current.version,
         startedAt: now,
         leaseTokenHash: hashToken(token),
+        leaseGeneration: 0,
         leaseExpiresAt: expiresAt,
         journalVersion,
       }
-      await tx.updates.patch(updateId, patch)
-      return { ...update, ...patch }
+      // Conditional: a start racing another (a retry on another replica) takes effect once.
+      if (!(await tx.updates.patchIf(updateId, { status: ['not started'] }, patch))) throw alreadyStarted
+      return { version }
     })
-    this.#active.put({ update: started, stack: { org: stack.org, project: stack.project, name: stack.name } })
-    this.deps.observer?.updateStarted(started.kind)
+    this.deps.observer?.updateStarted(update.kind)
     return { version: started.version, token, tokenExpiration: Math.floor(expiresAt / 1000), journalVersion }
   }
 
   /** `Authorization: update-token …`: the lease must belong to exactly this update of this stack. */
   async authenticateLease(token: string, params: Record<string, string>): Promise<UpdateLeasePrincipal> {
-    const hash = hashToken(token)
-    const active = this.#active.byLeaseHash(hash)
-    const update = active?.update ?? (await this.deps.store.updates.byLeaseHash(hash))
-    if (!update) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
-    const stack = active ? active.stack : await this.deps.store.stacks.findById(update.stackId)
+    const tokenHash = hashToken(token)
+    const holder = this.#holders.get(tokenHash) ?? (await this.deps.store.updates.leaseHolder(tokenHash))
+    if (!holder) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
+    this.#holders.set(tokenHash, holder)
     const sameStack =
-      stack &&
-      stack.org === params.orgName &&
-      stack.project === params.projectName &&
-      stack.name === params.stackName
-    if (update.id !== params.updateId || !sameStack) {
+      holder.org === params.orgName &&
+      holder.project === params.projectName &&
+      holder.stack === params.stackName
+    if (holder.updateId !== params.updateId || !sameStack) {
       throw new ForbiddenError('Forbidden: the update token does not belong to this update of this stack')
     }
-    return { kind: 'update-lease', updateId: update.id, stackId: update.stackId }
+    return { kind: 'update-lease', updateId: holder.updateId, stackId: holder.stackId, tokenHash }
   }
 
-  /** renew_lease: a fresh token replaces the current one; the previous stays valid for requests in flight. */
+  /**
+   * renew_lease: the current token is replaced by the next generation's; the previous one stays valid for
+   * requests in flight. A renew presenting the previous token is a retry after a lost response
+   * (token_source.go renews with the token it holds; api.go :: doWithRetry repeats the request as it was): it
+   * gets the current token again and rotates nothing, or the in-flight uploads would be refused.
+   */
   async renewLease(
     lease: UpdateLeasePrincipal,
     durationSeconds: number,
   ): Promise<{ token: string; tokenExpiration: number }> {
     return this.#mutex.run(lease.updateId, async () => {
-      const update = await this.#running(lease, 'renew')
-      const token = newToken('lease')
+      await this.#running(lease, 'renew')
       const duration = Math.max(this.deps.config.leaseDurationMs, Math.min(durationSeconds, 300) * 1000)
       const expiresAt = this.deps.clock.now() + duration
-      const patch = {
-        previousLeaseTokenHash: update.leaseTokenHash,
-        leaseTokenHash: hashToken(token),
-        leaseExpiresAt: expiresAt,
+      const generation = await this.deps.store.withUpdateLock(lease.updateId, async (tx) => {
+        const update = await this.#writable(tx, lease, 'renew')
+        const current = update.leaseGeneration
+        if (!sameHash(lease.tokenHash, update.leaseTokenHash ?? '')) {
+          // The previous token (a retry): answer the current one, only extending the lease.
+          await tx.updates.patchIf(update.id, { leaseGeneration: current }, { leaseExpiresAt: expiresAt })
+          return current
+        }
+        const next = current + 1
+        const rotated = await tx.updates.patchIf(
+          update.id,
+          { status: ['running'], leaseGeneration: current },
+          {
+            leaseGeneration: next,
+            previousLeaseTokenHash: update.leaseTokenHash,
+            leaseTokenHash: hashToken(leaseToken(this.deps.leaseKey, update.id, next)),
+            leaseExpiresAt: expiresAt,
+          },
+        )
+        if (!rotated) throw new ConflictError('Conflict: the lease changed while it was being renewed')
+        return next
+      })
+      // The cached row holds the old token hashes: read the row afresh on the next upload.
+      const cached = this.#working.get(lease.updateId)
+      if (cached) cached.row = undefined
+      return {
+        token: leaseToken(this.deps.leaseKey, lease.updateId, generation),
+        tokenExpiration: Math.floor(expiresAt / 1000),
       }
-      await this.deps.store.updates.patch(update.id, patch)
-      const active = this.#active.get(update.id)
-      if (active) this.#active.put({ ...active, update: { ...update, ...patch } })
-      return { token, tokenExpiration: Math.floor(expiresAt / 1000) }
     })
   }
 
@@ -194,7 +254,7 @@ export class UpdateService {
     const text = untypedDeploymentFromCheckpointRequest(body)
     // Refuse a text that could not be exported now, while the CLI can still report it (not at complete).
     deploymentFromCheckpointText(text)
-    await this.#withCheckpoints(lease, async (state, position) => {
+    await this.#saveCheckpointUpload(lease, async (state, position) => {
       state.replace(text)
       return { position, sequenceNumber: 0, kind: 'text', payload: text }
     })
@@ -205,7 +265,7 @@ export class UpdateService {
     const { text, sequenceNumber } = verbatimDeploymentRange(body)
     const copy = Buffer.from(text)
     deploymentFromCheckpointText(copy)
-    await this.#withCheckpoints(lease, async (state, position) => {
+    await this.#saveCheckpointUpload(lease, async (state, position) => {
       state.verbatim(copy, sequenceNumber)
       return { position, sequenceNumber, kind: 'text', payload: copy }
     })
@@ -216,7 +276,7 @@ export class UpdateService {
     lease: UpdateLeasePrincipal,
     delta: { edits: CheckpointEdit[]; checkpointHash: string; sequenceNumber: number },
   ): Promise<void> {
-    await this.#withCheckpoints(lease, async (state, position) => {
+    await this.#saveCheckpointUpload(lease, async (state, position) => {
       if (!(await state.delta(delta.edits, delta.checkpointHash, delta.sequenceNumber))) return undefined
       const payload = Buffer.from(
         JSON.stringify({ edits: delta.edits, checkpointHash: delta.checkpointHash }),
@@ -227,49 +287,47 @@ export class UpdateService {
 
   /** PATCH …/journalentries (L7): dedupe by sequenceID, apply, and log durably before acknowledging. */
   async saveJournalEntries(lease: UpdateLeasePrincipal, entries: JournalEntry[]): Promise<void> {
-    await this.#mutex.run(lease.updateId, async () => {
-      const update = await this.#running(lease)
-      if (update.journalVersion !== 1) {
-        throw new ConflictError(
-          'Conflict: this update was not started with journaling; send checkpoints instead',
-        )
-      }
-      const state = await this.#workingState(update)
+    await this.#upload(lease, 'journal', async (update, state) => {
       if (state.mode !== 'journal') throw new Error('journal update with a checkpoint working state')
+      // The state is valid at the row's position, so this dedupes against every entry the log holds.
       const fresh = state.fresh(entries)
-      if (fresh.length === 0) return
-      const log = () =>
-        this.deps.store.updateLogs.appendJournal(
+      if (fresh.length === 0) return undefined
+      const append = (tx: Store) =>
+        tx.updateLogs.appendJournal(
           update.id,
           fresh.map((entry) => ({ sequenceId: entry.sequenceID, entry: JSON.stringify(entry) })),
         )
-      try {
-        if (state.follows(fresh)) {
-          state.apply(fresh)
-          await log()
-        } else {
-          // Older than an applied entry (rare): replay the log plus these entries in sequenceID order, and log
-          // them only once that replay succeeded.
-          const logged = await this.#loggedEntries(update.id)
-          const rebuilt = new JournalState(await this.#baseDeployment(update), [...logged, ...fresh])
-          await log()
-          this.#working.set(update.id, rebuilt)
-        }
-      } catch (error) {
-        // The in-memory state may hold a partly applied batch: rebuild it from the log on the next request.
-        this.#working.delete(update.id)
-        throw error
+      if (state.follows(fresh)) {
+        state.apply(fresh)
+        return { append }
       }
+      // Older than an applied entry (rare): replay the log plus these entries in sequenceID order, and log them
+      // only once that replay succeeded.
+      const logged = await this.#loggedEntries(update.id)
+      const replaced = new JournalState(await this.#baseDeployment(update), [...logged, ...fresh])
+      return { append, replaced }
     })
   }
 
-  /** POST …/events/batch (L8): buffered; duplicates (retries) are ignored by sequence. */
+  /**
+   * POST …/events/batch (L8): stored before the batch is acknowledged, so any replica's `complete` and event
+   * listing see them; duplicates (retries) are ignored by sequence. The batch's summary goes on the update row.
+   */
   async recordEvents(lease: UpdateLeasePrincipal, batch: ParsedEventBatch): Promise<void> {
     const update = await this.#running(lease)
-    if (batch.resourceChanges) this.#summaries.set(update.id, batch.resourceChanges)
-    await this.deps.events.add(
+    if (batch.resourceChanges) {
+      await this.deps.store.updates.patchIf(
+        update.id,
+        { status: ['running'] },
+        { resourceChanges: batch.resourceChanges },
+      )
+    }
+    const since = performance.now()
+    // The CLI sends at most 50 events per batch (state.go :: persistEngineEvents): one insert.
+    await this.deps.store.updateLogs.appendEvents(
       batch.events.map((event) => ({ updateId: update.id, sequence: event.sequence, event: event.text })),
     )
+    this.deps.observer?.eventsFlushed((performance.now() - since) / 1000)
   }
 
   /** POST …/complete (L9): stores the final state as the new version and frees the stack. Retries are no-ops. */
@@ -279,16 +337,22 @@ export class UpdateService {
     cliVersion: string,
   ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
-      const update = await this.#load(lease.updateId)
-      if (update.status === status) return
-      if (update.status === 'cancelled') throw new ConflictError('Conflict: this update was cancelled')
-      await this.#running(lease)
-      const refused = await this.#finish(update, status, cliVersion)
-      if (refused) {
-        throw new InvalidError(
-          `Bad Request: the update's state is not a valid deployment (${refused.message}); ` +
-            'the update failed and the stack keeps its previous state',
-        )
+      for (let attempt = 1; ; attempt++) {
+        const update = await this.#load(lease.updateId)
+        if (update.status === status) return
+        if (update.status === 'cancelled') throw new ConflictError('Conflict: this update was cancelled')
+        // Checked on this read of the row: a complete racing on another replica shows as 'raced' below.
+        await this.#assertRunning(update, lease)
+        const outcome = await this.#finish(update, status, cliVersion, lease)
+        if (outcome === 'raced' && attempt < WRITE_ATTEMPTS) continue
+        if (outcome === 'raced') throw new ConflictError('Conflict: the update changed meanwhile; try again')
+        if (outcome) {
+          throw new InvalidError(
+            `Bad Request: the update's state is not a valid deployment (${outcome.message}); ` +
+              'the update failed and the stack keeps its previous state',
+          )
+        }
+        return
       }
     })
   }
@@ -298,11 +362,18 @@ export class UpdateService {
     const stack = await this.deps.stacks.get(ref)
     const found = await this.#updateOf(stack, updateId)
     await this.#mutex.run(found.id, async () => {
-      const update = await this.#load(found.id)
-      if (update.status !== 'running' && update.status !== 'not started') {
-        throw new ConflictError('Conflict: The update has already completed.')
+      for (let attempt = 1; ; attempt++) {
+        const update = await this.#load(found.id)
+        // client.go :: CancelUpdate retries after a lost response (retryAllMethods): a repeat is a no-op.
+        if (update.status === 'cancelled') return
+        if (update.status !== 'running' && update.status !== 'not started') {
+          throw new ConflictError('Conflict: The update has already completed.')
+        }
+        const outcome = await this.#finish(update, 'cancelled', '')
+        if (outcome !== 'raced') return
+        if (attempt >= WRITE_ATTEMPTS)
+          throw new ConflictError('Conflict: the update changed meanwhile; try again')
       }
-      await this.#finish(update, 'cancelled', '')
     })
   }
 
@@ -317,61 +388,135 @@ export class UpdateService {
     return this.#updateOf(await this.deps.stacks.get(ref), updateId)
   }
 
-  async #expireIfLapsed(updateId: string): Promise<void> {
-    await this.#mutex.run(updateId, async () => {
-      const update = await this.deps.store.updates.get(updateId)
-      if (update?.status !== 'running' || (update.leaseExpiresAt ?? 0) >= this.deps.clock.now()) return
-      this.deps.logger.warn(
-        { updateId },
-        'update lease expired: ending the update as failed, keeping its state',
-      )
-      this.deps.observer?.leaseExpired()
-      await this.#finish(update, 'failed', '')
+  /**
+   * The stack's state while an update holds it: the update's latest acknowledged state (pending operations
+   * included), as `export` shows it (Pulumi Cloud and the Go server do the same). Undefined when no update runs
+   * or it uploaded nothing yet (the stored version is current). Cached per applied position: exports during an
+   * update cost no replay, and a restart rebuilds the working state once from the durable log.
+   */
+  async liveState(stack: Stack): Promise<Buffer | undefined> {
+    if (!stack.lockedByUpdate) return undefined
+    const update = await this.deps.store.updates.get(stack.lockedByUpdate)
+    if (update?.status !== 'running' || update.appliedPosition === 0) return undefined
+    const cached = this.#exports.get(update.id)
+    if (cached?.position === update.appliedPosition) return cached.text
+    return this.#mutex.run(update.id, async () => {
+      const current = await this.deps.store.updates.get(update.id)
+      if (current?.status !== 'running') return undefined
+      const { state } = await this.#workingState(current)
+      const result =
+        state.mode === 'journal'
+          ? state.result(JOURNAL_CLI_VERSION, new Date(this.deps.clock.now()))
+          : state.result()
+      if (!result) return undefined
+      this.#exports.set(current.id, { position: current.appliedPosition, text: result.text })
+      return result.text
     })
   }
 
-  async #withCheckpoints(
+  async #expireIfLapsed(updateId: string): Promise<void> {
+    await this.#mutex.run(updateId, async () => {
+      for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+        const update = await this.deps.store.updates.get(updateId)
+        if (update?.status !== 'running' || !this.#lapsed(update)) return
+        if ((await this.#finishLapsed(update)) !== 'raced') return
+      }
+    })
+  }
+
+  #saveCheckpointUpload(
     lease: UpdateLeasePrincipal,
-    apply: (
-      state: CheckpointState,
-      position: number,
-    ) => Promise<
-      { position: number; sequenceNumber: number; kind: 'text' | 'delta'; payload: Buffer } | undefined
-    >,
+    apply: (state: CheckpointState, position: number) => Promise<CheckpointLogRow | undefined>,
+  ): Promise<void> {
+    return this.#upload(lease, 'checkpoint', async (update, state) => {
+      if (state.mode !== 'checkpoint') throw new Error('checkpoint update with a journal working state')
+      // The log position comes from the row: every replica numbers the same upload the same way.
+      const row = await apply(state, update.appliedPosition + 1)
+      return row && { append: (tx: Store) => tx.updateLogs.appendCheckpoint(update.id, row) }
+    })
+  }
+
+  /**
+   * One upload of a running update: applied to the working state valid at the row's position, then appended to
+   * the log in a transaction that advances the position only if no other request (on any replica) did first
+   * and the lease still holds; otherwise the state is rebuilt from the log and the upload applied again.
+   */
+  async #upload(
+    lease: UpdateLeasePrincipal,
+    mode: 'journal' | 'checkpoint',
+    apply: (update: Update, state: WorkingState) => Promise<Upload | undefined>,
   ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
-      const update = await this.#running(lease)
-      if (update.journalVersion === 1) {
-        throw new ConflictError('Conflict: this update journals; checkpoints are not accepted')
-      }
-      const state = await this.#workingState(update)
-      if (state.mode !== 'checkpoint') throw new Error('checkpoint update with a journal working state')
-      const row = await apply(state, state.uploads)
-      if (!row) return
-      try {
-        await this.deps.store.updateLogs.appendCheckpoint(update.id, row)
-      } catch (error) {
+      for (let attempt = 1; ; attempt++) {
+        const update = this.#cachedRow(lease) ?? (await this.#running(lease))
+        if (mode === 'journal' && update.journalVersion !== 1) {
+          throw new ConflictError(
+            'Conflict: this update was not started with journaling; send checkpoints instead',
+          )
+        }
+        if (mode === 'checkpoint' && update.journalVersion === 1) {
+          throw new ConflictError('Conflict: this update journals; checkpoints are not accepted')
+        }
+        const cached = await this.#workingState(update)
+        let upload: Upload | undefined
+        try {
+          upload = await apply(update, cached.state)
+        } catch (error) {
+          // A journal state may hold a partly applied batch: rebuild it from the log on the next request.
+          if (mode === 'journal') this.#working.delete(update.id)
+          throw error
+        }
+        if (!upload) return
+        const position = update.appliedPosition
+        const committed = await this.deps.store
+          .withUpdateLock(update.id, async (tx) => {
+            const advanced = await tx.updates.patchIf(
+              update.id,
+              { status: ['running'], appliedPosition: position, leaseHeldBy: lease.tokenHash },
+              { appliedPosition: position + 1 },
+            )
+            if (advanced) await upload.append(tx)
+            // Refused: the update ended or the token was rotated away (thrown here), or another upload came first.
+            else await this.#writable(tx, lease)
+            return advanced
+          })
+          .catch((error: unknown) => {
+            this.#working.delete(update.id)
+            throw error
+          })
+        if (committed) {
+          this.#working.set(update.id, {
+            state: upload.replaced ?? cached.state,
+            position: position + 1,
+            row: { ...update, appliedPosition: position + 1 },
+          })
+          return
+        }
+        // Another replica appended first: what was applied here is not in the log. Rebuild and apply again.
         this.#working.delete(update.id)
-        throw error
+        if (attempt >= WRITE_ATTEMPTS) {
+          throw new ConflictError('Conflict: the update changed meanwhile; send the request again')
+        }
       }
     })
   }
 
   /**
-   * Ends an update. Returns the reason when what it uploaded does not make a valid deployment: it then fails and
-   * the stack keeps its base state — throwing instead would leave the update running and the stack locked for
+   * Ends an update, conditionally on the row still being as read (status and log position): 'raced' when
+   * another request or replica changed it first (complete, cancel, expiry or an upload), so the caller reads it
+   * again. Returns the reason when what it uploaded does not make a valid deployment: it then fails and the
+   * stack keeps its base state — throwing instead would leave the update running and the stack locked for
    * good, since lease expiry would fail the same way.
    */
   async #finish(
     update: Update,
     requested: UpdateStatus,
     cliVersion: string,
-  ): Promise<InvalidError | undefined> {
-    await this.deps.events.flush(update.id)
+    lease?: UpdateLeasePrincipal,
+  ): Promise<InvalidError | 'raced' | undefined> {
     const stack = await this.deps.store.stacks.findById(update.stackId)
     if (!stack) throw new NotFoundError('Not Found: the stack of this update no longer exists')
     const now = this.deps.clock.now()
-    const resourceChanges = this.#summaries.get(update.id) ?? (await this.#summaryFromEvents(update.id))
     const real = !update.dryRun && update.status === 'running'
     let status = requested
     let final: StateText | undefined
@@ -388,14 +533,20 @@ export class UpdateService {
       }
     }
     const prepared = final && (await this.deps.state.prepare(final.text, final.resourceCount))
-    await this.deps.store.transaction(async (tx) => {
-      if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared)
-      await tx.updates.patch(update.id, {
-        status,
-        endedAt: now,
-        resourceChanges: resourceChanges ?? null,
-        resourceCount: prepared ? prepared.resourceCount : stack.resourceCount,
-      })
+    const ended = await this.deps.store.withUpdateLock(update.id, async (tx) => {
+      const row = await tx.updates.get(update.id)
+      if (lease && row) holdsLease(row, lease)
+      const transitioned = await tx.updates.patchIf(
+        update.id,
+        { status: [update.status], appliedPosition: update.appliedPosition },
+        {
+          status,
+          endedAt: now,
+          resourceCount: prepared ? prepared.resourceCount : stack.resourceCount,
+        },
+      )
+      if (!transitioned) return false
+      if (prepared) await this.deps.state.writeVersion(tx, stack, update.version, prepared, update.id)
       // An update cancelled before it started never held the stack and must not become its last update.
       if (!update.dryRun && update.status === 'running') {
         await tx.stacks.unlock(stack.id, update.id)
@@ -403,27 +554,30 @@ export class UpdateService {
       }
       await tx.updateLogs.clearWorkingLogs(update.id)
       if (update.status === 'running') {
-        const ended = { ...update, status, endedAt: now, resourceChanges: resourceChanges ?? null }
+        const finished = { ...(row ?? update), status, endedAt: now }
         await this.deps.stackEvents?.onStackEvent(tx, {
           kind: 'update_finished',
           stack,
-          update: ended,
+          update: finished,
           succeeded: status === 'succeeded',
         })
       }
+      return true
     })
     this.#working.delete(update.id)
-    this.#summaries.delete(update.id)
-    this.#active.remove(update.id)
+    this.#exports.delete(update.id)
+    if (!ended) return 'raced'
     this.deps.observer?.updateFinished(update.kind, status, now - (update.startedAt ?? update.createdAt))
     return refused
   }
 
   /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */
   async #finalState(update: Update, stack: Stack, cliVersion: string, now: number): Promise<StateText> {
-    const state = await this.#workingState(update)
+    const { state } = await this.#workingState(update)
     const uploaded =
-      state.mode === 'journal' ? state.result(cliVersion || 'v3.0.0', new Date(now)) : state.result()
+      state.mode === 'journal'
+        ? state.result(cliVersion || JOURNAL_CLI_VERSION, new Date(now))
+        : state.result()
     return uploaded ?? this.#baseState(update, stack)
   }
 
@@ -435,19 +589,58 @@ export class UpdateService {
     }
   }
 
-  async #workingState(update: Update): Promise<WorkingState> {
-    const cached = this.#working.get(update.id)
-    if (cached) return cached
-    const state =
-      update.journalVersion === 1
-        ? await this.#rebuildJournal(update)
-        : await this.#rebuildCheckpoints(update)
-    this.#working.set(update.id, state)
-    return state
+  /**
+   * The row cached with the working state, if it can stand in for a read: running, its lease not lapsed (a
+   * renewal elsewhere only extends it) and the token one of its two. Uploads check it in their conditional write.
+   */
+  #cachedRow(lease: UpdateLeasePrincipal): Update | undefined {
+    const cached = this.#working.get(lease.updateId)
+    const row = cached?.row
+    if (!row || row.appliedPosition !== cached.position || row.status !== 'running' || this.#lapsed(row)) {
+      return undefined
+    }
+    const known = [row.leaseTokenHash, row.previousLeaseTokenHash].some(
+      (hash) => hash !== null && sameHash(lease.tokenHash, hash),
+    )
+    return known ? row : undefined
   }
 
-  async #rebuildJournal(update: Update): Promise<JournalState> {
-    return new JournalState(await this.#baseDeployment(update), await this.#loggedEntries(update.id))
+  /** The cached working state if it is at the row's position, else rebuilt from the durable log. */
+  async #workingState(update: Update): Promise<CachedState> {
+    const cached = this.#working.get(update.id)
+    if (cached?.position === update.appliedPosition) return cached
+    const rebuilt = await this.#rebuild(update)
+    this.#working.set(update.id, rebuilt)
+    return rebuilt
+  }
+
+  async #rebuild(update: Update): Promise<CachedState> {
+    // The row first, then the log, in one transaction: the state holds at least what the position counts (under
+    // READ COMMITTED possibly more, which only makes the next conditional write miss and rebuild again).
+    const { row, journal, checkpoints } = await this.deps.store.transaction(async (tx) => {
+      const row = await tx.updates.get(update.id)
+      return update.journalVersion === 1
+        ? { row, journal: await tx.updateLogs.journal(update.id), checkpoints: [] }
+        : { row, journal: [], checkpoints: await tx.updateLogs.checkpoints(update.id) }
+    })
+    const position = row?.appliedPosition ?? update.appliedPosition
+    if (update.journalVersion === 1) {
+      const entries = journal.map((logged) => JSON.parse(logged.entry) as JournalEntry)
+      return { position, state: new JournalState(await this.#baseDeployment(update), entries) }
+    }
+    const state = new CheckpointState()
+    for (const logged of checkpoints) {
+      if (logged.kind === 'text' && logged.sequenceNumber === 0) state.replace(logged.payload)
+      else if (logged.kind === 'text') state.verbatim(logged.payload, logged.sequenceNumber)
+      else {
+        const delta = JSON.parse(logged.payload.toString('utf8')) as {
+          edits: CheckpointEdit[]
+          checkpointHash: string
+        }
+        await state.delta(delta.edits, delta.checkpointHash, logged.sequenceNumber)
+      }
+    }
+    return { position, state }
   }
 
   async #loggedEntries(updateId: string): Promise<JournalEntry[]> {
@@ -455,44 +648,13 @@ export class UpdateService {
     return rows.map((row) => JSON.parse(row.entry) as JournalEntry)
   }
 
-  async #rebuildCheckpoints(update: Update): Promise<CheckpointState> {
-    const state = new CheckpointState()
-    for (const row of await this.deps.store.updateLogs.checkpoints(update.id)) {
-      if (row.kind === 'text' && row.sequenceNumber === 0) state.replace(row.payload)
-      else if (row.kind === 'text') state.verbatim(row.payload, row.sequenceNumber)
-      else {
-        const delta = JSON.parse(row.payload.toString('utf8')) as {
-          edits: CheckpointEdit[]
-          checkpointHash: string
-        }
-        await state.delta(delta.edits, delta.checkpointHash, row.sequenceNumber)
-      }
-    }
-    return state
-  }
-
   async #baseDeployment(update: Update): Promise<UntypedDeployment | undefined> {
     const text = await this.deps.state.textAt(update.stackId, update.baseVersion)
     return parseUntypedDeployment(text)
   }
 
-  async #summaryFromEvents(updateId: string): Promise<Record<string, number> | undefined> {
-    let after = -1
-    let found: Record<string, number> | undefined
-    for (;;) {
-      const page = await this.deps.store.updateLogs.events(updateId, after, 1000)
-      for (const row of page) {
-        const event = JSON.parse(row.event) as { summaryEvent?: { resourceChanges?: Record<string, number> } }
-        if (event.summaryEvent?.resourceChanges) found = event.summaryEvent.resourceChanges
-      }
-      const last = page.at(-1)
-      if (!last) return found
-      after = last.sequence
-    }
-  }
-
   async #load(updateId: string): Promise<Update> {
-    const update = this.#active.get(updateId)?.update ?? (await this.deps.store.updates.get(updateId))
+    const update = await this.deps.store.updates.get(updateId)
     if (!update) throw new NotFoundError(`Not Found: update '${updateId}' not found`)
     return update
   }
@@ -507,31 +669,66 @@ export class UpdateService {
     return update
   }
 
-  /** The update of a lease, which must still be running with a live lease. */
+  #lapsed(update: Update): boolean {
+    return update.status === 'running' && (update.leaseExpiresAt ?? 0) < this.deps.clock.now()
+  }
+
+  /** The update of a lease, read from the row: it must still be running with a live lease held by the token. */
   async #running(lease: UpdateLeasePrincipal, purpose: 'renew' | 'upload' = 'upload'): Promise<Update> {
-    const update = await this.#load(lease.updateId)
-    const lapsed = update.status === 'running' && (update.leaseExpiresAt ?? 0) < this.deps.clock.now()
+    return this.#assertRunning(await this.#load(lease.updateId), lease, purpose)
+  }
+
+  async #assertRunning(
+    update: Update,
+    lease: UpdateLeasePrincipal,
+    purpose: 'renew' | 'upload' = 'upload',
+  ): Promise<Update> {
+    const lapsed = this.#lapsed(update)
     if (lapsed) await this.#finishLapsed(update)
-    if (update.status !== 'running' || lapsed) {
-      const why = lapsed
-        ? 'its lease expired'
-        : `it is ${update.status === 'cancelled' ? 'cancelled' : 'finished'}`
-      const message = `the update is no longer running (${why})`
-      // A 403 on renew_lease tells the CLI its lease is gone for good (state.go :: RenewLeaseFunc).
-      if (purpose === 'renew') throw new ForbiddenError(`Forbidden: ${message}`)
-      throw new ConflictError(`Conflict: ${message}`)
-    }
+    if (update.status !== 'running' || lapsed) throw notRunning(update, lapsed, purpose)
+    holdsLease(update, lease)
     return update
   }
 
-  async #finishLapsed(update: Update): Promise<void> {
+  /** Inside the write transaction: the row is still running and the token still current or previous. */
+  async #writable(tx: Store, lease: UpdateLeasePrincipal, purpose: 'renew' | 'upload' = 'upload') {
+    const update = await tx.updates.get(lease.updateId)
+    if (!update) throw new NotFoundError(`Not Found: update '${lease.updateId}' not found`)
+    if (update.status !== 'running') throw notRunning(update, false, purpose)
+    holdsLease(update, lease)
+    return update
+  }
+
+  async #finishLapsed(update: Update): Promise<InvalidError | 'raced' | undefined> {
     this.deps.logger.warn(
       { updateId: update.id },
       'update lease expired: ending the update as failed, keeping its state',
     )
-    this.deps.observer?.leaseExpired()
-    await this.#finish(update, 'failed', '')
+    const outcome = await this.#finish(update, 'failed', '')
+    if (outcome !== 'raced') this.deps.observer?.leaseExpired()
+    return outcome
   }
+}
+
+/** The CLI version recorded in a journaled deployment when the CLI did not say (it does on complete). */
+const JOURNAL_CLI_VERSION = 'v3.0.0'
+
+function notRunning(update: Update, lapsed: boolean, purpose: 'renew' | 'upload') {
+  const why = lapsed
+    ? 'its lease expired'
+    : `it is ${update.status === 'cancelled' ? 'cancelled' : 'finished'}`
+  const message = `the update is no longer running (${why})`
+  // A 403 on renew_lease tells the CLI its lease is gone for good (state.go :: RenewLeaseFunc).
+  if (purpose === 'renew') return new ForbiddenError(`Forbidden: ${message}`)
+  return new ConflictError(`Conflict: ${message}`)
+}
+
+/** The token must be the lease's current or previous one; another replica may have rotated it since. */
+function holdsLease(update: Update, lease: UpdateLeasePrincipal): void {
+  const current = update.leaseTokenHash !== null && sameHash(lease.tokenHash, update.leaseTokenHash)
+  const previous =
+    update.previousLeaseTokenHash !== null && sameHash(lease.tokenHash, update.previousLeaseTokenHash)
+  if (!current && !previous) throw new UnauthenticatedError('Unauthorized: the update token is not valid')
 }
 
 export function cliVersionFromUserAgent(userAgent: string | undefined): string {

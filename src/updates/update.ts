@@ -24,6 +24,10 @@ export interface Update {
   leaseTokenHash: string | null
   previousLeaseTokenHash: string | null
   leaseExpiresAt: number | null
+  /** Generation of the current lease token: a renewal is a conditional update on it. */
+  leaseGeneration: number
+  /** Uploads the durable log holds; cached working states are valid only at this position. */
+  appliedPosition: number
   journalVersion: number
   checkpointSeq: number
   resourceChanges: Record<string, number> | null
@@ -63,6 +67,8 @@ export function newUpdate(
     leaseTokenHash: null,
     previousLeaseTokenHash: null,
     leaseExpiresAt: null,
+    leaseGeneration: 0,
+    appliedPosition: 0,
     journalVersion: 0,
     checkpointSeq: 0,
     resourceChanges: null,

@@ -97,6 +97,7 @@ export class CheckpointState {
         `Conflict: stale checkpoint: sequence number ${sequenceNumber} is older than the last accepted (${this.#sequence})`,
       )
     }
+    this.#refuseGap(sequenceNumber)
     this.#text = text
     this.#hash = undefined
     this.#sequence = sequenceNumber
@@ -129,6 +130,7 @@ export class CheckpointState {
         `Conflict: stale checkpoint: sequence number ${sequenceNumber} is not newer than the last accepted (${this.#sequence})`,
       )
     }
+    this.#refuseGap(sequenceNumber)
     const next = applyCheckpointDelta(text, edits)
     if ((await sha256HexAsync(next)) !== expected) {
       throw new ConflictError(
@@ -140,6 +142,16 @@ export class CheckpointState {
     this.#sequence = sequenceNumber
     this.#uploads++
     return true
+  }
+
+  // The CLI numbers its checkpoints 1, 2, 3… and resends a number only as a retry or fallback (httpstate/diffs.go ::
+  // deploymentDiffState), so a jump ahead is a bad request: accepted, it would make every real checkpoint stale.
+  #refuseGap(sequenceNumber: number): void {
+    if (sequenceNumber > this.#sequence + 1) {
+      throw new InvalidError(
+        `Bad Request: checkpoint sequence number ${sequenceNumber} skips ahead of the last accepted (${this.#sequence}); checkpoints are numbered consecutively`,
+      )
+    }
   }
 
   /** The exported form of the last text; undefined when no checkpoint arrived (state unchanged). */

@@ -113,6 +113,7 @@ describe('crash recovery', () => {
   const server = new ServerProcess(['-lease-duration=2s'])
   const fixture = deltaFixture()
   const text1 = Buffer.from(fixture.req1 ?? '')
+  const text2 = applyEdits(text1, fixture.req2 ?? '')
   const text4 = applyEdits(
     applyEdits(applyEdits(text1, fixture.req2 ?? ''), fixture.req3 ?? ''),
     fixture.req4 ?? '',
@@ -163,6 +164,15 @@ describe('crash recovery', () => {
     cli = await server.start()
   })
   after(() => server.dispose())
+
+  it('right after kill -9 and a restart, export shows what each running update had acknowledged', async () => {
+    // Entries 1–13: secrets provider, root, r0–r4 created.
+    assert.deepEqual(names(await resourceUrns(cli, journaled)), [
+      'web-journaled',
+      ...Array.from({ length: 5 }, (_, i) => `r${i}`),
+    ])
+    assert.equal((await exportOf(cli, checkpointed)).raw.toString('utf8'), text2.toString('utf8'))
+  })
 
   it('keeps every acknowledged journal batch and checkpoint across kill -9; the CLIs finish with their lease tokens', async () => {
     // The CLIs talk to the new process with the same update ids and lease tokens. A journal batch whose answer

@@ -90,6 +90,19 @@ describe('bad update input', () => {
     return { stack, update, journal }
   }
 
+  /** A checkpointed (non-journaled) update whose first verbatim checkpoint holds one resource named `name`. */
+  async function checkpointedUpdate(name: string) {
+    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
+    await createStack(cli, stack)
+    const update = await createAndStart(cli, stack, { journal: false })
+    const text = Buffer.from(
+      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
+        `"resources":[{"urn":"urn:pulumi:x::web::t:index:R::${name}","custom":true,"type":"t:index:R"}]}}`,
+    )
+    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text, 1))
+    return { stack, update, text }
+  }
+
   it('refuses malformed journal entries with 400 and applies nothing of the batch', async () => {
     const { stack, update, journal } = await journaledUpdate()
     const next = journal.seq + 1
@@ -162,15 +175,73 @@ describe('bad update input', () => {
     assert.deepEqual(json.deployment.resources?.[0]?.outputs, { ok: true })
   })
 
-  it('refuses a verbatim or full checkpoint that is not a deployment with 400 and keeps the last good one', async () => {
-    const stack = { org: 'acme', project: 'web', stack: `bad${++counter}` }
-    await createStack(cli, stack)
-    const update = await createAndStart(cli, stack, { journal: false })
-    const good = Buffer.from(
-      '{"version":3,"deployment":{"manifest":{"time":"2026-01-01T00:00:00Z","magic":"","version":""},"metadata":{},' +
-        '"resources":[{"urn":"urn:pulumi:x::web::t:index:R::good","custom":true,"type":"t:index:R"}]}}',
+  it('refuses journal entries whose indices point outside the base state, with their whole batch, at the request', async () => {
+    const { stack, update, journal } = await journaledUpdate()
+    journal.create(resourceState(stack, 'a'))
+    journal.create(resourceState(stack, 'b'))
+    await sendJournal(cli, update, journal.take())
+    await complete(cli, update)
+
+    // The next update's base has three resources: the root stack, a and b.
+    const next = await createAndStart(cli, stack)
+    const writer = new JournalWriter()
+    writer.secretsManager(stack)
+    await sendJournal(cli, next, writer.take())
+    const seq = writer.seq + 1
+    const base = { version: 1, sequenceID: seq, removeOld: null, removeNew: null }
+    const outside: [string, Record<string, unknown>][] = [
+      ['Success removeOld 3', { ...base, kind: 1, operationID: 7, removeOld: 3 }],
+      ['Success removeOld -1', { ...base, kind: 1, operationID: 7, removeOld: -1 }],
+      ['Success deleteOld 99', { ...base, kind: 1, operationID: 7, deleteOld: 99 }],
+      ['Success pendingReplacementOld 3', { ...base, kind: 1, operationID: 7, pendingReplacementOld: 3 }],
+      ['RefreshSuccess removeOld 3', { ...base, kind: 3, operationID: 7, removeOld: 3, isRefresh: true }],
+      [
+        'Outputs removeOld 4',
+        { ...base, kind: 4, operationID: 7, removeOld: 4, state: resourceState(stack, 'a') },
+      ],
+      [
+        'a state whose urn is not a URN',
+        { ...base, kind: 1, operationID: 7, state: { ...resourceState(stack, 'c'), urn: 'c' } },
+      ],
+      [
+        'a state whose parent is not a URN',
+        { ...base, kind: 1, operationID: 7, state: resourceState(stack, 'c', { parent: 'urn:pulumi:x' }) },
+      ],
+      [
+        'a state with a malformed provider reference',
+        {
+          ...base,
+          kind: 1,
+          operationID: 7,
+          state: resourceState(stack, 'c', { provider: 'not-a-reference' }),
+        },
+      ],
+    ]
+    for (const [what, entry] of outside) {
+      const error = await assertClientError(sendJournal(cli, next, [entry]), 400).catch((e: unknown) => {
+        throw new Error(`${what}: ${String(e)}`)
+      })
+      assert.match(error.apiMessage, /outside the base state|provider reference|not a valid URN/, what)
+    }
+    // A good delete and a bad index in one batch: neither is applied nor logged.
+    const del = { ...base, kind: 0, operationID: 8 }
+    const done = { ...base, sequenceID: seq + 1, kind: 1, operationID: 8, removeOld: 2 }
+    await assertClientError(
+      sendJournal(cli, next, [del, done, { ...done, sequenceID: seq + 2, removeOld: 5 }]),
+      400,
     )
-    await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(good, 1))
+    // After a Write entry, indices refer to its snapshot: one resource here.
+    const snapshot = { resources: [resourceState(stack, 'only')] }
+    const write = { ...base, kind: 5, operationID: 0, newSnapshot: snapshot }
+    await assertClientError(sendJournal(cli, next, [write, { ...done, removeOld: 1 }]), 400)
+    // The same sequence ids with valid indices are accepted: delete b (index 2 of the base).
+    await sendJournal(cli, next, [del, done])
+    await complete(cli, next)
+    assert.deepEqual(names(await resourceUrns(cli, stack)), [`web-${stack.stack}`, 'a'])
+  })
+
+  it('refuses a verbatim or full checkpoint that is not a deployment with 400 and keeps the last good one', async () => {
+    const { stack, update, text: good } = await checkpointedUpdate('good')
     const notDeployments = [
       '{"version":99,"deployment":{}}',
       '{"version":3}',
@@ -219,6 +290,104 @@ describe('bad update input', () => {
     const next = await createAndStart(cli, stack)
     assert.equal(next.version, 3)
     await complete(cli, next)
+  })
+
+  it('refuses numbers outside the safe integer range, and sequence numbers that skip ahead, without poisoning the update', async () => {
+    const { stack, update, text } = await checkpointedUpdate('one')
+    const second = Buffer.from(text.toString('utf8').replace('::one', '::two'))
+    const edits = JSON.stringify([
+      {
+        Span: {
+          uri: '',
+          start: { line: 1, column: 1, offset: text.indexOf('::one') + 2 },
+          end: { line: 1, column: 1, offset: text.indexOf('::one') + 5 },
+        },
+        NewText: 'two',
+      },
+    ])
+    const hash = sha256Hex(second)
+    const delta = (seq: string) =>
+      Buffer.from(
+        `{"version":3,"checkpointHash":"${hash}","sequenceNumber":${seq},"deploymentDelta":${edits}}`,
+      )
+    for (const seq of ['1e20', '9007199254740993', '3', '2.5', '-2', '0']) {
+      await assertClientError(patchUpdate(cli, update, 'checkpointdelta', delta(seq)), 400).catch(
+        (e: unknown) => {
+          throw new Error(`delta sequenceNumber ${seq}: ${String(e)}`)
+        },
+      )
+    }
+    for (const seq of ['1e20', '9007199254740993', '3']) {
+      await assertClientError(
+        patchUpdate(
+          cli,
+          update,
+          'checkpointverbatim',
+          Buffer.from(`{"version":3,"untypedDeployment":${text},"sequenceNumber":${seq}}`),
+        ),
+        400,
+      )
+    }
+    // None of them moved the sequence: the CLI's next real delta (sequence 2) is accepted.
+    await patchUpdate(cli, update, 'checkpointdelta', delta('2'))
+
+    const lease = { auth: leaseAuth(update) }
+    await assertClientError(
+      cli.call('POST', `${update.path}/renew_lease`, {
+        ...lease,
+        rawBody: Buffer.from('{"token":"","duration":1e20}'),
+      }),
+      400,
+    )
+    const huge = `/api/stacks/${stack.org}/${stack.project}/${stack.stack}`
+    for (const path of [
+      `${huge}/updates?page=1e20`,
+      `${huge}/updates?page=99999999999999999999`,
+      `${huge}/updates?pageSize=-1`,
+      `${huge}/updates?pageSize=0x10`,
+      `${huge}/updates/1e3`,
+      `${huge}/updates/99999999999999999999`,
+      `${huge}/export/99999999999999999999`,
+      `${update.path}/events?continuationToken=1e20`,
+      `${update.path}/events?continuationToken=-7`,
+    ]) {
+      await assertClientError(cli.call('GET', path), 400).catch((e: unknown) => {
+        throw new Error(`GET ${path}: ${String(e)}`)
+      })
+    }
+    await complete(cli, update)
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), second.toString('utf8'))
+
+    // A journal entry with a sequence id beyond the safe range is refused like any other malformed entry.
+    const { update: journaled, journal } = await journaledUpdate()
+    const entry = JSON.stringify({
+      version: 1,
+      kind: 0,
+      sequenceID: 1,
+      operationID: 9,
+      removeOld: null,
+      removeNew: null,
+    })
+    for (const big of ['1e20', '9007199254740993']) {
+      await assertClientError(
+        cli.call('PATCH', `${journaled.path}/journalentries`, {
+          auth: leaseAuth(journaled),
+          gzip: true,
+          rawBody: Buffer.from(`{"entries":[${entry.replace('"sequenceID":1', `"sequenceID":${big}`)}]}`),
+        }),
+        400,
+      )
+    }
+    journal.create(resourceState(stack, 'after'))
+    await sendJournal(cli, journaled, journal.take())
+    await complete(cli, journaled)
+    const started = await cli.call('POST', `${huge}/update`, { body: {} })
+    await assertClientError(
+      cli.call('POST', `${huge}/update/${(started.body as { updateID: string }).updateID}`, {
+        rawBody: Buffer.from('{"journalVersion":1e20}'),
+      }),
+      400,
+    )
   })
 
   it(`answers 413 to a body declared larger than the limit (${BODY_LIMIT_BYTES} bytes) before reading it`, async () => {

@@ -82,8 +82,8 @@ describe('checkpoint uploads', () => {
     const { stack, update } = await checkpointUpdate()
     await patchUpdate(cli, update, 'checkpointverbatim', verbatimBody(text1, 1))
     await assertClientError(patchUpdate(cli, update, 'checkpointdelta', delta(2, 2, hash(3))))
-    // Nothing was committed to the stack while the update runs...
-    assert.equal((await exportOf(cli, stack)).json.deployment.resources, undefined)
+    // The refused delta changed nothing: the running update's state (what export shows) is still text1...
+    assert.equal((await exportOf(cli, stack)).raw.toString('utf8'), text1.toString('utf8'))
     // ...and the baseline is still text1: the correct delta against it now verifies.
     await patchUpdate(cli, update, 'checkpointdelta', delta(2))
     await complete(cli, update)

@@ -92,11 +92,8 @@ describe('journaled pulumi up', () => {
     assert.equal(summary.body.activeUpdate, first.id)
     await cli.call('POST', `${first.path}/cancel`)
     await assertApiError(sendJournal(cli, first, createEntries(stack, 1)), 409)
-    await assertApiError(
-      cli.call('POST', `${first.path}/cancel`),
-      409,
-      'Conflict: The update has already completed.',
-    )
+    // A repeated cancel (the CLI retries it after a lost response) is a no-op; see update-lease-retries.
+    await cli.call('POST', `${first.path}/cancel`)
   })
 
   it('refuses a lease token on another stack', async () => {

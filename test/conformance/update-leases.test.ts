@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
-import { CliApiError, type CliClient } from '../support/cli-client.js'
-import { useTestServer } from '../support/test-server.js'
+import type { CliClient } from '../support/cli-client.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
 import {
   complete,
   createAndStart,
@@ -18,7 +18,7 @@ import {
   sendJournal,
   stackPath,
 } from '../support/update-driver.js'
-import { assertClientError, createStack, eventually, resourceUrns } from '../support/update-uploads.js'
+import { assertClientError, createStack, resourceUrns } from '../support/update-uploads.js'
 
 /** POST …/renew_lease as token_source.go does: current lease token in the header, `{"token":"","duration":300}`. */
 async function renew(cli: CliClient, update: RunningUpdate) {
@@ -248,9 +248,17 @@ describe('update leases and tokens', () => {
 
 describe('lease expiry', () => {
   let cli: CliClient
+  let server: TestServer
   const stack = { org: 'acme', project: 'web', stack: 'expiry' }
+  // The server's clock: moved past a lease instead of sleeping through it.
+  let now = Date.now()
+  const LEASE_MS = 5 * 60_000
+  const lapse = () => {
+    now += LEASE_MS + 1000
+  }
 
-  useTestServer({ args: ['-lease-duration=2s'] }, async (started) => {
+  useTestServer({ overrides: { clock: { now: () => now } } }, async (started) => {
+    server = started
     cli = started.client
     await createStack(cli, stack)
   })
@@ -265,18 +273,11 @@ describe('lease expiry', () => {
       body: { options: { dryRun: false } },
     })
     const startPath = `${stackPath(stack)}/update/${created.body.updateID}`
-    const started = await eventually('the expired lease to free the stack', async () => {
-      try {
-        return (
-          await cli.call<{ version: number; token: string }>('POST', startPath, {
-            body: { journalVersion: 1 },
-          })
-        ).body
-      } catch (error) {
-        if (error instanceof CliApiError && error.status === 409) return undefined
-        throw error
-      }
-    })
+    await assertApiError(cli.call('POST', startPath, { body: { journalVersion: 1 } }), 409)
+    lapse()
+    const started = (
+      await cli.call<{ version: number; token: string }>('POST', startPath, { body: { journalVersion: 1 } })
+    ).body
     assert.equal(started.version, 2, 'the expired update keeps version 1')
 
     // What the abandoned update journaled (root, r0) is the new base.
@@ -304,14 +305,30 @@ describe('lease expiry', () => {
 
   it('the expiry sweep ends an abandoned update without any other request touching it', async () => {
     const abandoned = await createAndStart(cli, stack)
-    await eventually('the sweep to end the abandoned update', async () => {
-      const status = await cli.call<{ status: string }>('GET', abandoned.path)
-      return status.body.status === 'failed' ? true : undefined
-    })
+    await server.app.jobs.runOnce()
+    assert.equal((await cli.call<{ status: string }>('GET', abandoned.path)).body.status, 'running')
+    lapse()
+    await server.app.jobs.runOnce()
+    assert.equal((await cli.call<{ status: string }>('GET', abandoned.path)).body.status, 'failed')
     const summary = await cli.call<{ activeUpdate: string; currentOperation?: unknown }>(
       'GET',
       stackPath(stack),
     )
     assert.equal(summary.body.currentOperation, undefined, 'no update is in progress any more')
+  })
+
+  it('renewing an expired lease is refused with 403 (the CLI stops renewing); a renewed lease lives on', async () => {
+    const renewed = await createAndStart(cli, stack)
+    now += LEASE_MS - 1000
+    const token = await renew(cli, renewed)
+    now += LEASE_MS - 1000
+    await server.app.jobs.runOnce()
+    await sendJournal(cli, withToken(renewed, token.token), createEntries(stack, 1))
+    await complete(cli, withToken(renewed, token.token))
+
+    const expired = await createAndStart(cli, stack)
+    lapse()
+    await assertApiError(renew(cli, expired), 403)
+    assert.equal((await cli.call<{ status: string }>('GET', expired.path)).body.status, 'failed')
   })
 })

@@ -56,6 +56,18 @@ export async function createAndStart(
   }
 }
 
+/** The same update as a request carrying another of its lease tokens (an older or a renewed one). */
+export const withToken = (update: RunningUpdate, token: string): RunningUpdate => ({ ...update, token })
+
+/** POST …/renew_lease as token_source.go does: the token it holds in the header, `{"token":"","duration":300}`. */
+export async function renewLease(cli: CliClient, update: RunningUpdate): Promise<string> {
+  const response = await cli.call<{ token: string }>('POST', `${update.path}/renew_lease`, {
+    auth: leaseAuth(update),
+    body: { token: '', duration: 300 },
+  })
+  return response.body.token
+}
+
 export function leaseAuth(update: RunningUpdate) {
   return { kind: 'update-token' as const, token: update.token }
 }

@@ -49,6 +49,22 @@ export function verbatimBody(text: Buffer | string, sequenceNumber: number, vers
   ])
 }
 
+/**
+ * The recorded verbatim + delta chain (deltaFixture): `text(n)` is the checkpoint text after request n (1–4),
+ * `delta(n)` the body of request n (2–4) as the CLI sent it, optionally with another sequence number or hash.
+ */
+export function recordedDeltaChain() {
+  const fixture = deltaFixture()
+  const texts: Buffer[] = [Buffer.from(fixture.req1 ?? '')]
+  for (const n of [2, 3, 4])
+    texts.push(applyEdits(texts[texts.length - 1] as Buffer, fixture[`req${n}`] ?? ''))
+  return {
+    text: (n: 1 | 2 | 3 | 4) => texts[n - 1] as Buffer,
+    delta: (n: 2 | 3 | 4, sequenceNumber: number = n, checkpointHash = fixture[`req${n}.hash`] ?? '') =>
+      deltaBody(fixture[`req${n}`] ?? '', checkpointHash, sequenceNumber, n === 4 ? 4 : 3),
+  }
+}
+
 /** apitype.PatchUpdateCheckpointDeltaRequest with the edits JSON inlined as the CLI marshalled it. */
 export function deltaBody(
   editsJson: string,
@@ -127,6 +143,19 @@ export async function eventually<T>(
 export async function createStack(cli: CliClient, stack: StackId): Promise<void> {
   await cli.call('POST', `/api/stacks/${stack.org}/${stack.project}`, { body: { stackName: stack.stack } })
 }
+
+/** Creates `acme/web/<prefix><n>` with n = 1, 2, … through the client `cli()` returns at call time. */
+export function stackFactory(cli: () => CliClient, prefix: string): () => Promise<StackId> {
+  let counter = 0
+  return async () => {
+    const stack = { org: 'acme', project: 'web', stack: `${prefix}${++counter}` }
+    await createStack(cli(), stack)
+    return stack
+  }
+}
+
+/** The last URN segment (the resource name) of each URN. */
+export const urnNames = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
 /** A root-stack child resource, as createEntries shapes them. */
 export function resourceState(stack: StackId, name: string, extra: Record<string, unknown> = {}) {
