@@ -3,7 +3,8 @@
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
-// and against its own file:// backend; bench/cli-workload.ts), esc (environment open and yaml/open; bench/esc-workload.ts).
+// and against its own file:// backend; bench/cli-workload.ts), esc (environment open and yaml/open; bench/esc-workload.ts),
+// search (resource search at 1,000 stacks × 150).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -14,6 +15,7 @@ import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
+import { type SearchResult, searchWorkload } from './search.js'
 import { type BenchDatabase, type BenchServer, startServer, useBenchDatabase, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
 import {
@@ -42,6 +44,7 @@ const WORKLOADS = [
   'metrics',
   'cli',
   'esc',
+  'search',
 ] as const
 type Workload = (typeof WORKLOADS)[number]
 
@@ -587,6 +590,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
   let concurrency: ConcurrencyResult[] = []
   let memory: MemoryResult | undefined
   let metrics: MetricsOverhead | undefined
+  let search: SearchResult | undefined
   if (options.workloads.includes('journal')) {
     for (const size of options.sizes) {
       const r = await journalWorkload(size)
@@ -721,6 +725,21 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
       ['yaml/open as pulumi up', lat(r.yamlOpen), lat(r.yamlOpenServer)],
     ])
   }
+  if (options.workloads.includes('search')) {
+    const stacks = options.quick ? 50 : 1000
+    console.log(`\n== search: ${stacks} stacks × 150 resources, typical queries (size=100) ==`)
+    search = await searchWorkload(stacks, options.quick ? 10 : 20)
+    console.log(`stored and indexed in ${search.indexMs} ms`)
+    table([
+      ['query', 'total', 'client p50/p95/p99 ms', 'server p50/p95 ms'],
+      ...search.queries.map((q) => [
+        q.query || '(all)',
+        String(q.total),
+        lat(q.client),
+        `${q.server?.p50 ?? '-'}/${q.server?.p95 ?? '-'}`,
+      ]),
+    ])
+  }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)
     console.log(`\npeak RSS during the 3,000-resource journaled create: ${mb(j3000.create.peakRssBytes)}`)
@@ -754,6 +773,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
         memory,
         cli,
         metrics,
+        search,
         targets: t,
       },
       null,

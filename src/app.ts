@@ -17,6 +17,7 @@ import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
+import { registerRateLimit } from './http/rate-limiter.js'
 import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
@@ -34,11 +35,15 @@ import { otlpProtocol, startTracing } from './observability/tracing.js'
 import { OrgService } from './orgs/org-service.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
+import { SearchService } from './search/search-service.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
+import { allOf } from './stacks/stack-events.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { UpdateService } from './updates/update-service.js'
+import { startWebhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
+import { WebhookService } from './webhooks/webhook-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
@@ -120,14 +125,42 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }).catch((error: unknown) => {
       throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
+    const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
+    const search = new SearchService({ store, clock, isKnownOrg })
     const state = new StateService({
       store,
       clock,
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
+      onNewVersion: (tx, stack, text) => search.indexVersion(tx, stack, text),
     })
-    const stacks = new StackService({ store, clock, state, listPageSize: config.stackListPageSize })
     const secrets = new SecretsService({ store, keys, clock })
+    let deliveryJob: ReturnType<typeof startWebhookDeliveryJob> | undefined
+    const webhooks = new WebhookService({
+      store,
+      clock,
+      masterKey,
+      sender: {
+        timeoutMs: config.webhooks.timeoutMs,
+        allowPrivate: config.webhooks.allowPrivate,
+        maxResponseBytes: 64 * 1024,
+      },
+      retry: {
+        maxAttempts: config.webhooks.maxAttempts,
+        baseDelayMs: config.webhooks.retryDelayMs,
+        maxDelayMs: 60 * 60 * 1000,
+      },
+      isKnownOrg,
+      onQueued: () => deliveryJob?.kick(),
+    })
+    const stackEvents = allOf(search, webhooks)
+    const stacks = new StackService({
+      store,
+      clock,
+      state,
+      listPageSize: config.stackListPageSize,
+      events: stackEvents,
+    })
     const escStore = new SqlEnvironmentStore(database.db)
     const environments = new EnvironmentService({
       store: escStore,
@@ -149,6 +182,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       leaseKey: masterKey.derive('pulumi-backend lease tokens v1'),
       logger,
       observer: metrics,
+      stackEvents,
     })
     const registry = new RegistryService({
       catalog: config.templatesDir ? await openTemplates(config.templatesDir) : undefined,
@@ -200,6 +234,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         ...(backupJob ? [backupJob] : []),
       ],
     })
+    deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -227,6 +262,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       http.addHook('onResponse', async (request, reply) => describe(request, reply.statusCode))
     }
     await registerOpenApi(http, routes)
+    registerRateLimit(http, config.rateLimitPerMinute, clock)
     registerRoutes(http, {
       identity,
       tokens,
@@ -242,6 +278,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logs: store.updateLogs,
       orgs: new OrgService({ store, clock, identity }),
       registry,
+      webhooks,
+      search,
       historyPageSize: config.historyPageSize,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
@@ -288,6 +326,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // running backlog job ends soon), then close the database cleanly.
         const jobsStopped = jobs.stop()
         await http.close()
+        await deliveryJob?.stop()
         await management?.close()
         await state.close()
         await jobsStopped

@@ -23,6 +23,10 @@ const TABLE_KEYS = {
   esc_revision_tags: ['environment_id', 'name'],
   esc_environment_tags: ['environment_id', 'name'],
   esc_open_sessions: ['id'],
+  webhooks: ['id'],
+  webhook_events: ['id'],
+  webhook_deliveries: ['id'],
+  search_resources: ['stack_id', 'urn'],
 } as const satisfies Record<keyof Database | keyof EscTables, readonly string[]>
 
 export type BackupTable = keyof typeof TABLE_KEYS

@@ -30,6 +30,15 @@ export interface Config {
   journaling: boolean
   maxBodyBytes: number
   templatesDir: string | undefined
+  /** Requests a minute per API token; 0 = unlimited. */
+  rateLimitPerMinute: number
+  webhooks: {
+    allowPrivate: boolean
+    timeoutMs: number
+    maxAttempts: number
+    retryDelayMs: number
+    pollIntervalMs: number
+  }
   maxJournalBatchBytes: number
   maxEventBatchBytes: number
   maxSecretsBodyBytes: number
@@ -164,6 +173,14 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const journaling = r.bool('journaling')
   const maxBodyBytes = r.int('max-body-size')
   const templatesDir = r.string('templates-dir')
+  const rateLimitPerMinute = r.int('rate-limit')
+  const webhooks = {
+    allowPrivate: r.bool('webhook-allow-private'),
+    timeoutMs: r.durationMs('webhook-timeout'),
+    maxAttempts: r.int('webhook-max-attempts'),
+    retryDelayMs: r.durationMs('webhook-retry-delay'),
+    pollIntervalMs: r.durationMs('webhook-poll-interval'),
+  }
   const maxJournalBatchBytes = r.int('max-journal-batch-size')
   const maxEventBatchBytes = r.int('max-event-batch-size')
   const maxSecretsBodyBytes = r.int('max-secrets-body-size')
@@ -198,6 +215,8 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       journaling,
       maxBodyBytes,
       templatesDir: templatesDir === '' ? undefined : templatesDir,
+      rateLimitPerMinute,
+      webhooks,
       maxJournalBatchBytes,
       maxEventBatchBytes,
       maxSecretsBodyBytes,

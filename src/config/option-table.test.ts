@@ -90,6 +90,13 @@ describe('option table', () => {
       'backup-s3-force-path-style': 'false',
       'backup-schedule': '0',
       'backup-retention': '0',
+      // Additions of this server (issue 15): integrations.
+      'rate-limit': '0',
+      'webhook-allow-private': 'false',
+      'webhook-timeout': '10s',
+      'webhook-max-attempts': '6',
+      'webhook-retry-delay': '10s',
+      'webhook-poll-interval': '1s',
     })
   })
 

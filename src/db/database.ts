@@ -6,6 +6,7 @@ import { up as updateLifecycle } from './migrations/0002-update-lifecycle.js'
 import { up as esc } from './migrations/0003-esc.js'
 import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
 import { up as logins } from './migrations/0004-logins.js'
+import { up as integrations } from './migrations/0010-integrations.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -20,6 +21,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0003-lookup-indices', lookupIndices],
   ['0003-esc', esc],
   ['0004-logins', logins],
+  ['0010-integrations', integrations],
 ]
 
 /** Names of the schema migrations this build knows (a restore refuses a backup from a newer schema). */

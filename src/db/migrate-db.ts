@@ -26,6 +26,10 @@ const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch
   { name: 'esc_revision_tags', key: ['environment_id', 'name'], rowsPerBatch: 500 },
   { name: 'esc_environment_tags', key: ['environment_id', 'name'], rowsPerBatch: 500 },
   { name: 'esc_open_sessions', key: ['id'], rowsPerBatch: 100 },
+  { name: 'webhooks', key: ['id'], rowsPerBatch: 500 },
+  { name: 'webhook_events', key: ['id'], rowsPerBatch: 500 },
+  { name: 'webhook_deliveries', key: ['id'], rowsPerBatch: 500 },
+  { name: 'search_resources', key: ['stack_id', 'urn'], rowsPerBatch: 500 },
 ]
 
 /** The server's own bookkeeping: each database applies its migrations itself. */

@@ -10,6 +10,10 @@ export interface Database {
   engine_events: EngineEventTable
   checkpoint_log: CheckpointLogTable
   login_sessions: LoginSessionTable
+  webhooks: WebhookTable
+  webhook_events: WebhookEventTable
+  webhook_deliveries: WebhookDeliveryTable
+  search_resources: SearchResourceTable
 }
 
 export interface MetaTable {
@@ -139,4 +143,72 @@ export interface CheckpointLogTable {
   /** 'text': a whole checkpoint text; 'delta': JSON edits against the previous text. */
   kind: 'text' | 'delta'
   payload: Buffer
+}
+
+export interface WebhookTable {
+  id: string
+  org: string
+  /** '' for an organization hook. */
+  stack_id: string
+  name: string
+  display_name: string
+  payload_url: string
+  /** Sealed secret (hex), '' when none. */
+  secret: string
+  active: number
+  format: string
+  /** JSON arrays of strings. */
+  filters: string
+  groups: string
+  created_at: number
+}
+
+export interface WebhookEventTable {
+  id: string
+  webhook_id: string
+  /** Pulumi-Webhook-Kind, e.g. `stack_update`. */
+  kind: string
+  /** The filter name, e.g. `update_succeeded`. */
+  event: string
+  body: string
+  state: 'pending' | 'delivered' | 'failed'
+  attempts: number
+  next_attempt_at: number
+  claimed_until: number
+  created_at: number
+}
+
+export interface WebhookDeliveryTable {
+  id: string
+  event_id: string
+  webhook_id: string
+  sent_at: number
+  duration_ms: number
+  request_url: string
+  request_headers: string
+  /** 0 when no answer came (refused, timeout, network error). */
+  response_code: number
+  response_headers: string
+  response_body: string
+}
+
+export interface SearchResourceTable {
+  stack_id: string
+  urn: string
+  org: string
+  project: string
+  stack: string
+  type: string
+  name: string
+  package: string
+  module: string
+  resource_id: string
+  custom: number
+  protected: number
+  parent_urn: string
+  provider_urn: string
+  /** JSON array of URNs. */
+  dependencies: string
+  created_at: number
+  modified_at: number
 }

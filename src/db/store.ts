@@ -3,6 +3,7 @@ import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import { type SpanRunner, untraced } from '../observability/spans.js'
+import { type SearchIndexStore, SqlSearchIndexStore } from '../search/search-index-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackStore } from '../stacks/sql-stack-store.js'
@@ -12,6 +13,7 @@ import type { StateStore } from '../state/state-store.js'
 import { SqlUpdateStore } from '../updates/sql-update-store.js'
 import { SqlUpdateLogStore, type UpdateLogStore } from '../updates/update-log-store.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import { SqlWebhookStore, type WebhookStore } from '../webhooks/webhook-store.js'
 import type { Dialect } from './database.js'
 import type { MetaStore } from './meta-store.js'
 import { SqlMetaStore } from './meta-store.js'
@@ -31,6 +33,8 @@ export interface Store {
    * Runs `work` atomically. Reading a stack inside it (stacks.findById / findByRef) locks that stack until the
    * end, so read-then-write work on one stack is serialized across connections and replicas.
    */
+  readonly webhooks: WebhookStore
+  readonly searchIndex: SearchIndexStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /**
    * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
@@ -51,6 +55,8 @@ export class SqlStore implements Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  readonly webhooks: WebhookStore
+  readonly searchIndex: SearchIndexStore
 
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
@@ -68,6 +74,8 @@ export class SqlStore implements Store {
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
+    this.webhooks = new SqlWebhookStore(db)
+    this.searchIndex = new SqlSearchIndexStore(db)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

@@ -8,6 +8,11 @@ import {
   TemplateMetadata,
 } from '../apitype/registry.js'
 import {
+  GetStackResourceCountResponse,
+  GetStackResourceResponse,
+  GetStackResourcesResponse,
+} from '../apitype/resources.js'
+import {
   BatchDecryptResponse,
   BatchEncryptResponse,
   CapabilitiesResponse,
@@ -32,6 +37,7 @@ import {
   UpdateProgramResponse,
   UpdateResults,
 } from '../apitype/responses.js'
+import { ResourceSearchResult } from '../apitype/search.js'
 import {
   CreateAccessTokenResponse,
   HtmlPage,
@@ -41,6 +47,7 @@ import {
   RevokeUserTokensResponse,
   TokenExchangeGrantResponse,
 } from '../apitype/tokens.js'
+import { WebhookDelivery, WebhookDeliveryList, WebhookList, WebhookResponse } from '../apitype/webhooks.js'
 import { CreateBackupResponse } from '../backups/backup-routes.js'
 import { ESC_ROUTE_DOCS } from '../esc/esc-route-docs.js'
 
@@ -61,6 +68,8 @@ export interface RouteDoc {
     | 'Organizations'
     | 'Registry'
     | 'Environments'
+    | 'Webhooks'
+    | 'Search'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -202,6 +211,22 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     rawBody: UntypedDeployment,
   },
 
+  getStackResourceCount: {
+    summary: 'How many resources the latest state holds',
+    tag: 'State',
+    response: GetStackResourceCountResponse,
+  },
+  getStackResources: {
+    summary: 'The resources at `latest` or a version (secret values masked)',
+    tag: 'State',
+    response: GetStackResourcesResponse,
+  },
+  getStackResource: {
+    summary: 'One resource by URN at `latest` or a version (secret values masked)',
+    tag: 'State',
+    response: GetStackResourceResponse,
+  },
+
   encryptValue: {
     summary: 'Encrypt a value with the stack key',
     tag: 'Secrets',
@@ -321,4 +346,66 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
       { ...doc, tag: 'Environments' } satisfies RouteDoc,
     ]),
   ),
+
+  listOrganizationWebhooks: {
+    summary: 'The webhooks of an organization',
+    tag: 'Webhooks',
+    response: WebhookList,
+  },
+  createOrganizationWebhook: {
+    summary: 'Create a webhook (201)',
+    tag: 'Webhooks',
+    response: WebhookResponse,
+  },
+  getOrganizationWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
+  updateOrganizationWebhook: {
+    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
+    tag: 'Webhooks',
+    response: WebhookResponse,
+  },
+  deleteOrganizationWebhook: {
+    summary: 'Delete a webhook and its history',
+    tag: 'Webhooks',
+    response: EmptyResponse,
+  },
+  pingOrganizationWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
+  listOrganizationWebhookDeliveries: {
+    summary: 'Recent delivery attempts, newest first',
+    tag: 'Webhooks',
+    response: WebhookDeliveryList,
+  },
+  redeliverOrganizationWebhookEvent: {
+    summary: 'Send an event again, same body and ID',
+    tag: 'Webhooks',
+    response: WebhookDelivery,
+  },
+  listStackWebhooks: { summary: 'The webhooks of a stack', tag: 'Webhooks', response: WebhookList },
+  createStackWebhook: { summary: 'Create a webhook (201)', tag: 'Webhooks', response: WebhookResponse },
+  getStackWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
+  updateStackWebhook: {
+    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
+    tag: 'Webhooks',
+    response: WebhookResponse,
+  },
+  deleteStackWebhook: {
+    summary: 'Delete a webhook and its history',
+    tag: 'Webhooks',
+    response: EmptyResponse,
+  },
+  pingStackWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
+  listStackWebhookDeliveries: {
+    summary: 'Recent delivery attempts, newest first',
+    tag: 'Webhooks',
+    response: WebhookDeliveryList,
+  },
+  redeliverStackWebhookEvent: {
+    summary: 'Send an event again, same body and ID',
+    tag: 'Webhooks',
+    response: WebhookDelivery,
+  },
+  searchResources: {
+    summary: 'Search the resources of every stack of the organization (query language in the README)',
+    tag: 'Search',
+    response: ResourceSearchResult,
+  },
 }

@@ -17,10 +17,13 @@ import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
 import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
 import type { RegistryService } from '../registry/registry-service.js'
+import { searchRoutes } from '../search/search-routes.js'
+import type { SearchService } from '../search/search-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import { stackRoutes } from '../stacks/stack-routes.js'
 import type { StackService } from '../stacks/stack-service.js'
+import { resourceRoutes } from '../state/resource-routes.js'
 import { stateRoutes } from '../state/state-routes.js'
 import type { StateService } from '../state/state-service.js'
 import { historyRoutes } from '../updates/history-routes.js'
@@ -28,6 +31,8 @@ import type { UpdateLogStore } from '../updates/update-log-store.js'
 import { updateRoutes } from '../updates/update-routes.js'
 import type { UpdateService } from '../updates/update-service.js'
 import type { UpdateStore } from '../updates/update-store.js'
+import { webhookRoutes } from '../webhooks/webhook-routes.js'
+import type { WebhookService } from '../webhooks/webhook-service.js'
 import { healthRoutes } from './health-routes.js'
 import type { HttpServer } from './http-server.js'
 import { unprovidedFeatureRoutes } from './unprovided-features.js'
@@ -50,6 +55,8 @@ export interface RouteDeps {
   logs: UpdateLogStore
   orgs: OrgService
   registry: RegistryService
+  webhooks: WebhookService
+  search: SearchService
   historyPageSize: number
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
@@ -68,6 +75,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
+  resourceRoutes(app, deps)
   secretsRoutes(app, deps)
   updateRoutes(app, deps)
   historyRoutes(app, {
@@ -82,6 +90,8 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   registryRoutes(app, deps)
   orgTemplateRoutes(app, deps)
   environmentRoutes(app, deps)
+  webhookRoutes(app, deps)
+  searchRoutes(app, deps)
   // Last, and only as wildcards: any real route above is more specific and wins.
   unprovidedFeatureRoutes(app)
 }

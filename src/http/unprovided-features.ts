@@ -36,10 +36,15 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
       '/api/registry/policypacks',
     ],
   },
-  { feature: 'Webhooks', prefixes: [`${ORG}/hooks`, `${STACK}/hooks`] },
   {
     feature: 'Pulumi Insights and resource search',
-    prefixes: ['/api/preview/insights', `${ORG}/search`, `${ORG}/insights-scans`, `${ORG}/resources`],
+    prefixes: [
+      '/api/preview/insights',
+      // The v1 search and its dashboards; v2 (search/resourcesv2) is served.
+      `${ORG}/search/resources`,
+      `${ORG}/insights-scans`,
+      `${ORG}/resources`,
+    ],
   },
   {
     feature: 'Pulumi Neo and Copilot (AI)',

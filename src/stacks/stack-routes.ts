@@ -77,12 +77,17 @@ export function stackRoutes(
     schema: { params: ProjectPath, body: CreateStackRequest },
     handler: async (request) => {
       const { stackName, tags, state, config } = request.body
-      await stacks.create(request.params.orgName, request.params.projectName, {
-        stackName,
-        tags: tags ?? undefined,
-        state,
-        config,
-      })
+      await stacks.create(
+        request.params.orgName,
+        request.params.projectName,
+        {
+          stackName,
+          tags: tags ?? undefined,
+          state,
+          config,
+        },
+        userOf(request.principal).login,
+      )
       // apitype.CreateStackResponse: the CLI builds its stack object from the request; {} is a full answer.
       return {}
     },
@@ -112,7 +117,11 @@ export function stackRoutes(
     config: { operationId: 'deleteStack', auth: 'token' },
     schema: { params: StackPath, querystring: DeleteStackQuery },
     handler: async (request) => {
-      await stacks.delete(stackRef(request.params), request.query.force === 'true')
+      await stacks.delete(
+        stackRef(request.params),
+        request.query.force === 'true',
+        userOf(request.principal).login,
+      )
       return {}
     },
   })

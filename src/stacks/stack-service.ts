@@ -16,6 +16,7 @@ import {
   validateStackRef,
   validateTags,
 } from './stack.js'
+import type { StackEventSink } from './stack-events.js'
 
 export interface CreateStackInput {
   stackName: string
@@ -31,7 +32,13 @@ export interface StackPage {
 
 export class StackService {
   constructor(
-    private readonly deps: { store: Store; clock: Clock; state: StateService; listPageSize: number },
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      state: StateService
+      listPageSize: number
+      events?: StackEventSink
+    },
   ) {}
 
   async get(ref: StackRef): Promise<Stack> {
@@ -41,7 +48,7 @@ export class StackService {
     return stack
   }
 
-  async create(org: string, project: string, input: CreateStackInput): Promise<Stack> {
+  async create(org: string, project: string, input: CreateStackInput, by = ''): Promise<Stack> {
     const ref = { org, project, stack: input.stackName }
     validateStackRef(ref)
     const tags = input.tags ?? {}
@@ -68,6 +75,7 @@ export class StackService {
     await this.deps.store.transaction(async (tx) => {
       await tx.stacks.insert(stack)
       if (prepared) await this.deps.state.writeVersion(tx, stack, 0, prepared)
+      await this.deps.events?.onStackEvent(tx, { kind: 'stack_created', stack, user: by })
     })
     return stack
   }
@@ -97,7 +105,7 @@ export class StackService {
     return stacks.length > 0
   }
 
-  async delete(ref: StackRef, force: boolean): Promise<void> {
+  async delete(ref: StackRef, force: boolean, by = ''): Promise<void> {
     await this.deps.store.transaction(async (tx) => {
       const stack = await tx.stacks.findByRef(ref)
       if (!stack) throw new NotFoundError(`Not Found: stack '${formatStackRef(ref)}' not found`)
@@ -110,6 +118,7 @@ export class StackService {
       if (!force && stack.resourceCount > 0)
         throw new InvalidError('Bad Request: Stack still contains resources.')
       await tx.stacks.delete(stack.id)
+      await this.deps.events?.onStackEvent(tx, { kind: 'stack_deleted', stack, user: by })
       this.deps.state.forget(stack)
     })
   }

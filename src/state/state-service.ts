@@ -42,7 +42,16 @@ export class StateService {
   #compressions: Promise<void> = Promise.resolve()
   #closed = false
 
-  constructor(private readonly deps: { store: Store; clock: Clock; config: StateConfig; logger: Logger }) {
+  constructor(
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      config: StateConfig
+      logger: Logger
+      /** Told each new latest state in the transaction that stores it (the resource search index). */
+      onNewVersion?: (tx: Store, stack: Stack, text: Buffer) => Promise<void>
+    },
+  ) {
     this.#texts = new LruCache(deps.config.cacheSize, {
       maxSize: TEXT_CACHE_MAX_BYTES,
       sizeOf: (text) => text.length,
@@ -128,6 +137,7 @@ export class StateService {
     ) {
       throw new StaleVersionError()
     }
+    await this.deps.onNewVersion?.(tx, stack, state.text)
     const pruned =
       this.deps.config.maxStateVersions > 0
         ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)

@@ -16,6 +16,7 @@ import { KeyedMutex } from '../lib/keyed-mutex.js'
 import { LruCache } from '../lib/lru.js'
 import { hashToken, leaseToken, sameHash } from '../lib/tokens.js'
 import { formatStackRef, type Stack, type StackRef, validateTags } from '../stacks/stack.js'
+import type { StackEventSink } from '../stacks/stack-events.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import type { StateService } from '../state/state-service.js'
@@ -112,6 +113,8 @@ export class UpdateService {
       leaseKey: Buffer
       logger: Logger
       observer?: UpdateObserver
+      /** Told of every started update's end, in the transaction that records it (webhooks). */
+      stackEvents?: StackEventSink
     },
   ) {}
 
@@ -550,6 +553,15 @@ export class UpdateService {
         await tx.stacks.setLastUpdate(stack.id, update.id, now)
       }
       await tx.updateLogs.clearWorkingLogs(update.id)
+      if (update.status === 'running') {
+        const finished = { ...(row ?? update), status, endedAt: now }
+        await this.deps.stackEvents?.onStackEvent(tx, {
+          kind: 'update_finished',
+          stack,
+          update: finished,
+          succeeded: status === 'succeeded',
+        })
+      }
       return true
     })
     this.#working.delete(update.id)

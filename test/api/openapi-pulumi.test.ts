@@ -56,6 +56,11 @@ const ALLOWED = new Set<string>([
   // Query values are strings here (no coercion); include_non_activated takes Go's strconv.ParseBool spellings.
   `GET /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/events query.include_non_activated: type string, Pulumi: boolean`,
   `GET /api/registry/templates query.limit: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/search/resourcesv2 query.page: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/search/resourcesv2 query.size: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/search/resourcesv2 query.asc: type string, Pulumi: boolean`,
+  // One sort field per search (the first the Cloud would take); a repeated sort= is refused, not ignored.
+  `GET /api/orgs/{orgName}/search/resourcesv2 query.sort: type string, Pulumi: array`,
   // The CLI sends `backing` (client.go :: ListTemplates, one per apitype.TemplateBacking); the spec predates it.
   `GET /api/registry/templates query.backing: not in Pulumi's`,
   // apitype.TemplateMetadata has no url and the CLI never reads one.

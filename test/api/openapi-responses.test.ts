@@ -201,6 +201,35 @@ describe('documented answers are the answers', () => {
     const previewId = String((preview.body as { updateID: string }).updateID)
     await call('cancelUpdate', 'POST', `${base}/update/${previewId}/cancel`)
 
+    // Integration reads: resources, search, webhooks (ping answers with a refused delivery: no private targets).
+    const urn = `urn:pulumi:${stack.stack}::${stack.project}::random:index/randomString:RandomString::r0`
+    await call('getStackResourceCount', 'GET', `${base}/resources/count`)
+    await call('getStackResources', 'GET', `${base}/resources/latest`)
+    await call('getStackResource', 'GET', `${base}/resources/1/${encodeURIComponent(urn)}`)
+    await call(
+      'searchResources',
+      'GET',
+      `/api/orgs/${stack.org}/search/resourcesv2?query=type:pulumi:pulumi:Stack&size=1`,
+    )
+    for (const [scope, hooks] of [
+      ['Organization', `/api/orgs/${stack.org}/hooks`],
+      ['Stack', `${base}/hooks`],
+    ] as const) {
+      await call(`create${scope}Webhook`, 'POST', hooks, {
+        body: { name: 'h', payloadUrl: 'http://127.0.0.1:9/x' },
+      })
+      await call(`list${scope}Webhooks`, 'GET', hooks)
+      await call(`get${scope}Webhook`, 'GET', `${hooks}/h`)
+      await call(`update${scope}Webhook`, 'PATCH', `${hooks}/h`, { body: { active: false } })
+      const ping = await call(`ping${scope}Webhook`, 'POST', `${hooks}/h/ping`)
+      await call(`list${scope}WebhookDeliveries`, 'GET', `${hooks}/h/deliveries`)
+      await call(
+        `redeliver${scope}WebhookEvent`,
+        'POST',
+        `${hooks}/h/deliveries/${String(ping.id)}/redeliver`,
+      )
+      await call(`delete${scope}Webhook`, 'DELETE', `${hooks}/h`)
+    }
     const personal = await call('CreatePersonalToken', 'POST', '/api/user/tokens', {
       body: { description: 'docs', expires: 0 },
     })

@@ -24,6 +24,10 @@ const BODYLESS_POSTS = new Set([
   'OpenEnvironment_esc_environments_versions',
   'CheckEnvironment_esc_environments',
   'CheckEnvironment_esc_environments_versions',
+  'pingOrganizationWebhook',
+  'pingStackWebhook',
+  'redeliverOrganizationWebhookEvent',
+  'redeliverStackWebhookEvent',
 ])
 
 describe('OpenAPI document', () => {

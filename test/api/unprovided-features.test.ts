@@ -21,8 +21,6 @@ const CALLS: [method: string, path: string, feature: RegExp][] = [
   ['GET', '/api/orgs/acme/policypacks', /Policy packs/],
   ['POST', '/api/orgs/acme/policypacks/mypack/versions/1.0.0/complete', /Policy packs/],
   ['GET', '/api/orgs/acme/policygroups', /Policy packs/],
-  ['GET', '/api/orgs/acme/hooks', /Webhooks/],
-  ['POST', '/api/stacks/acme/web/dev/hooks', /Webhooks/],
   ['GET', '/api/preview/insights/acme/accounts', /Insights/],
   ['GET', '/api/orgs/acme/search/resources?query=type:aws', /Insights/],
   ['POST', '/api/ai/template', /Neo and Copilot/],
@@ -84,16 +82,16 @@ describe('a feature implemented later', () => {
     if (parsed.kind !== 'config') throw new Error('unexpected help')
     const app = await createApp(parsed.config)
     try {
-      // Registered after the wildcard table, as a future webhooks module would be.
+      // Registered after the wildcard table, as a future policy-packs module would be.
       app.http.route({
         method: 'GET',
-        url: '/api/orgs/:orgName/hooks/:hookName',
-        config: { operationId: 'getWebhook', auth: 'token' },
+        url: '/api/orgs/:orgName/policypacks/:packName',
+        config: { operationId: 'getPolicyPack', auth: 'token' },
         handler: async () => ({ name: 'h1' }),
       })
       const cli = new CliClient(await app.listen(), 't')
-      assert.deepEqual((await cli.call('GET', '/api/orgs/acme/hooks/h1')).body, { name: 'h1' })
-      await assertApiError(cli.call('GET', '/api/orgs/acme/hooks/h1/deliveries'), 404, /Webhooks/)
+      assert.deepEqual((await cli.call('GET', '/api/orgs/acme/policypacks/h1')).body, { name: 'h1' })
+      await assertApiError(cli.call('GET', '/api/orgs/acme/policypacks/h1/versions'), 404, /Policy packs/)
     } finally {
       await app.close()
     }

@@ -1,0 +1,166 @@
+import type { Store } from '../db/store.js'
+import { InvalidError, NotFoundError } from '../errors.js'
+import type { Clock } from '../lib/clock.js'
+import type { Stack } from '../stacks/stack.js'
+import type { StackEvent, StackEventSink } from '../stacks/stack-events.js'
+import { type IndexedResource, resourcesOfState } from './resource-index.js'
+import type { SearchHit, SortField } from './search-index-store.js'
+import { parseSearchQuery } from './search-query.js'
+
+export interface SearchParams {
+  query?: string | undefined
+  page?: string | undefined
+  size?: string | undefined
+  sort?: string | undefined
+  asc?: string | undefined
+}
+
+/** ResourceResult as the Cloud answers it (Pulumi's spec; sdk/go/common/apitype/search.go). */
+export interface ResourceResult {
+  created: string
+  modified: string
+  custom: boolean
+  delete: boolean
+  dependencies: string[]
+  id: string
+  module: string
+  name: string
+  package: string
+  parent_urn: string
+  provider_urn: string
+  project: string
+  protected: boolean
+  stack: string
+  type: string
+  urn: string
+}
+
+export interface SearchAnswer {
+  total: number
+  resources: ResourceResult[]
+  pagination: { previous?: string; next?: string }
+}
+
+const SORTS: readonly SortField[] = [
+  'type',
+  'name',
+  'project',
+  'stack',
+  'package',
+  'module',
+  'urn',
+  'id',
+  'modified',
+  'created',
+]
+const DEFAULT_SIZE = 100
+const MAX_SIZE = 500
+// The Cloud pages through the first 10,000 results this way (pulumi/docs resource-search reference); totals are
+// counted up to there too (OpenSearch, behind the Cloud's search, counts hits exactly up to 10,000 by default).
+const MAX_WINDOW = 10_000
+
+/** Resource search over the latest state of every stack of an organization, kept current at each state version. */
+export class SearchService implements StackEventSink {
+  constructor(private readonly deps: { store: Store; clock: Clock; isKnownOrg: (org: string) => boolean }) {}
+
+  /** Re-indexes a stack from the state text of its new latest version, in the transaction that stores it. */
+  async indexVersion(tx: Store, stack: Stack, text: Buffer): Promise<void> {
+    const previous = await tx.searchIndex.times(stack.id)
+    let resources: IndexedResource[]
+    try {
+      resources = resourcesOfState(text, previous, this.deps.clock.now())
+    } catch {
+      // Search must never block an update: a state it cannot read leaves the stack out of results instead.
+      resources = []
+    }
+    await tx.searchIndex.replaceStack(stack, resources)
+  }
+
+  /** A deleted stack leaves the index with it. */
+  async onStackEvent(tx: Store, event: StackEvent): Promise<void> {
+    if (event.kind === 'stack_deleted') await tx.searchIndex.deleteStack(event.stack.id)
+  }
+
+  async search(org: string, params: SearchParams, path: string): Promise<SearchAnswer> {
+    if (!this.deps.isKnownOrg(org)) {
+      throw new NotFoundError(`Not Found: organization '${org}' does not exist on this server`)
+    }
+    const terms = parseSearchQuery(params.query ?? '')
+    const page = positive('page', params.page, 1)
+    const size = positive('size', params.size, DEFAULT_SIZE)
+    if (size > MAX_SIZE) throw new InvalidError(`Bad Request: size must be at most ${MAX_SIZE}`)
+    if (page * size > MAX_WINDOW) {
+      throw new InvalidError(
+        `Bad Request: pages reach the first ${MAX_WINDOW} results only; narrow the query`,
+      )
+    }
+    const sort = (params.sort ?? 'urn') as SortField
+    if (!SORTS.includes(sort)) {
+      throw new InvalidError(
+        `Bad Request: cannot sort by '${params.sort}'; sort by one of ${SORTS.join(', ')}`,
+      )
+    }
+    if (params.asc !== undefined && params.asc !== 'true' && params.asc !== 'false') {
+      throw new InvalidError(`Bad Request: asc must be true or false, not '${params.asc}'`)
+    }
+    const ascending =
+      params.asc === undefined ? sort !== 'modified' && sort !== 'created' : params.asc === 'true'
+    const { total, hits } = await this.deps.store.searchIndex.search({
+      org,
+      terms,
+      sort,
+      ascending,
+      offset: (page - 1) * size,
+      limit: size,
+      countUpTo: MAX_WINDOW,
+    })
+    const link = (to: number) => {
+      const query = new URLSearchParams({ ...definedOf(params), page: String(to), size: String(size) })
+      return `${path}?${query.toString()}`
+    }
+    return {
+      total,
+      resources: hits.map(toResult),
+      pagination: {
+        ...(page > 1 && { previous: link(page - 1) }),
+        ...(page * size < total && page * size < MAX_WINDOW && { next: link(page + 1) }),
+      },
+    }
+  }
+}
+
+function positive(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) {
+    throw new InvalidError(`Bad Request: ${name} must be a positive whole number, not '${text}'`)
+  }
+  return Number(text)
+}
+
+function definedOf(params: SearchParams): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >
+}
+
+function toResult(hit: SearchHit): ResourceResult {
+  return {
+    created: new Date(hit.createdAt).toISOString(),
+    modified: new Date(hit.modifiedAt).toISOString(),
+    custom: hit.custom,
+    delete: false,
+    dependencies: hit.dependencies,
+    id: hit.id,
+    module: hit.module,
+    name: hit.name,
+    package: hit.package,
+    parent_urn: hit.parentUrn,
+    provider_urn: hit.providerUrn,
+    project: hit.project,
+    protected: hit.protected,
+    stack: hit.stack,
+    type: hit.type,
+    urn: hit.urn,
+  }
+}

@@ -1,0 +1,94 @@
+import { Type } from 'typebox'
+import { StackPath } from '../apitype/stacks.js'
+import { OrgHookPath, OrgPath, WebhookRequest } from '../apitype/webhooks.js'
+import type { HttpServer } from '../http/http-server.js'
+import { stackRef } from '../stacks/stack-routes.js'
+import type { HookScope, WebhookService } from './webhook-service.js'
+
+const ORG = '/api/orgs/:orgName/hooks'
+const STACK = '/api/stacks/:orgName/:projectName/:stackName/hooks'
+const StackHookPath = Type.Object({ ...StackPath.properties, hookName: Type.String() })
+const EventParam = { event: Type.String() }
+
+/**
+ * Organization and stack webhooks, the same operations at both scopes (client.go :: ListOrgWebhooks …
+ * RedeliverStackWebhookEvent; Pulumi's spec: ListOrganizationWebhooks … RedeliverStackWebhookEvent).
+ */
+export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService }): void {
+  const { webhooks } = deps
+  for (const scope of ['Organization', 'Stack'] as const) {
+    const base = scope === 'Organization' ? ORG : STACK
+    const ScopePath = scope === 'Organization' ? OrgPath : StackPath
+    const HookPath = scope === 'Organization' ? OrgHookPath : StackHookPath
+    const scopeOf = (params: Record<string, string>): HookScope =>
+      scope === 'Organization'
+        ? { org: params.orgName as string }
+        : { org: params.orgName as string, stack: stackRef(params as Parameters<typeof stackRef>[0]) }
+    const hook = `${base}/:hookName`
+
+    app.route({
+      method: 'GET',
+      url: base,
+      config: { operationId: `list${scope}Webhooks`, auth: 'token' },
+      schema: { params: ScopePath },
+      handler: async (request) => webhooks.list(scopeOf(request.params)),
+    })
+    app.route({
+      method: 'POST',
+      url: base,
+      config: { operationId: `create${scope}Webhook`, auth: 'token' },
+      schema: { params: ScopePath, body: WebhookRequest },
+      handler: async (request, reply) => {
+        const created = await webhooks.create(scopeOf(request.params), request.body)
+        return reply.code(201).send(created)
+      },
+    })
+    app.route({
+      method: 'GET',
+      url: hook,
+      config: { operationId: `get${scope}Webhook`, auth: 'token' },
+      schema: { params: HookPath },
+      handler: async (request) => webhooks.get(scopeOf(request.params), request.params.hookName),
+    })
+    app.route({
+      method: 'PATCH',
+      url: hook,
+      config: { operationId: `update${scope}Webhook`, auth: 'token' },
+      schema: { params: HookPath, body: WebhookRequest },
+      handler: async (request) =>
+        webhooks.update(scopeOf(request.params), request.params.hookName, request.body),
+    })
+    app.route({
+      method: 'DELETE',
+      url: hook,
+      config: { operationId: `delete${scope}Webhook`, auth: 'token' },
+      schema: { params: HookPath },
+      handler: async (request) => {
+        await webhooks.delete(scopeOf(request.params), request.params.hookName)
+        return {}
+      },
+    })
+    app.route({
+      method: 'POST',
+      url: `${hook}/ping`,
+      config: { operationId: `ping${scope}Webhook`, auth: 'token' },
+      schema: { params: HookPath },
+      handler: async (request) => webhooks.ping(scopeOf(request.params), request.params.hookName),
+    })
+    app.route({
+      method: 'GET',
+      url: `${hook}/deliveries`,
+      config: { operationId: `list${scope}WebhookDeliveries`, auth: 'token' },
+      schema: { params: HookPath },
+      handler: async (request) => webhooks.deliveries(scopeOf(request.params), request.params.hookName),
+    })
+    app.route({
+      method: 'POST',
+      url: `${hook}/deliveries/:event/redeliver`,
+      config: { operationId: `redeliver${scope}WebhookEvent`, auth: 'token' },
+      schema: { params: Type.Object({ ...HookPath.properties, ...EventParam }) },
+      handler: async (request) =>
+        webhooks.redeliver(scopeOf(request.params), request.params.hookName, request.params.event),
+    })
+  }
+}
