@@ -3,7 +3,7 @@ import { gzip as gzipCb } from 'node:zlib'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
-import { UnauthenticatedError } from '../errors.js'
+import { InvalidError, UnauthenticatedError } from '../errors.js'
 import type { Authenticator } from '../identity/authenticator.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
@@ -107,6 +107,11 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   )
 
   app.addHook('onRequest', async (request) => {
+    // A NUL can never be part of a name or id, and PostgreSQL refuses it in text values: answer it here.
+    const params = request.params as Record<string, string> | undefined
+    if (params && Object.values(params).some((value) => value.includes('\u0000'))) {
+      throw new InvalidError('Bad Request: a path segment contains a NUL character')
+    }
     const auth = request.routeOptions.config.auth
     if (auth === undefined || auth === 'public') return
     request.principal = await authenticate(deps, auth, request)
