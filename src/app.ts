@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { AuditLog } from './audit/audit-log.js'
+import { AuditQueryService } from './audit/audit-query.js'
+import { auditSink } from './audit/audit-sink.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
@@ -12,12 +15,16 @@ import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
+import { startAuditRetentionJob } from './jobs/audit-retention-job.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
 import { OrgService } from './orgs/org-service.js'
+import { AccessControl, openAccess } from './rbac/access-control.js'
+import { RbacConfigError } from './rbac/rbac-config.js'
+import { RbacSource } from './rbac/rbac-source.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { canaryMatches, MasterKey, makeCanary } from './secrets/master-key.js'
@@ -46,6 +53,11 @@ export interface App {
   store: Store
   identity: IdentityService
   updates: UpdateService
+  /** Access decisions with the current RBAC policy (for other front ends that must decide the same way). */
+  access: AccessControl
+  /** The reloadable -rbac-config, when set. */
+  rbac: RbacSource | undefined
+  audit: AuditLog | undefined
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -116,6 +128,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       publisher: config.org,
     })
     const leaseExpiry = startLeaseExpiryJob(updates, config.leaseDurationMs, logger)
+    const audit = config.auditLogs
+      ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
+      : undefined
+    const rbac = config.rbacConfig ? await openRbac(config.rbacConfig, logger, audit) : undefined
+    const access = rbac ? new AccessControl(() => rbac.current()) : openAccess
+    const retention = audit
+      ? startAuditRetentionJob({
+          store: store.audit,
+          audit,
+          clock,
+          retentionMs: config.auditRetentionMs,
+          logger,
+        })
+      : undefined
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -132,7 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           json: config.maxJsonBodyBytes,
         }),
         https: tls,
-        auditLogs: config.auditLogs,
+        access: { access, audit },
         metrics,
       },
       routes,
@@ -153,6 +179,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       orgs: new OrgService({ store, clock, identity }),
       registry,
       historyPageSize: config.historyPageSize,
+      policy: () => rbac?.current(),
+      access,
+      auditQuery: audit ? new AuditQueryService(store.audit) : undefined,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
       probesElsewhere: config.management !== undefined,
@@ -178,6 +207,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       store,
       identity,
       updates,
+      access,
+      rbac,
+      audit,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
@@ -191,6 +223,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         closed = true
         // Stop accepting, let in-flight requests finish, then close the database cleanly.
         leaseExpiry.stop()
+        retention?.stop()
+        rbac?.close()
         await http.close()
         await management?.close()
         await events.close()
@@ -200,6 +234,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
   } catch (error) {
     await database.close()
+    throw error
+  }
+}
+
+async function openRbac(path: string, logger: Logger, audit: AuditLog | undefined): Promise<RbacSource> {
+  try {
+    return await RbacSource.open(path, logger, (trigger, result) => {
+      void audit
+        ?.system(
+          'rbacReload',
+          path,
+          result.ok ? 'success' : 'failure',
+          result.ok ? trigger : `${trigger}: ${result.error}`,
+        )
+        .catch((error: unknown) => logger.error({ err: error }, 'audit event not written'))
+    })
+  } catch (error) {
+    if (error instanceof RbacConfigError) throw new StartupError(`-rbac-config: ${error.message}`)
     throw error
   }
 }

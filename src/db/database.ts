@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
 import { up as logins } from './migrations/0004-logins.js'
+import { up as audit } from './migrations/0020-audit.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -13,6 +14,7 @@ type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<vo
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0001-initial', initial],
   ['0004-logins', logins],
+  ['0020-audit', audit],
 ]
 
 export interface OpenedDatabase {

@@ -10,6 +10,26 @@ export interface Database {
   engine_events: EngineEventTable
   checkpoint_log: CheckpointLogTable
   login_sessions: LoginSessionTable
+  audit_events: AuditEventTable
+}
+
+/** One audit event (0020-audit); `hash` chains it to the previous row's. */
+export interface AuditEventTable {
+  seq: number
+  time_ms: number
+  org: string
+  actor: string
+  token_name: string | null
+  action: string
+  method: string
+  resource: string
+  result: string
+  http_status: number
+  source_ip: string
+  user_agent: string
+  description: string
+  prev_hash: string
+  hash: string
 }
 
 export interface MetaTable {

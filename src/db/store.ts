@@ -1,4 +1,7 @@
 import type { Kysely } from 'kysely'
+import type { StoredAuditEvent } from '../audit/audit-event.js'
+import { auditScope } from '../audit/audit-scope.js'
+import { type AuditStore, SqlAuditStore } from '../audit/audit-store.js'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
@@ -25,6 +28,7 @@ export interface Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  readonly audit: AuditStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */
   afterCommit(effect: () => void): void
@@ -39,6 +43,7 @@ export class SqlStore implements Store {
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
+  readonly audit: SqlAuditStore
 
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
@@ -53,13 +58,27 @@ export class SqlStore implements Store {
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
+    this.audit = new SqlAuditStore(db)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
-    const result = await this.db.transaction().execute((trx) => work(new SqlStore(trx, effects)))
+    const pending = auditScope.getStore()
+    const result = await this.db.transaction().execute(async (trx) => {
+      const tx = new SqlStore(trx, effects)
+      const value = await work(tx)
+      // The request's audit event commits with its change (audit-scope.ts), never without it.
+      if (pending && !pending.written) {
+        const stored: StoredAuditEvent = await tx.audit.append(pending.draft())
+        effects.push(() => {
+          pending.written = true
+          pending.committed(stored)
+        })
+      }
+      return value
+    })
     for (const effect of effects) effect()
     return result
   }

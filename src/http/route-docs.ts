@@ -1,4 +1,5 @@
-import type { TSchema } from 'typebox'
+import { type TSchema, Type } from 'typebox'
+import { ResponseAuditLogs } from '../apitype/audit.js'
 import { ListOrganizationMembersResponse } from '../apitype/organizations.js'
 import {
   ListOrgTemplatesResponse,
@@ -58,6 +59,7 @@ export interface RouteDoc {
     | 'History'
     | 'Organizations'
     | 'Registry'
+    | 'Access control'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -282,6 +284,35 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Organizations',
     response: TemplateArchive,
     produces: 'application/x-tar',
+  },
+
+  ListTeams: {
+    summary: 'Teams: the groups of -rbac-config the caller belongs to (all of them for organization admins)',
+    tag: 'Access control',
+    response: Type.Object({ teams: Type.Array(Type.Object({ name: Type.String() })) }),
+  },
+  GetTeam: {
+    summary: 'One team (404 when the caller may not see it)',
+    tag: 'Access control',
+    response: Type.Object({ name: Type.String() }),
+  },
+  ListRoles: {
+    summary: 'The permission levels as roles; the default is marked',
+    tag: 'Access control',
+    response: Type.Object({
+      roles: Type.Array(Type.Object({ name: Type.String(), permission: Type.Integer() })),
+    }),
+  },
+  ListAuditLogEvents: {
+    summary: 'Audit log events, newest first, 100 a page (organization admins)',
+    tag: 'Access control',
+    response: ResponseAuditLogs,
+  },
+  ExportAuditLogEvents: {
+    summary: 'Audit log events as CSV (up to 10,000; X-Continuation-Token continues)',
+    tag: 'Access control',
+    response: { type: 'string', description: 'CSV with a header row' } as TSchema,
+    produces: 'text/csv',
   },
 
   listRegistryTemplates: {

@@ -1,4 +1,6 @@
 import type { ApiCapability } from '../apitype/user.js'
+import type { AuditQueryService } from '../audit/audit-query.js'
+import { auditRoutes } from '../audit/audit-routes.js'
 import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { GroupsCache } from '../identity/google-workspace.js'
 import { groupsRoutes } from '../identity/groups-routes.js'
@@ -11,6 +13,9 @@ import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
+import type { AccessControl } from '../rbac/access-control.js'
+import type { RbacPolicy } from '../rbac/rbac-config.js'
+import { teamsRoutes } from '../rbac/teams-routes.js'
 import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import { secretsRoutes } from '../secrets/secrets-routes.js'
@@ -46,6 +51,12 @@ export interface RouteDeps {
   orgs: OrgService
   registry: RegistryService
   historyPageSize: number
+  /** Access decisions (listing filters). */
+  access: AccessControl
+  /** The current -rbac-config policy (teams and roles views). */
+  policy: () => RbacPolicy | undefined
+  /** The stored audit log (absent with -audit-logs=false). */
+  auditQuery: AuditQueryService | undefined
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
   /** -management-addr is set: the health probes are served there instead. */
@@ -60,7 +71,16 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   if (deps.login) loginRoutes(app, deps.login)
   if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
   if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
-  stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
+  stackRoutes(app, {
+    stacks: deps.stacks,
+    updates: deps.updateStore,
+    canRead: (principal, stack) =>
+      deps.access.authorize(principal, 'stack:read', {
+        org: stack.org,
+        project: stack.project,
+        stack: stack.name,
+      }).allow,
+  })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)
   updateRoutes(app, deps)
@@ -72,6 +92,8 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
     defaultPageSize: deps.historyPageSize,
   })
   orgRoutes(app, deps)
+  teamsRoutes(app, deps)
+  if (deps.auditQuery) auditRoutes(app, { auditQuery: deps.auditQuery })
   registryRoutes(app, deps)
   orgTemplateRoutes(app, deps)
   // Last, and only as wildcards: any real route above is more specific and wins.

@@ -1,5 +1,13 @@
 import type { Principal, UserPrincipal } from '../identity/principal.js'
-import { type Level, levelRank, LEVELS, type Permission, type Resource, requiredLevel, resourcePath } from './permission.js'
+import {
+  LEVELS,
+  type Level,
+  levelRank,
+  type Permission,
+  type Resource,
+  requiredLevel,
+  resourcePath,
+} from './permission.js'
 import type { RbacPolicy } from './rbac-config.js'
 
 export type Decision = { allow: true } | { allow: false; reason: string }
@@ -66,7 +74,8 @@ export function stackLevel(policy: RbacPolicy, principal: UserPrincipal, resourc
     if (effect === 'deny') cap = Math.min(cap, levelRank(permission))
     else rank = Math.max(rank, levelRank(permission))
   }
-  for (const role of policy.groupRoles) if (isMember(principal, role.group)) apply(role.permission, role.effect)
+  for (const role of policy.groupRoles)
+    if (isMember(principal, role.group)) apply(role.permission, role.effect)
   // A stack path always has three non-empty segments, so no pattern matches an organization-level check.
   if (resource.org && resource.project && resource.stack) {
     for (const rule of policy.stackPolicies) {

@@ -15,7 +15,8 @@ export function compileGlob(pattern: string): RegExp {
       let body = pattern.slice(i + 1, end)
       const negated = body.startsWith('!') || body.startsWith('^')
       if (negated) body = body.slice(1)
-      if (body.includes('/')) throw new Error(`a character class cannot contain '/' in ${JSON.stringify(pattern)}`)
+      if (body.includes('/'))
+        throw new Error(`a character class cannot contain '/' in ${JSON.stringify(pattern)}`)
       source += `[${negated ? '^/' : ''}${body.replace(/[\\\]^]/g, '\\$&')}]`
       i = end
     } else source += c.replace(/[.+^${}()|\\]/g, '\\$&')

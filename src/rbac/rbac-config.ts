@@ -55,7 +55,9 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
   if (doc.errors.length > 0) {
     const first = doc.errors[0]
     const line = first?.linePos?.[0]?.line
-    throw new RbacConfigError(`${source}${line ? `:${line}` : ''}: invalid YAML: ${first?.message.split('\n')[0]}`)
+    throw new RbacConfigError(
+      `${source}${line ? `:${line}` : ''}: invalid YAML: ${first?.message.split('\n')[0]}`,
+    )
   }
   const root = doc.contents
   if (root === null || (isScalar(root) && root.value === null)) {
@@ -92,7 +94,9 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
     const node = root.get(key, true)
     if (node === undefined || (isScalar(node) && node.value === null)) return []
     if (!isSeq(node)) return fail(node, `"${key}" must be a list`)
-    return node.items.map((item) => (isMap(item) ? item : fail(item as Node, `each "${key}" entry must be a mapping`)))
+    return node.items.map((item) =>
+      isMap(item) ? item : fail(item as Node, `each "${key}" entry must be a mapping`),
+    )
   }
   const lineOf = (node: Node) => lines.linePos(node.range?.[0] ?? 0).line
 
@@ -124,7 +128,8 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
         `pattern ${JSON.stringify(written)} must have ${segments} non-empty segments separated by "/"`,
       )
     }
-    if (written.includes('**')) fail(entry, `"**" is not supported in ${JSON.stringify(written)}; "*" spans one segment`)
+    if (written.includes('**'))
+      fail(entry, `"**" is not supported in ${JSON.stringify(written)}; "*" spans one segment`)
     const pattern = stackPattern ?? `${projectPattern}/*`
     let matches: RegExp
     try {
@@ -140,7 +145,8 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
       effect: effectAt(entry),
       line: lineOf(entry),
     }
-    if (policy.effect === 'deny' && policy.permission === 'none') fail(entry, 'a deny of "none" denies nothing')
+    if (policy.effect === 'deny' && policy.permission === 'none')
+      fail(entry, 'a deny of "none" denies nothing')
     return policy
   })
   return { defaultPermission, groupRoles, stackPolicies }
@@ -149,7 +155,8 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
 function checkKeys(map: YAMLMap, known: string[], fail: (node: Node, message: string) => never): void {
   for (const pair of map.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key)
-    if (!known.includes(key)) fail(pair.key as Node, `unknown key "${key}" (expected one of ${known.join(', ')})`)
+    if (!known.includes(key))
+      fail(pair.key as Node, `unknown key "${key}" (expected one of ${known.join(', ')})`)
   }
 }
 

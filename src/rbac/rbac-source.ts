@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import type { Logger } from 'pino'
-import { type RbacPolicy, parseRbacConfig, RbacConfigError } from './rbac-config.js'
+import { parseRbacConfig, RbacConfigError, type RbacPolicy } from './rbac-config.js'
 
 /** The reload outcome, for the audit log. */
 export type ReloadResult = { ok: true } | { ok: false; error: string }
@@ -58,7 +58,10 @@ export class RbacSource {
       result = { ok: true }
     } catch (error) {
       const message = error instanceof RbacConfigError ? error.message : String((error as Error).message)
-      this.logger.error({ path: this.path, trigger, error: message }, 'RBAC config not reloaded: keeping the previous one')
+      this.logger.error(
+        { path: this.path, trigger, error: message },
+        'RBAC config not reloaded: keeping the previous one',
+      )
       result = { ok: false, error: message }
     }
     this.onReload(trigger, result)
@@ -84,7 +87,9 @@ async function load(path: string): Promise<RbacPolicy> {
   try {
     text = await readFile(path, 'utf8')
   } catch (error) {
-    throw new RbacConfigError(`${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+    throw new RbacConfigError(
+      `${path}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    )
   }
   return parseRbacConfig(text, path)
 }

@@ -30,10 +30,9 @@ const CALLS: [method: string, path: string, feature: RegExp][] = [
   ['POST', '/api/agents/signup', /Neo and Copilot/],
   ['POST', '/api/log-encryption-session/init', /Shared encrypted logs/],
   ['GET', '/api/console/orgs/acme/integrations/github-app', /console/],
-  ['GET', '/api/orgs/acme/auditlogs?startTime=0', /audit logs/],
   ['PATCH', '/api/orgs/acme/members/bob', /membership/],
   ['DELETE', '/api/orgs/acme/members/bob', /membership/],
-  ['GET', '/api/orgs/acme/teams', /membership/],
+  ['POST', '/api/orgs/acme/invites', /membership/],
   ['POST', '/api/registry/packages/private/acme/mypkg/versions', /registry publishing/],
   ['POST', '/api/registry/templates/private/acme/mytpl/versions', /registry publishing/],
   ['GET', '/api/registry/policypacks', /Policy packs/],
@@ -90,7 +89,7 @@ describe('a feature implemented later', () => {
       app.http.route({
         method: 'GET',
         url: '/api/esc/environments/:orgName',
-        config: { operationId: 'listEnvironments', auth: 'token' },
+        config: { operationId: 'listEnvironments', permission: 'authenticated', auth: 'token' },
         handler: async () => ({ environments: [] }),
       })
       const cli = new CliClient(await app.listen(), 't')
