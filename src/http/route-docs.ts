@@ -1,4 +1,4 @@
-import { type TSchema, Type } from 'typebox'
+import type { TSchema } from 'typebox'
 import { ResponseAuditLogs } from '../apitype/audit.js'
 import { ListOrganizationMembersResponse } from '../apitype/organizations.js'
 import {
@@ -33,6 +33,7 @@ import {
   UpdateProgramResponse,
   UpdateResults,
 } from '../apitype/responses.js'
+import { ListRolesResponse, ListTeamsResponse, Team } from '../apitype/teams.js'
 import {
   CreateAccessTokenResponse,
   HtmlPage,
@@ -289,19 +290,17 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
   ListTeams: {
     summary: 'Teams: the groups of -rbac-config the caller belongs to (all of them for organization admins)',
     tag: 'Access control',
-    response: Type.Object({ teams: Type.Array(Type.Object({ name: Type.String() })) }),
+    response: ListTeamsResponse,
   },
   GetTeam: {
     summary: 'One team (404 when the caller may not see it)',
     tag: 'Access control',
-    response: Type.Object({ name: Type.String() }),
+    response: Team,
   },
   ListRoles: {
     summary: 'The permission levels as roles; the default is marked',
     tag: 'Access control',
-    response: Type.Object({
-      roles: Type.Array(Type.Object({ name: Type.String(), permission: Type.Integer() })),
-    }),
+    response: ListRolesResponse,
   },
   ListAuditLogEvents: {
     summary: 'Audit log events, newest first, 100 a page (organization admins)',
