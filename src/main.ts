@@ -1,4 +1,5 @@
 import { createApp, StartupError } from './app.js'
+import { verifyChain } from './audit/verify-chain.js'
 import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import { openSqliteDatabase } from './db/database.js'
@@ -13,10 +14,11 @@ const USAGE_ERROR = 2
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1))
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1))
   const parsed = loadConfig(argv, process.env)
   if (parsed.kind === 'help') {
     process.stdout.write(
-      `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n`,
+      `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n  audit verify [-db PATH]               check the audit log's hash chain (exit 1 when broken)\n`,
     )
     return 0
   }
@@ -91,6 +93,34 @@ async function tokenCommand(args: string[]): Promise<number> {
     })
     process.stdout.write(`${await identity.createToken(name)}\n`)
     return 0
+  } finally {
+    await database.close()
+  }
+}
+
+/** `pulumi-backend audit verify [-db PATH]`: walks the audit log's hash chain; exit 1 names the first bad event. */
+async function auditCommand(args: string[]): Promise<number> {
+  const [verb, ...rest] = args
+  if (verb !== 'verify') {
+    process.stderr.write('usage: pulumi-backend audit verify [-db PATH]\n')
+    return USAGE_ERROR
+  }
+  const parsed = loadConfig(rest, process.env)
+  if (parsed.kind === 'help') {
+    process.stdout.write('usage: pulumi-backend audit verify [-db PATH]\n')
+    return 0
+  }
+  const database = await openSqliteDatabase(parsed.config.db)
+  try {
+    const verdict = await verifyChain(new SqlStore(database.db).audit)
+    if (verdict.ok) {
+      process.stdout.write(`audit log intact: ${verdict.events} events\n`)
+      return 0
+    }
+    process.stdout.write(
+      `audit log BROKEN at event ${verdict.seq}: ${verdict.problem} (${verdict.events} events verified before it)\n`,
+    )
+    return 1
   } finally {
     await database.close()
   }
