@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { realCliSkipReason } from '../test/cli/support/real-cli.js'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
+import { authorizeMicros, routeMedians } from './access-overhead.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
@@ -31,7 +32,16 @@ import {
   makeStack,
 } from './workloads.js'
 
-const WORKLOADS = ['journal', 'checkpoint', 'export', 'concurrency', 'memory', 'metrics', 'cli'] as const
+const WORKLOADS = [
+  'journal',
+  'checkpoint',
+  'export',
+  'concurrency',
+  'memory',
+  'metrics',
+  'access',
+  'cli',
+] as const
 type Workload = (typeof WORKLOADS)[number]
 
 interface Options {
@@ -673,6 +683,24 @@ async function main() {
         `the median server time ${metrics.serverMedianMs} ms over ${metrics.requests} requests; ` +
         `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
     )
+  }
+  if (options.workloads.includes('access')) {
+    const requests = options.quick ? 50 : 300
+    console.log(
+      `\n== access: authorization and audit cost per request (${requests} encrypt + getStack, one journaled create) ==`,
+    )
+    console.log(
+      `authorize(): ${authorizeMicros().toFixed(2)} µs per decision (22-rule policy, deny matching)`,
+    )
+    const on = await withServer([], (server) => routeMedians(server, requests))
+    const off = await withServer(['-audit-logs=false'], (server) => routeMedians(server, requests))
+    for (const [name, key] of [
+      ['encrypt (audited)', 'encryptMs'],
+      ['getStack (read)', 'getStackMs'],
+      ['journal batch (not audited)', 'journalBatchMs'],
+    ] as const) {
+      console.log(`${name}: server median ${on[key]} ms with the audit log, ${off[key]} ms without`)
+    }
   }
   const cli: CliSizeResult[] = []
   if (options.workloads.includes('cli')) {
