@@ -56,7 +56,7 @@ export function loginRoutes(
     app.route({
       method: 'GET',
       url: '/login/callback',
-      config: { operationId: 'loginCallback', permission: 'public', auth: 'public', secretQuery: true },
+      config: { operationId: 'loginCallback', permission: 'public', audit: true, auth: 'public', secretQuery: true },
       handler: async (request, reply) => {
         const query = new URL(request.url, 'http://callback').searchParams
         // Clear the state cookie whatever happens: it is single use (same attributes, or browsers keep it).
