@@ -54,6 +54,15 @@ const TABLE: [
   ],
   ['default read: no create', user('u'), 'stack:create', stack('acme/web/new'), 'insufficient'],
   ['default read: org read', user('u'), 'org:read', { org: 'acme' }, true],
+  // org:write guards org-owned non-stack resources (ESC environments: create, update, open).
+  [
+    'default read: no org write',
+    user('u'),
+    'org:write',
+    { org: 'acme' },
+    'insufficient permissions: require write on acme',
+  ],
+  ['group role write is org write', user('d', ['developers']), 'org:write', { org: 'acme' }, true],
   [
     'default read: no org admin',
     user('u'),
