@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { realCliSkipReason } from '../test/cli/support/real-cli.js'
 import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
+import { authorizeMicros, routeMedians } from './access-overhead.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
 import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
@@ -42,6 +43,7 @@ const WORKLOADS = [
   'concurrency',
   'memory',
   'metrics',
+  'access',
   'cli',
   'esc',
   'search',
@@ -701,6 +703,24 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
         `the median server time ${metrics.serverMedianMs} ms over ${metrics.requests} requests; ` +
         `GET /metrics ${metrics.scrapeMs} ms, ${(metrics.scrapeBytes / 1024).toFixed(0)} KB`,
     )
+  }
+  if (options.workloads.includes('access')) {
+    const requests = options.quick ? 50 : 300
+    console.log(
+      `\n== access: authorization and audit cost per request (${requests} encrypt + getStack, one journaled create) ==`,
+    )
+    console.log(
+      `authorize(): ${authorizeMicros().toFixed(2)} µs per decision (22-rule policy, deny matching)`,
+    )
+    const on = await withServer([], (server) => routeMedians(server, requests))
+    const off = await withServer(['-audit-logs=false'], (server) => routeMedians(server, requests))
+    for (const [name, key] of [
+      ['encrypt (audited)', 'encryptMs'],
+      ['getStack (read)', 'getStackMs'],
+      ['journal batch (not audited)', 'journalBatchMs'],
+    ] as const) {
+      console.log(`${name}: server median ${on[key]} ms with the audit log, ${off[key]} ms without`)
+    }
   }
   const cli: CliSizeResult[] = []
   if (options.workloads.includes('cli')) {

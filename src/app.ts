@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { AuditLog } from './audit/audit-log.js'
+import { AuditQueryService } from './audit/audit-query.js'
+import { auditSink } from './audit/audit-sink.js'
 import { BackupService } from './backups/backup-service.js'
 import { configuredDestinations } from './backups/configured-destinations.js'
 import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
@@ -22,6 +25,7 @@ import { registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
+import { startAuditRetentionJob } from './jobs/audit-retention-job.js'
 import { JobScheduler } from './jobs/job-scheduler.js'
 import { soleNode } from './jobs/leader-lock.js'
 import { leaseExpiryJob } from './jobs/lease-expiry-job.js'
@@ -33,6 +37,9 @@ import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
 import { otlpProtocol, startTracing } from './observability/tracing.js'
 import { OrgService } from './orgs/org-service.js'
+import { AccessControl, openAccess } from './rbac/access-control.js'
+import { RbacConfigError } from './rbac/rbac-config.js'
+import { RbacSource } from './rbac/rbac-source.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
 import { SearchService } from './search/search-service.js'
@@ -68,6 +75,11 @@ export interface App {
   backupSchedule: SingletonJob | undefined
   /** Singleton background jobs; tests move the clock and call `jobs.runOnce()` instead of sleeping. */
   jobs: JobScheduler
+  /** Access decisions with the current RBAC policy (for other front ends that must decide the same way). */
+  access: AccessControl
+  /** The reloadable -rbac-config, when set. */
+  rbac: RbacSource | undefined
+  audit: AuditLog | undefined
   /** Secrets generated on first start, to be shown to the operator once (never logged). */
   firstStart: { masterKeyHex: string | undefined; adminToken: string | undefined }
   listen(): Promise<string>
@@ -235,6 +247,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ],
     })
     deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
+    const audit = config.auditLogs
+      ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
+      : undefined
+    const rbac = config.rbacConfig ? await openRbac(config.rbacConfig, logger, audit) : undefined
+    const access = rbac ? new AccessControl(() => rbac.current()) : openAccess
+    const retention = audit
+      ? startAuditRetentionJob({
+          store: store.audit,
+          audit,
+          clock,
+          retentionMs: config.auditRetentionMs,
+          logger,
+        })
+      : undefined
 
     const routes: RouteEntry[] = []
     const http = buildHttpServer(
@@ -251,7 +277,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           json: config.maxJsonBodyBytes,
         }),
         https: tls,
-        auditLogs: config.auditLogs,
+        access: { access, audit },
         metrics,
       },
       routes,
@@ -281,6 +307,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       webhooks,
       search,
       historyPageSize: config.historyPageSize,
+      policy: () => rbac?.current(),
+      access,
+      auditQuery: audit ? new AuditQueryService(store.audit) : undefined,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
       backups,
@@ -311,6 +340,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       backups,
       backupSchedule,
       jobs,
+      access,
+      rbac,
+      audit,
       firstStart: { masterKeyHex: generatedHex, adminToken },
       async listen() {
         if (management && config.management) {
@@ -325,6 +357,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // Start no more jobs, stop accepting, let in-flight requests finish, skip queued compressions (so a
         // running backlog job ends soon), then close the database cleanly.
         const jobsStopped = jobs.stop()
+        retention?.stop()
+        rbac?.close()
         await http.close()
         await deliveryJob?.stop()
         await management?.close()
@@ -337,6 +371,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   } catch (error) {
     await database.close()
     await tracing?.shutdown()
+    throw error
+  }
+}
+
+async function openRbac(path: string, logger: Logger, audit: AuditLog | undefined): Promise<RbacSource> {
+  try {
+    return await RbacSource.open(path, logger, (trigger, result) => {
+      void audit
+        ?.system(
+          'rbacReload',
+          path,
+          result.ok ? 'success' : 'failure',
+          result.ok ? trigger : `${trigger}: ${result.error}`,
+        )
+        .catch((error: unknown) => logger.error({ err: error }, 'audit event not written'))
+    })
+  } catch (error) {
+    if (error instanceof RbacConfigError) throw new StartupError(`-rbac-config: ${error.message}`)
     throw error
   }
 }

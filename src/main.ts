@@ -1,4 +1,5 @@
 import { createApp, StartupError } from './app.js'
+import { verifyChain } from './audit/verify-chain.js'
 import { restoreCommand } from './backups/restore-command.js'
 import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
@@ -18,13 +19,15 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1))
   if (argv[0] === 'restore') return restoreCommand(argv.slice(1), (line) => process.stderr.write(`${line}\n`))
   if (argv[0] === 'migrate-db') return migrateDbCommand(argv.slice(1))
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1))
   const parsed = loadConfig(argv, process.env)
   if (parsed.kind === 'help') {
     process.stdout.write(
       `${renderHelp()}\n\nSub-commands:\n  token create [-name NAME] [options]   mint an access token in the database and print it\n` +
         `  restore --from <file|s3://bucket/key> --to <db> [--force]   verify a backup and restore it\n` +
         `  ${MIGRATE_DB_USAGE}\n` +
-        `      copy a SQLite database into PostgreSQL (or another database), then verify it\n`,
+        `      copy a SQLite database into PostgreSQL (or another database), then verify it\n` +
+        `  audit verify [-db PATH]               check the audit log's hash chain (exit 1 when broken)\n`,
     )
     return 0
   }
@@ -142,6 +145,34 @@ async function migrateDbCommand(args: string[]): Promise<number> {
     if (!(error instanceof MigrateDbError)) throw error
     process.stderr.write(`pulumi-backend migrate-db: ${error.message}\n`)
     return 1
+  }
+}
+
+/** `pulumi-backend audit verify [-db PATH]`: walks the audit log's hash chain; exit 1 names the first bad event. */
+async function auditCommand(args: string[]): Promise<number> {
+  const [verb, ...rest] = args
+  if (verb !== 'verify') {
+    process.stderr.write('usage: pulumi-backend audit verify [-db PATH]\n')
+    return USAGE_ERROR
+  }
+  const parsed = loadConfig(rest, process.env)
+  if (parsed.kind === 'help') {
+    process.stdout.write('usage: pulumi-backend audit verify [-db PATH]\n')
+    return 0
+  }
+  const database = await openDatabase(parsed.config.db, { maxConnections: 1 })
+  try {
+    const verdict = await verifyChain(new SqlStore(database.db, database.dialect).audit)
+    if (verdict.ok) {
+      process.stdout.write(`audit log intact: ${verdict.events} events\n`)
+      return 0
+    }
+    process.stdout.write(
+      `audit log BROKEN at event ${verdict.seq}: ${verdict.problem} (${verdict.events} events verified before it)\n`,
+    )
+    return 1
+  } finally {
+    await database.close()
   }
 }
 

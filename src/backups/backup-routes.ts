@@ -24,7 +24,7 @@ export function backupRoutes(app: HttpServer, deps: { backups: BackupService }):
     method: 'POST',
     url: '/api/admin/backup',
     // The Go server's operation name (internal/api: createBackup); the CLI has no such call.
-    config: { operationId: 'createBackup', auth: 'token' },
+    config: { operationId: 'createBackup', permission: 'org:admin', auth: 'token' },
     handler: async (request) => {
       // Admin only, as the Go server's handler (global admin); in single-tenant mode the one user is admin.
       if (!userOf(request.principal).admin) {

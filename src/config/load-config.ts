@@ -19,6 +19,12 @@ export interface Config {
   tls: { cert: string; key: string } | undefined
   logFormat: 'json' | 'text'
   auditLogs: boolean
+  /** -audit-log-path: stdout, stderr, a file, or '' for the server log. */
+  auditLogPath: string
+  /** -audit-retention in ms; 0 = forever. */
+  auditRetentionMs: number
+  /** -rbac-config file, if any. */
+  rbacConfig: string | undefined
   leaseDurationMs: number
   cacheSize: number
   deltaCutoffBytes: number
@@ -162,6 +168,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const tls = r.tls()
   const logFormat = r.enumValue('log-format')
   const auditLogs = r.bool('audit-logs')
+  const auditLogPath = r.string('audit-log-path')
+  const auditRetentionMs = r.durationMs('audit-retention')
+  const rbacConfig = r.string('rbac-config')
   const leaseDurationMs = r.durationMs('lease-duration')
   const cacheSize = r.int('cache-size')
   const deltaCutoffBytes = r.int('delta-cutoff')
@@ -204,6 +213,9 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       tls,
       logFormat,
       auditLogs,
+      auditLogPath,
+      auditRetentionMs,
+      rbacConfig: rbacConfig === '' ? undefined : rbacConfig,
       leaseDurationMs,
       cacheSize,
       deltaCutoffBytes,

@@ -130,6 +130,35 @@ export const OPTIONS = [
     secret: false,
   },
   {
+    flag: 'audit-log-path',
+    env: 'PULUMI_BACKEND_AUDIT_LOG_PATH',
+    kind: 'string',
+    default: '',
+    description:
+      'where audit events are also written as JSON lines: stdout, stderr or a file path; empty = the server log ' +
+      '(they are always stored in the database)',
+    secret: false,
+  },
+  {
+    flag: 'audit-retention',
+    env: 'PULUMI_BACKEND_AUDIT_RETENTION',
+    kind: 'duration',
+    minMs: 0,
+    default: '0s',
+    description: 'delete stored audit events older than this (checked hourly); 0 = keep forever',
+    secret: false,
+  },
+  {
+    flag: 'rbac-config',
+    env: 'PULUMI_BACKEND_RBAC_CONFIG',
+    kind: 'string',
+    default: '',
+    description:
+      'RBAC policy YAML (defaultPermission, groupRoles, stackPolicies; see README "Access control"); reloaded on ' +
+      'SIGHUP and when the file changes; empty = every signed-in user may use every stack',
+    secret: false,
+  },
+  {
     flag: 'lease-duration',
     env: 'PULUMI_BACKEND_LEASE_DURATION',
     kind: 'duration',

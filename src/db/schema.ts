@@ -14,6 +14,26 @@ export interface Database {
   webhook_events: WebhookEventTable
   webhook_deliveries: WebhookDeliveryTable
   search_resources: SearchResourceTable
+  audit_events: AuditEventTable
+}
+
+/** One audit event (0020-audit); `hash` chains it to the previous row's. */
+export interface AuditEventTable {
+  seq: number
+  time_ms: number
+  org: string
+  actor: string
+  token_name: string | null
+  action: string
+  method: string
+  resource: string
+  result: string
+  http_status: number
+  source_ip: string
+  user_agent: string
+  description: string
+  prev_hash: string
+  hash: string
 }
 
 export interface MetaTable {

@@ -1,4 +1,7 @@
 import { type Kysely, sql } from 'kysely'
+import type { StoredAuditEvent } from '../audit/audit-event.js'
+import { auditScope } from '../audit/audit-scope.js'
+import { type AuditStore, SqlAuditStore } from '../audit/audit-store.js'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
@@ -35,6 +38,7 @@ export interface Store {
    */
   readonly webhooks: WebhookStore
   readonly searchIndex: SearchIndexStore
+  readonly audit: AuditStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /**
    * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
@@ -57,6 +61,7 @@ export class SqlStore implements Store {
   readonly updateLogs: UpdateLogStore
   readonly webhooks: WebhookStore
   readonly searchIndex: SearchIndexStore
+  readonly audit: SqlAuditStore
 
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
@@ -76,16 +81,31 @@ export class SqlStore implements Store {
     this.updateLogs = new SqlUpdateLogStore(db)
     this.webhooks = new SqlWebhookStore(db)
     this.searchIndex = new SqlSearchIndexStore(db)
+    this.audit = new SqlAuditStore(db)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     // Nested calls join the outer transaction rather than deadlocking on SQLite's single connection.
     if (this.effects) return work(this)
     const effects: (() => void)[] = []
+    const pending = auditScope.getStore()
+    const inTransaction = async (trx: Kysely<Database>) => {
+      const tx = new SqlStore(trx, this.dialect, effects, this.spans)
+      const value = await work(tx)
+      // The request's audit event commits with its change (audit-scope.ts), never without it.
+      if (pending && !pending.written) {
+        const stored: StoredAuditEvent = await tx.audit.append(pending.draft())
+        effects.push(() => {
+          pending.written = true
+          pending.committed(stored)
+        })
+      }
+      return value
+    }
     const result = await this.spans.child('db.transaction', { 'db.system': this.dialect }, () =>
       this.dialect === 'sqlite'
-        ? this.#immediateTransaction((trx) => work(new SqlStore(trx, this.dialect, effects, this.spans)))
-        : this.db.transaction().execute((trx) => work(new SqlStore(trx, this.dialect, effects, this.spans))),
+        ? this.#immediateTransaction(inTransaction)
+        : this.db.transaction().execute(inTransaction),
     )
     for (const effect of effects) effect()
     return result

@@ -72,7 +72,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: BASE,
-    config: { operationId: 'ListEnvironments_esc', auth: 'token' },
+    config: { operationId: 'ListEnvironments_esc', permission: 'authenticated', auth: 'token' },
     schema: { querystring: ContinuationQuery },
     handler: async (request) => svc.list(undefined, request.query.continuationToken),
   })
@@ -80,7 +80,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${BASE}/:orgName`,
-    config: { operationId: 'ListOrgEnvironments_esc', auth: 'token' },
+    config: { operationId: 'ListOrgEnvironments_esc', permission: 'org:read', auth: 'token' },
     schema: { params: OrgPath, querystring: ContinuationQuery },
     handler: async (request) => {
       validateOwnerName(request.params.orgName)
@@ -91,7 +91,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${BASE}/:orgName`,
-    config: { operationId: 'CreateEnvironment_esc_environments', auth: 'token' },
+    config: { operationId: 'CreateEnvironment_esc_environments', permission: 'org:write', auth: 'token' },
     schema: { params: OrgPath, body: CreateEnvironmentRequest },
     handler: async (request) => {
       const { project, name } = request.body
@@ -108,7 +108,13 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${BASE}/:orgName/yaml/check`,
-    config: { operationId: 'CheckYAML_esc', auth: 'token', rawBody: true, yamlBody: true },
+    config: {
+      operationId: 'CheckYAML_esc',
+      permission: 'org:read',
+      auth: 'token',
+      rawBody: true,
+      yamlBody: true,
+    },
     schema: { params: OrgPath, querystring: ShowSecretsQuery },
     handler: async (request, reply) => {
       validateOwnerName(request.params.orgName)
@@ -122,7 +128,13 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${BASE}/:orgName/yaml/open`,
-    config: { operationId: 'OpenYAML_esc', auth: 'token', rawBody: true, yamlBody: true },
+    config: {
+      operationId: 'OpenYAML_esc',
+      permission: 'org:write',
+      auth: 'token',
+      rawBody: true,
+      yamlBody: true,
+    },
     schema: { params: OrgPath, querystring: DurationQuery },
     handler: async (request, reply) => {
       validateOwnerName(request.params.orgName)
@@ -141,7 +153,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${BASE}/:orgName/yaml/open/:openSessionID`,
-    config: { operationId: 'ReadAnonymousOpenEnvironment_esc', auth: 'token' },
+    config: { operationId: 'ReadAnonymousOpenEnvironment_esc', permission: 'org:write', auth: 'token' },
     schema: { params: AnonymousSessionPath, querystring: PropertyQuery },
     handler: async (request) => {
       validateOwnerName(request.params.orgName)
@@ -170,7 +182,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, auth: 'token' },
+      config: { operationId, permission: decrypt ? 'org:write' : 'org:read', auth: 'token' },
       handler: readDefinition(decrypt),
     })
   }
@@ -180,6 +192,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: ENV,
     config: {
       operationId: 'UpdateEnvironment_esc_environments',
+      permission: 'org:write',
       auth: 'token',
       rawBody: true,
       yamlBody: true,
@@ -205,7 +218,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'DELETE',
     url: ENV,
-    config: { operationId: 'DeleteEnvironment_esc_environments', auth: 'token' },
+    config: { operationId: 'DeleteEnvironment_esc_environments', permission: 'org:admin', auth: 'token' },
     schema: { params: EnvironmentPath },
     handler: async (request) => {
       await svc.delete(refOf(request.params))
@@ -216,7 +229,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/clone`,
-    config: { operationId: 'CloneEnvironment', auth: 'token' },
+    config: { operationId: 'CloneEnvironment', permission: 'org:write', auth: 'token' },
     schema: { params: EnvironmentPath, body: CloneEnvironmentRequest },
     handler: async (request) => {
       await svc.clone(refOf(request.params), request.body, userOf(request.principal))
@@ -231,7 +244,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'POST',
       url,
-      config: { operationId, auth: 'token' },
+      config: { operationId, permission: 'org:read', auth: 'token' },
       handler: async (request) => {
         const p = versioned(request)
         return svc.checkEnvironment(refOf(p), p.version, userOf(request.principal))
@@ -239,6 +252,8 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     })
   }
 
+  // Opening (and decrypting) reveals secret values, so it needs write on the org, not read: RBAC has no
+  // per-environment or 'open' level, and write is the closest one above read.
   for (const [url, operationId] of [
     [`${ENV}/open`, 'OpenEnvironment_esc_environments'],
     [`${ENV}/versions/:version/open`, 'OpenEnvironment_esc_environments_versions'],
@@ -246,7 +261,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'POST',
       url,
-      config: { operationId, auth: 'token' },
+      config: { operationId, permission: 'org:write', auth: 'token' },
       schema: { querystring: DurationQuery },
       handler: async (request, reply) => {
         const p = versioned(request)
@@ -260,7 +275,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/open/:openSessionID`,
-    config: { operationId: 'ReadOpenEnvironment_esc_environments', auth: 'token' },
+    config: { operationId: 'ReadOpenEnvironment_esc_environments', permission: 'org:write', auth: 'token' },
     schema: { params: SessionPath, querystring: PropertyQuery },
     handler: async (request) =>
       svc.readSession(
@@ -274,7 +289,11 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/versions`,
-    config: { operationId: 'ListEnvironmentRevisions_esc_environments', auth: 'token' },
+    config: {
+      operationId: 'ListEnvironmentRevisions_esc_environments',
+      permission: 'org:read',
+      auth: 'token',
+    },
     schema: { params: EnvironmentPath, querystring: RevisionsQuery },
     handler: async (request) =>
       svc.revisions(
@@ -287,7 +306,11 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/versions/:version/retract`,
-    config: { operationId: 'RetractEnvironmentRevision_esc_environments', auth: 'token' },
+    config: {
+      operationId: 'RetractEnvironmentRevision_esc_environments',
+      permission: 'org:write',
+      auth: 'token',
+    },
     schema: { params: VersionPath, body: RetractRevisionRequest },
     handler: async (request) => {
       const { replacement, reason } = request.body
@@ -309,7 +332,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, auth: 'token' },
+      config: { operationId, permission: 'org:read', auth: 'token' },
       schema: { querystring: PageQuery },
       handler: async (request) => {
         const p = versioned(request)
@@ -323,7 +346,11 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/versions/tags`,
-    config: { operationId: 'CreateRevisionTag_esc_environments_versions_tags', auth: 'token' },
+    config: {
+      operationId: 'CreateRevisionTag_esc_environments_versions_tags',
+      permission: 'org:write',
+      auth: 'token',
+    },
     schema: { params: EnvironmentPath, body: CreateRevisionTagRequest },
     handler: async (request) => {
       const { name, revision } = request.body
@@ -335,7 +362,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'ReadRevisionTag_esc_environments', auth: 'token' },
+    config: { operationId: 'ReadRevisionTag_esc_environments', permission: 'org:read', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => svc.revisionTag(refOf(request.params), request.params.tagName),
   })
@@ -343,7 +370,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'UpdateRevisionTag_esc_environments', auth: 'token' },
+    config: { operationId: 'UpdateRevisionTag_esc_environments', permission: 'org:write', auth: 'token' },
     schema: { params: TagPath, body: UpdateRevisionTagRequest },
     handler: async (request) => {
       const { tagName } = request.params
@@ -361,7 +388,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'DELETE',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'DeleteRevisionTag_esc_environments', auth: 'token' },
+    config: { operationId: 'DeleteRevisionTag_esc_environments', permission: 'org:admin', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => {
       await svc.deleteRevisionTag(refOf(request.params), request.params.tagName)
@@ -372,7 +399,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/tags`,
-    config: { operationId: 'ListEnvironmentTags_esc_environments', auth: 'token' },
+    config: { operationId: 'ListEnvironmentTags_esc_environments', permission: 'org:read', auth: 'token' },
     schema: { params: EnvironmentPath, querystring: PageQuery },
     handler: async (request) =>
       svc.environmentTags(refOf(request.params), request.query.after, intOf(request.query.count, 'count')),
@@ -381,7 +408,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/tags`,
-    config: { operationId: 'CreateEnvironmentTag_esc_environments', auth: 'token' },
+    config: { operationId: 'CreateEnvironmentTag_esc_environments', permission: 'org:write', auth: 'token' },
     schema: { params: EnvironmentPath, body: TagRequest },
     handler: async (request) =>
       svc.putEnvironmentTag(refOf(request.params), request.body, undefined, userOf(request.principal)),
@@ -390,7 +417,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'GetEnvironmentTag_esc_environments', auth: 'token' },
+    config: { operationId: 'GetEnvironmentTag_esc_environments', permission: 'org:read', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => svc.environmentTag(refOf(request.params), request.params.tagName),
   })
@@ -398,7 +425,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'UpdateEnvironmentTag_esc_environments', auth: 'token' },
+    config: { operationId: 'UpdateEnvironmentTag_esc_environments', permission: 'org:write', auth: 'token' },
     schema: { params: TagPath, body: UpdateEnvironmentTagRequest },
     handler: async (request) => {
       const { newTag } = request.body
@@ -411,7 +438,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'DELETE',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'DeleteEnvironmentTag_esc_environments', auth: 'token' },
+    config: { operationId: 'DeleteEnvironmentTag_esc_environments', permission: 'org:admin', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => {
       await svc.deleteEnvironmentTag(refOf(request.params), request.params.tagName)
@@ -422,7 +449,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/settings`,
-    config: { operationId: 'GetEnvironmentSettings', auth: 'token' },
+    config: { operationId: 'GetEnvironmentSettings', permission: 'org:read', auth: 'token' },
     schema: { params: EnvironmentPath },
     handler: async (request) => {
       const env = await svc.get(refOf(request.params))
@@ -433,7 +460,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/settings`,
-    config: { operationId: 'PatchEnvironmentSettings', auth: 'token' },
+    config: { operationId: 'PatchEnvironmentSettings', permission: 'org:admin', auth: 'token' },
     schema: { params: EnvironmentPath, body: PatchEnvironmentSettingsRequest },
     handler: async (request) => {
       const ref = refOf(request.params)
@@ -451,7 +478,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, auth: 'token' },
+      config: { operationId, permission: 'org:read', auth: 'token' },
       handler: async (request) => svc.referrers(refOf(versioned(request))),
     })
   }
@@ -482,7 +509,13 @@ function notProvidedRoutes(app: HttpServer): void {
         app.route({
           method: NOT_PROVIDED_METHODS,
           url,
-          config: { operationId: `notProvided ${url}`, auth: 'token', rawBody: true, yamlBody: true },
+          config: {
+            operationId: `notProvided ${url}`,
+            permission: 'authenticated',
+            auth: 'token',
+            rawBody: true,
+            yamlBody: true,
+          },
           handler: async () => {
             throw new NotFoundError(message)
           },

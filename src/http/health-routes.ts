@@ -8,7 +8,7 @@ export function healthRoutes(
   app.route({
     method: 'GET',
     url: '/',
-    config: { operationId: 'getStatus', auth: 'public' },
+    config: { operationId: 'getStatus', permission: 'public', auth: 'public' },
     handler: async () => ({ status: 'ok' }),
   })
   if (deps.probesElsewhere) return
@@ -16,14 +16,14 @@ export function healthRoutes(
   app.route({
     method: 'GET',
     url: '/healthz',
-    config: { operationId: 'getHealth', auth: 'public' },
+    config: { operationId: 'getHealth', permission: 'public', auth: 'public' },
     handler: async () => ({ status: 'ok' }),
   })
 
   app.route({
     method: 'GET',
     url: '/readyz',
-    config: { operationId: 'getReadiness', auth: 'public' },
+    config: { operationId: 'getReadiness', permission: 'public', auth: 'public' },
     handler: async (request, reply) => {
       try {
         await deps.ping()

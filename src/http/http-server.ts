@@ -8,6 +8,7 @@ import type { Authenticator } from '../identity/authenticator.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
 import type { Metrics } from '../observability/metrics.js'
+import { type AccessDeps, installAccessHooks } from './access-hooks.js'
 import { type BodyLimits, unparsedLimit } from './body-limits.js'
 import { answerClientError } from './client-errors.js'
 import { handleError } from './error-handler.js'
@@ -39,8 +40,8 @@ export interface HttpDeps {
   /** Largest accepted request bodies, raw and after gzip inflation, per kind of route (RouteConfig.body). */
   bodyLimits: BodyLimits
   https: { cert: Buffer; key: Buffer } | undefined
-  /** Log one structured audit line per state-changing request (-audit-logs). */
-  auditLogs: boolean
+  /** Authorization (rbac/) and the audit log (audit/, absent with -audit-logs=false). */
+  access: AccessDeps
   /** Prometheus metrics to record every answered request in (absent: none). */
   metrics?: Metrics | undefined
 }
@@ -85,13 +86,15 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
 
   app.decorateRequest('principal', undefined)
   app.decorateRequest('bodyBytes', 0)
+  app.decorateRequest('pendingAudit', undefined)
+  app.decorateRequest('deniedReason', undefined)
   // Every route must say how it authenticates and which CLI endpoint it is: a route without either is a bug
   // caught at startup, not a hole found later.
   app.addHook('onRoute', (route) => {
     const config = route.config as Partial<RouteConfig> | undefined
-    if (!config?.auth || !config.operationId) {
+    if (!config?.auth || !config.operationId || !config.permission) {
       throw new Error(
-        `route ${String(route.method)} ${route.url} must declare config.auth and config.operationId`,
+        `route ${String(route.method)} ${route.url} must declare config.auth, config.operationId and config.permission`,
       )
     }
     const bodyLimit = unparsedLimit(deps.bodyLimits, config.body ?? 'json')
@@ -106,6 +109,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     parseRequestBody(request, body as Buffer, deps.bodyLimits),
   )
 
+  // Before authentication, so a refused credential on a mutating route is audited too.
+  installAccessHooks(app, deps.access)
   app.addHook('onRequest', async (request) => {
     // A NUL can never be part of a name or id, and PostgreSQL refuses it in text values: answer it here.
     const params = request.params as Record<string, string> | undefined
@@ -125,19 +130,6 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   app.addHook('onSend', compressResponse)
   app.addHook('onResponse', async (request, reply) => {
     if (deps.metrics) recordRequest(deps.metrics, request, reply)
-    if (deps.auditLogs && request.method !== 'GET' && request.method !== 'HEAD' && request.principal) {
-      const principal = request.principal
-      request.log.info(
-        {
-          audit: true,
-          actor: principal.kind === 'user' ? principal.login : `update:${principal.updateId}`,
-          action: request.routeOptions.config.operationId,
-          resource: request.params,
-          status: reply.statusCode,
-        },
-        'audit',
-      )
-    }
     request.log.info(
       {
         op: request.routeOptions.config.operationId,

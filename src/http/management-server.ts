@@ -3,6 +3,7 @@ import type { Authenticator } from '../identity/authenticator.js'
 import type { Metrics } from '../observability/metrics.js'
 import { metricsRoutes } from '../observability/metrics-routes.js'
 import { profilingRoutes } from '../observability/profiling-routes.js'
+import { openAccess } from '../rbac/access-control.js'
 import { bodyLimits } from './body-limits.js'
 import { healthRoutes } from './health-routes.js'
 import { buildHttpServer, type HttpServer } from './http-server.js'
@@ -35,7 +36,7 @@ export function buildManagementServer(deps: {
       json: MANAGEMENT_BODY_LIMIT,
     }),
     https: undefined,
-    auditLogs: false,
+    access: { access: openAccess, audit: undefined },
     metrics: undefined,
   })
   healthRoutes(app, { ping: deps.ping })

@@ -64,7 +64,7 @@ export async function registerOpenApi(app: HttpServer, routes: readonly RouteEnt
   app.route({
     method: 'GET',
     url: '/api/openapi',
-    config: { operationId: 'getOpenApi', auth: 'public' },
+    config: { operationId: 'getOpenApi', permission: 'public', auth: 'public' },
     handler: async () => app.swagger(),
   })
 }

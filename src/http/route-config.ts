@@ -1,4 +1,6 @@
+import type { PendingAudit } from '../audit/audit-scope.js'
 import type { Principal, UpdateLeasePrincipal, UserPrincipal } from '../identity/principal.js'
+import type { Permission } from '../rbac/permission.js'
 import type { BodyClass, BodyLimit } from './body-limits.js'
 
 /**
@@ -13,6 +15,10 @@ export interface RouteConfig {
   /** The CLI's own endpoint name (pkg/backend/httpstate/client/api_endpoints.go) where one exists. */
   operationId: string
   auth: AuthKind
+  /** What the caller must be allowed (rbac/permission.ts); the shell asks `authorize` before the handler. */
+  permission: Permission
+  /** Audit this route even though its method is a read (login callbacks). */
+  audit?: boolean
   /** Hand the handler the (gunzipped) body bytes instead of parsed JSON: for byte-exact state uploads. */
   rawBody?: boolean
   /** false: the handler chooses the encoding itself (stored gzip bytes), the shell must not compress. */
@@ -35,7 +41,14 @@ declare module 'fastify' {
   interface FastifyContextConfig extends Partial<RouteConfig> {}
   interface FastifyRequest {
     principal: Principal | undefined
+    /** This request's audit event until it is written (audited routes only). */
+    pendingAudit: (PendingAudit & { result: AuditOutcome }) | undefined
   }
+}
+
+/** How an audited request ended, as far as the shell knows before the response. */
+export interface AuditOutcome {
+  denied: string | undefined
 }
 
 export function userOf(principal: Principal | undefined): UserPrincipal {

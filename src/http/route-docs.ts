@@ -1,4 +1,5 @@
 import type { TSchema } from 'typebox'
+import { ResponseAuditLogs } from '../apitype/audit.js'
 import { ListOrganizationMembersResponse } from '../apitype/organizations.js'
 import {
   ListOrgTemplatesResponse,
@@ -38,6 +39,7 @@ import {
   UpdateResults,
 } from '../apitype/responses.js'
 import { ResourceSearchResult } from '../apitype/search.js'
+import { ListRolesResponse, ListTeamsResponse, Team } from '../apitype/teams.js'
 import {
   CreateAccessTokenResponse,
   HtmlPage,
@@ -70,6 +72,7 @@ export interface RouteDoc {
     | 'Environments'
     | 'Webhooks'
     | 'Search'
+    | 'Access control'
   /** The success answer; `null`: no body (HEAD). */
   response: TSchema | null
   /** Only for routes that take raw bytes (config.rawBody), which have no validation schema for their body. */
@@ -316,6 +319,33 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Organizations',
     response: TemplateArchive,
     produces: 'application/x-tar',
+  },
+
+  ListTeams: {
+    summary: 'Teams: the groups of -rbac-config the caller belongs to (all of them for organization admins)',
+    tag: 'Access control',
+    response: ListTeamsResponse,
+  },
+  GetTeam: {
+    summary: 'One team (404 when the caller may not see it)',
+    tag: 'Access control',
+    response: Team,
+  },
+  ListRoles: {
+    summary: 'The permission levels as roles; the default is marked',
+    tag: 'Access control',
+    response: ListRolesResponse,
+  },
+  ListAuditLogEvents: {
+    summary: 'Audit log events, newest first, 100 a page (organization admins)',
+    tag: 'Access control',
+    response: ResponseAuditLogs,
+  },
+  ExportAuditLogEvents: {
+    summary: 'Audit log events as CSV (up to 10,000; X-Continuation-Token continues)',
+    tag: 'Access control',
+    response: { type: 'string', description: 'CSV with a header row' } as TSchema,
+    produces: 'text/csv',
   },
 
   listRegistryTemplates: {

@@ -1,4 +1,6 @@
 import type { ApiCapability } from '../apitype/user.js'
+import type { AuditQueryService } from '../audit/audit-query.js'
+import { auditRoutes } from '../audit/audit-routes.js'
 import { backupRoutes } from '../backups/backup-routes.js'
 import type { BackupService } from '../backups/backup-service.js'
 import { environmentRoutes } from '../esc/environment-routes.js'
@@ -15,6 +17,9 @@ import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
+import type { AccessControl } from '../rbac/access-control.js'
+import type { RbacPolicy } from '../rbac/rbac-config.js'
+import { teamsRoutes } from '../rbac/teams-routes.js'
 import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
 import type { RegistryService } from '../registry/registry-service.js'
 import { searchRoutes } from '../search/search-routes.js'
@@ -58,6 +63,12 @@ export interface RouteDeps {
   webhooks: WebhookService
   search: SearchService
   historyPageSize: number
+  /** Access decisions (listing filters). */
+  access: AccessControl
+  /** The current -rbac-config policy (teams and roles views). */
+  policy: () => RbacPolicy | undefined
+  /** The stored audit log (absent with -audit-logs=false). */
+  auditQuery: AuditQueryService | undefined
   capabilities: () => ApiCapability[]
   ping: () => Promise<void>
   backups: BackupService
@@ -73,7 +84,16 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   if (deps.login) loginRoutes(app, deps.login)
   if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
   if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
-  stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
+  stackRoutes(app, {
+    stacks: deps.stacks,
+    updates: deps.updateStore,
+    canRead: (principal, stack) =>
+      deps.access.authorize(principal, 'stack:read', {
+        org: stack.org,
+        project: stack.project,
+        stack: stack.name,
+      }).allow,
+  })
   stateRoutes(app, deps)
   resourceRoutes(app, deps)
   secretsRoutes(app, deps)
@@ -87,6 +107,8 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   })
   backupRoutes(app, deps)
   orgRoutes(app, deps)
+  teamsRoutes(app, deps)
+  if (deps.auditQuery) auditRoutes(app, { auditQuery: deps.auditQuery })
   registryRoutes(app, deps)
   orgTemplateRoutes(app, deps)
   environmentRoutes(app, deps)

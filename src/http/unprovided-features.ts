@@ -52,10 +52,9 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
   },
   { feature: 'Shared encrypted logs (pulumi logs share)', prefixes: ['/api/log-encryption-session'] },
   { feature: 'The Pulumi Cloud console and its VCS integrations', prefixes: ['/api/console'] },
-  { feature: 'Organization audit logs', prefixes: [`${ORG}/auditlogs`] },
   {
-    feature: 'Organization membership, teams and roles management (single-tenant: one user)',
-    prefixes: [`${ORG}/members/:userLogin`, `${ORG}/teams`, `${ORG}/roles`, `${ORG}/invites`],
+    feature: 'Organization membership management (teams and roles are read-only views of -rbac-config)',
+    prefixes: [`${ORG}/members/:userLogin`, `${ORG}/invites`],
   },
   {
     feature: 'Private registry publishing and package hosting',
@@ -80,7 +79,7 @@ export function unprovidedFeatureRoutes(app: HttpServer): void {
           method: METHODS,
           url,
           // Authenticated like the real routes would be: a stranger learns nothing about the server.
-          config: { operationId: `${OPERATION_PREFIX}${url}`, auth: 'token' },
+          config: { operationId: `${OPERATION_PREFIX}${url}`, auth: 'token', permission: 'authenticated' },
           handler: async () => {
             throw new NotFoundError(message)
           },

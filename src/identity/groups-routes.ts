@@ -11,7 +11,7 @@ export function groupsRoutes(app: HttpServer, deps: { groupsCache: GroupsCache }
   app.route({
     method: 'POST',
     url: '/api/admin/groups-cache/invalidate',
-    config: { operationId: 'invalidateGroupsCache', auth: 'token' },
+    config: { operationId: 'invalidateGroupsCache', permission: 'org:admin', auth: 'token' },
     schema: { body: Type.Optional(InvalidateRequest) },
     handler: async (request) => {
       if (!userOf(request.principal).admin)

@@ -29,7 +29,7 @@ export function loginRoutes(
     app.route({
       method: 'GET',
       url: '/login',
-      config: { operationId: 'loginPage', auth: 'public' },
+      config: { operationId: 'loginPage', permission: 'public', auth: 'public' },
       handler: async (request, reply) => {
         const started = await startOrPage(reply, () => login.begin(undefined))
         if (!started) return reply
@@ -41,7 +41,7 @@ export function loginRoutes(
     app.route({
       method: 'GET',
       url: '/cli-login',
-      config: { operationId: 'cliLogin', auth: 'public' },
+      config: { operationId: 'cliLogin', permission: 'public', auth: 'public' },
       schema: { querystring: CliLoginQuery },
       handler: async (request, reply) => {
         const cli = parseCliLogin(request.query)
@@ -56,7 +56,13 @@ export function loginRoutes(
     app.route({
       method: 'GET',
       url: '/login/callback',
-      config: { operationId: 'loginCallback', auth: 'public', secretQuery: true },
+      config: {
+        operationId: 'loginCallback',
+        permission: 'public',
+        audit: true,
+        auth: 'public',
+        secretQuery: true,
+      },
       handler: async (request, reply) => {
         const query = new URL(request.url, 'http://callback').searchParams
         // Clear the state cookie whatever happens: it is single use (same attributes, or browsers keep it).
@@ -87,14 +93,14 @@ export function loginRoutes(
   app.route({
     method: 'GET',
     url: '/welcome/cli',
-    config: { operationId: 'welcomeCLI', auth: 'public' },
+    config: { operationId: 'welcomeCLI', permission: 'public', auth: 'public' },
     handler: async (_request, reply) => html(reply, 200, welcomeCliPage()),
   })
 
   app.route({
     method: 'POST',
     url: '/api/auth/token-exchange',
-    config: { operationId: 'tokenExchange', auth: 'public' },
+    config: { operationId: 'tokenExchange', permission: 'public', auth: 'public' },
     schema: { body: TokenExchangeRequest },
     handler: async (request) => {
       const result = await login.exchangeIdToken(request.body.idToken)

@@ -7,7 +7,7 @@ export function oauthTokenRoutes(app: HttpServer, deps: { exchange: TokenExchang
   app.route({
     method: 'POST',
     url: '/api/oauth/token',
-    config: { operationId: 'Token', auth: 'public', rawBody: true, formBody: true },
+    config: { operationId: 'Token', permission: 'public', auth: 'public', rawBody: true, formBody: true },
     handler: async (request) => {
       const form = parseForm(request.headers['content-type'] ?? '', request.body as Buffer)
       const grant = await deps.exchange.exchange(form)

@@ -37,7 +37,7 @@ export function tokenRoutes(
   app.route({
     method: 'GET',
     url: '/api/user/tokens',
-    config: { operationId: 'ListPersonalTokens', auth: 'token' },
+    config: { operationId: 'ListPersonalTokens', permission: 'authenticated', auth: 'token' },
     handler: async (request) => ({
       tokens: (await tokens.listPersonal(userOf(request.principal))).map((t) => cloudShape(t, 'personal')),
     }),
@@ -46,7 +46,7 @@ export function tokenRoutes(
   app.route({
     method: 'POST',
     url: '/api/user/tokens',
-    config: { operationId: 'CreatePersonalToken', auth: 'token' },
+    config: { operationId: 'CreatePersonalToken', permission: 'authenticated', auth: 'token' },
     schema: { body: CreatePersonalTokenRequest },
     handler: async (request) => {
       const minted = await tokens.createPersonal(userOf(request.principal), {
@@ -60,7 +60,7 @@ export function tokenRoutes(
   app.route({
     method: 'DELETE',
     url: '/api/user/tokens/:tokenId',
-    config: { operationId: 'DeletePersonalToken', auth: 'token' },
+    config: { operationId: 'DeletePersonalToken', permission: 'authenticated', auth: 'token' },
     schema: { params: TokenPath },
     handler: async (request) => {
       await tokens.deletePersonal(userOf(request.principal), request.params.tokenId)
@@ -71,7 +71,7 @@ export function tokenRoutes(
   app.route({
     method: 'GET',
     url: '/api/orgs/:orgName/tokens',
-    config: { operationId: 'ListOrgTokens', auth: 'token' },
+    config: { operationId: 'ListOrgTokens', permission: 'org:admin', auth: 'token' },
     schema: { params: OrgPath },
     handler: async (request) => {
       const org = organization(request.params.orgName)
@@ -83,7 +83,7 @@ export function tokenRoutes(
   app.route({
     method: 'POST',
     url: '/api/orgs/:orgName/tokens',
-    config: { operationId: 'CreateOrgToken', auth: 'token' },
+    config: { operationId: 'CreateOrgToken', permission: 'org:admin', auth: 'token' },
     schema: { params: OrgPath, body: CreateOrgTokenRequest },
     handler: async (request) => {
       const org = organization(request.params.orgName)
@@ -99,7 +99,7 @@ export function tokenRoutes(
   app.route({
     method: 'DELETE',
     url: '/api/orgs/:orgName/tokens/:tokenId',
-    config: { operationId: 'DeleteOrgToken', auth: 'token' },
+    config: { operationId: 'DeleteOrgToken', permission: 'org:admin', auth: 'token' },
     schema: { params: OrgTokenPath },
     handler: async (request) => {
       const org = organization(request.params.orgName)
@@ -111,7 +111,7 @@ export function tokenRoutes(
   app.route({
     method: 'GET',
     url: '/api/admin/tokens/:userName',
-    config: { operationId: 'listUserTokens', auth: 'token' },
+    config: { operationId: 'listUserTokens', permission: 'org:admin', auth: 'token' },
     schema: { params: UserPath },
     handler: async (request) => {
       const list = await tokens.listUserTokens(userOf(request.principal), request.params.userName)
@@ -133,7 +133,7 @@ export function tokenRoutes(
   app.route({
     method: 'DELETE',
     url: '/api/admin/tokens/:userName',
-    config: { operationId: 'revokeUserTokens', auth: 'token' },
+    config: { operationId: 'revokeUserTokens', permission: 'org:admin', auth: 'token' },
     schema: { params: UserPath },
     handler: async (request) => ({
       revoked: await tokens.revokeUserTokens(userOf(request.principal), request.params.userName),

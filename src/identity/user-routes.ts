@@ -12,7 +12,7 @@ export function userRoutes(
   app.route({
     method: 'GET',
     url: '/api/user',
-    config: { operationId: 'getCurrentUser', auth: 'token' },
+    config: { operationId: 'getCurrentUser', permission: 'authenticated', auth: 'token' },
     handler: async (request): Promise<ServiceUser> => {
       const user = userOf(request.principal)
       // githubLogin and every organization login must be non-empty (client.go :: GetPulumiAccountDetails).
@@ -41,7 +41,7 @@ export function userRoutes(
   app.route({
     method: 'GET',
     url: '/api/user/organizations/default',
-    config: { operationId: 'getDefaultOrg', auth: 'token' },
+    config: { operationId: 'getDefaultOrg', permission: 'authenticated', auth: 'token' },
     handler: async (): Promise<GetDefaultOrganizationResponse> => ({
       GitHubLogin: identity.defaultOrganization,
       Messages: [],
@@ -51,7 +51,7 @@ export function userRoutes(
   app.route({
     method: 'GET',
     url: '/api/capabilities',
-    config: { operationId: 'getCapabilities', auth: 'token' },
+    config: { operationId: 'getCapabilities', permission: 'authenticated', auth: 'token' },
     handler: async () => ({ capabilities: deps.capabilities() }),
   })
 }

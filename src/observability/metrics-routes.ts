@@ -6,7 +6,7 @@ export function metricsRoutes(app: HttpServer, metrics: Metrics): void {
   app.route({
     method: 'GET',
     url: '/metrics',
-    config: { operationId: 'getMetrics', auth: 'public' },
+    config: { operationId: 'getMetrics', permission: 'public', auth: 'public' },
     handler: async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),
   })
 }

@@ -18,7 +18,7 @@ export function profilingRoutes(app: HttpServer): void {
   app.route({
     method: 'GET',
     url: '/debug/pprof/profile',
-    config: { operationId: 'getCpuProfile', auth: 'public' },
+    config: { operationId: 'getCpuProfile', permission: 'public', auth: 'public' },
     schema: {
       querystring: Type.Object({ seconds: Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }),
     },
@@ -40,7 +40,7 @@ export function profilingRoutes(app: HttpServer): void {
   app.route({
     method: 'GET',
     url: '/debug/pprof/heap',
-    config: { operationId: 'getHeapSnapshot', auth: 'public' },
+    config: { operationId: 'getHeapSnapshot', permission: 'public', auth: 'public' },
     handler: async (_request, reply) =>
       reply
         .type('application/json')

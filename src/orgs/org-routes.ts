@@ -9,7 +9,7 @@ export function orgRoutes(app: HttpServer, deps: { orgs: OrgService }): void {
     method: 'GET',
     url: '/api/orgs/:orgName/members',
     // client.go :: ListOrganizationMembers (`pulumi org member list`, and `member get` through findOrganizationMember).
-    config: { operationId: 'listOrganizationMembers', auth: 'token' },
+    config: { operationId: 'listOrganizationMembers', permission: 'org:read', auth: 'token' },
     schema: {
       params: Type.Object({ orgName: Type.String() }),
       querystring: Type.Object({

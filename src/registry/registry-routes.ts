@@ -30,7 +30,7 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
   app.route({
     method: 'GET',
     url: '/api/registry/templates',
-    config: { operationId: 'listRegistryTemplates', auth: 'token' },
+    config: { operationId: 'listRegistryTemplates', permission: 'authenticated', auth: 'token' },
     schema: {
       querystring: Type.Object({
         limit: Type.Optional(Type.String()),
@@ -61,7 +61,7 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
   app.route({
     method: 'GET',
     url: TEMPLATE,
-    config: { operationId: 'getTemplateVersion', auth: 'token' },
+    config: { operationId: 'getTemplateVersion', permission: 'authenticated', auth: 'token' },
     schema: { params: TemplatePath },
     handler: async (request): Promise<TemplateMetadata> => {
       const { source, publisher, name, version } = request.params
@@ -76,7 +76,12 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
     // The downloadURL of a template (this server's own route, not a Cloud one). The CLI sends its token only
     // when the URL starts with the URL it logged in to, and `Accept: application/x-tar` (client.go ::
     // DownloadTemplate); it detects gzip by its magic bytes (cloud.go :: createTarReader).
-    config: { operationId: 'downloadRegistryTemplate', auth: 'token', compressResponse: false },
+    config: {
+      operationId: 'downloadRegistryTemplate',
+      permission: 'authenticated',
+      auth: 'token',
+      compressResponse: false,
+    },
     schema: { params: TemplatePath },
     handler: async (request, reply) => {
       const { source, publisher, name, version } = request.params
@@ -94,7 +99,7 @@ export function registryRoutes(app: HttpServer, deps: { registry: RegistryServic
     // No packages are hosted here: an empty list sends the CLI down its normal not-found path
     // (registry/resolve.go :: ResolvePackageFromName). A package look-up (GetPackage) gets the 404 of the
     // unprovided registry-hosting prefix, which cloud_registry.go :: GetPackage turns into NotFoundError.
-    config: { operationId: 'listRegistryPackages', auth: 'token' },
+    config: { operationId: 'listRegistryPackages', permission: 'authenticated', auth: 'token' },
     handler: async (): Promise<ListPackagesResponse> => ({ packages: [] }),
   })
 }
@@ -111,7 +116,7 @@ export function orgTemplateRoutes(app: HttpServer, deps: { registry: RegistrySer
   app.route({
     method: 'GET',
     url: '/api/orgs/:orgName/templates',
-    config: { operationId: 'listTemplates', auth: 'token' },
+    config: { operationId: 'listTemplates', permission: 'org:read', auth: 'token' },
     schema: { params: OrgPath },
     handler: async (request): Promise<ListOrgTemplatesResponse> => {
       const templates = await registry.orgTemplates(request.params.orgName)
@@ -141,7 +146,12 @@ export function orgTemplateRoutes(app: HttpServer, deps: { registry: RegistrySer
     url: '/api/orgs/:orgName/template/download',
     // The CLI reads this body straight into a tar reader, decoding only Content-Encoding: gzip
     // (client.go :: DownloadOrgTemplate), so the gzipped archive goes out with that header.
-    config: { operationId: 'downloadTemplates', auth: 'token', compressResponse: false },
+    config: {
+      operationId: 'downloadTemplates',
+      permission: 'org:read',
+      auth: 'token',
+      compressResponse: false,
+    },
     schema: { params: OrgPath, querystring: Type.Object({ url: Type.Optional(Type.String()) }) },
     handler: async (request, reply) => {
       const name = templateNameOf(request.query.url ?? '', request.params.orgName)

@@ -8,7 +8,7 @@ export function searchRoutes(app: HttpServer, deps: { search: SearchService }): 
     method: 'GET',
     url: '/api/orgs/:orgName/search/resourcesv2',
     // client.go :: GetSearchQueryResults (`pulumi org search`) and SearchInsightsResources.
-    config: { operationId: 'searchResources', auth: 'token' },
+    config: { operationId: 'searchResources', permission: 'org:read', auth: 'token' },
     schema: { params: OrgPath, querystring: SearchQuery },
     handler: async (request) =>
       deps.search.search(

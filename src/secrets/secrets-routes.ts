@@ -25,7 +25,7 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/encrypt`,
-    config: { operationId: 'encryptValue', auth: 'token', body: 'secrets' },
+    config: { operationId: 'encryptValue', permission: 'stack:write', auth: 'token', body: 'secrets' },
     schema: { params: StackPath, body: EncryptValueRequest },
     handler: async (request) => {
       const plaintext = decodeBase64(request.body.plaintext, 'plaintext')
@@ -38,7 +38,7 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/decrypt`,
-    config: { operationId: 'decryptValue', auth: 'token', body: 'secrets' },
+    config: { operationId: 'decryptValue', permission: 'stack:read', auth: 'token', body: 'secrets' },
     schema: { params: StackPath, body: DecryptValueRequest },
     handler: async (request) => {
       const ciphertext = decodeBase64(request.body.ciphertext, 'ciphertext')
@@ -51,7 +51,7 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/batch-encrypt`,
-    config: { operationId: 'batchEncrypt', auth: 'token', body: 'secrets' },
+    config: { operationId: 'batchEncrypt', permission: 'stack:write', auth: 'token', body: 'secrets' },
     schema: { params: StackPath, body: BatchEncryptRequest },
     handler: async (request) => {
       const plaintexts = request.body.plaintexts.map((p, i) => decodeBase64(p, `plaintexts[${i}]`))
@@ -64,7 +64,7 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/batch-decrypt`,
-    config: { operationId: 'batchDecrypt', auth: 'token', body: 'secrets' },
+    config: { operationId: 'batchDecrypt', permission: 'stack:read', auth: 'token', body: 'secrets' },
     schema: { params: StackPath, body: BatchDecryptRequest },
     handler: async (request) => {
       const encoded = request.body.ciphertexts
@@ -85,7 +85,11 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/decrypt/log-decryption`,
-    config: { operationId: 'log3rdPartySecretsProviderDecryptionEvent', auth: 'token' },
+    config: {
+      operationId: 'log3rdPartySecretsProviderDecryptionEvent',
+      permission: 'stack:read',
+      auth: 'token',
+    },
     schema: { params: StackPath, body: LogDecryptionRequest },
     handler: async (request) => {
       await stacks.get(stackRef(request.params))
@@ -96,7 +100,11 @@ export function secretsRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/decrypt/log-batch-decryption`,
-    config: { operationId: 'logBulk3rdPartySecretsProviderDecryptionEvent', auth: 'token' },
+    config: {
+      operationId: 'logBulk3rdPartySecretsProviderDecryptionEvent',
+      permission: 'stack:read',
+      auth: 'token',
+    },
     schema: { params: StackPath, body: LogBatchDecryptionRequest },
     handler: async (request) => {
       await stacks.get(stackRef(request.params))

@@ -13,6 +13,7 @@ import {
 import { NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
+import type { Principal } from '../identity/principal.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import type { Stack } from './stack.js'
 import { validateOwnerName, validateProjectName } from './stack.js'
@@ -28,38 +29,49 @@ const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 
 export function stackRoutes(
   app: HttpServer,
-  { stacks, updates }: { stacks: StackService; updates: UpdateStore },
+  {
+    stacks,
+    updates,
+    canRead,
+  }: {
+    stacks: StackService
+    updates: UpdateStore
+    /** Access control: listings show only the stacks the caller may read (existence does not leak). */
+    canRead: (principal: Principal | undefined, stack: Stack) => boolean
+  },
 ): void {
   app.route({
     method: 'GET',
     url: '/api/user/stacks',
-    config: { operationId: 'listUserStacks', auth: 'token' },
+    config: { operationId: 'listUserStacks', permission: 'authenticated', auth: 'token' },
     schema: { querystring: ListStacksQuery },
     handler: async (request) => {
       const { organization, ...filter } = request.query
       const page = await stacks.list({ ...filter, org: organization })
+      const visible = page.stacks.filter((stack) => canRead(request.principal, stack))
       // The CLI loops while continuationToken is non-null, so the last page must omit it (stack_list.go).
-      return { stacks: page.stacks.map(toSummary), continuationToken: page.continuationToken ?? null }
+      return { stacks: visible.map(toSummary), continuationToken: page.continuationToken ?? null }
     },
   })
 
   app.route({
     method: 'GET',
     url: '/api/stacks/:orgName',
-    config: { operationId: 'listOrganizationStacks', auth: 'token' },
+    config: { operationId: 'listOrganizationStacks', permission: 'authenticated', auth: 'token' },
     schema: { params: Type.Object({ orgName: Type.String() }), querystring: ListStacksQuery },
     handler: async (request) => {
       validateOwnerName(request.params.orgName)
       const { organization: _ignored, ...filter } = request.query
       const page = await stacks.list({ ...filter, org: request.params.orgName })
-      return { stacks: page.stacks.map(toSummary), continuationToken: page.continuationToken ?? null }
+      const visible = page.stacks.filter((stack) => canRead(request.principal, stack))
+      return { stacks: visible.map(toSummary), continuationToken: page.continuationToken ?? null }
     },
   })
 
   app.route({
     method: 'HEAD',
     url: '/api/stacks/:orgName/:projectName',
-    config: { operationId: 'projectExists', auth: 'token' },
+    config: { operationId: 'projectExists', permission: 'authenticated', auth: 'token' },
     schema: { params: ProjectPath },
     handler: async (request, reply) => {
       validateOwnerName(request.params.orgName)
@@ -73,7 +85,7 @@ export function stackRoutes(
   app.route({
     method: 'POST',
     url: '/api/stacks/:orgName/:projectName',
-    config: { operationId: 'createStack', auth: 'token' },
+    config: { operationId: 'createStack', permission: 'stack:create', auth: 'token' },
     schema: { params: ProjectPath, body: CreateStackRequest },
     handler: async (request) => {
       const { stackName, tags, state, config } = request.body
@@ -96,7 +108,7 @@ export function stackRoutes(
   app.route({
     method: 'GET',
     url: STACK,
-    config: { operationId: 'getStack', auth: 'token' },
+    config: { operationId: 'getStack', permission: 'stack:read', auth: 'token' },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -114,7 +126,7 @@ export function stackRoutes(
   app.route({
     method: 'DELETE',
     url: STACK,
-    config: { operationId: 'deleteStack', auth: 'token' },
+    config: { operationId: 'deleteStack', permission: 'stack:admin', auth: 'token' },
     schema: { params: StackPath, querystring: DeleteStackQuery },
     handler: async (request) => {
       await stacks.delete(
@@ -129,7 +141,7 @@ export function stackRoutes(
   app.route({
     method: 'POST',
     url: `${STACK}/rename`,
-    config: { operationId: 'renameStack', auth: 'token' },
+    config: { operationId: 'renameStack', permission: 'stack:admin', auth: 'token' },
     schema: { params: StackPath, body: StackRenameRequest },
     handler: async (request) => {
       const { newName, newProject } = request.body
@@ -146,7 +158,7 @@ export function stackRoutes(
   app.route({
     method: 'PATCH',
     url: `${STACK}/tags`,
-    config: { operationId: 'updateStackTags', auth: 'token' },
+    config: { operationId: 'updateStackTags', permission: 'stack:write', auth: 'token' },
     schema: { params: StackPath, body: UpdateStackTagsRequest },
     handler: async (request) => {
       await stacks.setTags(stackRef(request.params), request.body)

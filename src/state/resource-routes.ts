@@ -28,7 +28,7 @@ export function resourceRoutes(app: HttpServer, deps: { stacks: StackService; st
   app.route({
     method: 'GET',
     url: `${STACK}/resources/count`,
-    config: { operationId: 'getStackResourceCount', auth: 'token' },
+    config: { operationId: 'getStackResourceCount', permission: 'stack:read', auth: 'token' },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -39,7 +39,7 @@ export function resourceRoutes(app: HttpServer, deps: { stacks: StackService; st
   app.route({
     method: 'GET',
     url: `${STACK}/resources/:version`,
-    config: { operationId: 'getStackResources', auth: 'token' },
+    config: { operationId: 'getStackResources', permission: 'stack:read', auth: 'token' },
     schema: { params: VersionPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -51,7 +51,7 @@ export function resourceRoutes(app: HttpServer, deps: { stacks: StackService; st
   app.route({
     method: 'GET',
     url: `${STACK}/resources/:version/:urn`,
-    config: { operationId: 'getStackResource', auth: 'token' },
+    config: { operationId: 'getStackResource', permission: 'stack:read', auth: 'token' },
     schema: { params: UrnPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))

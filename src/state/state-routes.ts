@@ -20,7 +20,7 @@ export function stateRoutes(
   app.route({
     method: 'GET',
     url: `${STACK}/export`,
-    config: { operationId: 'exportStack', auth: 'token', compressResponse: false },
+    config: { operationId: 'exportStack', permission: 'stack:read', auth: 'token', compressResponse: false },
     schema: { params: StackPath },
     handler: async (request, reply) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -34,7 +34,12 @@ export function stateRoutes(
   app.route({
     method: 'GET',
     url: `${STACK}/export/:version`,
-    config: { operationId: 'exportStackVersion', auth: 'token', compressResponse: false },
+    config: {
+      operationId: 'exportStackVersion',
+      permission: 'stack:read',
+      auth: 'token',
+      compressResponse: false,
+    },
     schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
     handler: async (request, reply) => {
       const version = requirePositiveVersion(request.params.version)
@@ -47,7 +52,13 @@ export function stateRoutes(
     method: 'POST',
     url: `${STACK}/import`,
     // Raw bytes: the deployment is stored exactly as sent (after validation), never re-serialised.
-    config: { operationId: 'importStack', auth: 'token', rawBody: true, body: 'state' },
+    config: {
+      operationId: 'importStack',
+      permission: 'stack:write',
+      auth: 'token',
+      rawBody: true,
+      body: 'state',
+    },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))

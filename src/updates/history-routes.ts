@@ -39,7 +39,7 @@ export function historyRoutes(
   app.route({
     method: 'GET',
     url: `${STACK}/updates`,
-    config: { operationId: 'getStackUpdates', auth: 'token' },
+    config: { operationId: 'getStackUpdates', permission: 'stack:read', auth: 'token' },
     schema: { params: StackPath, querystring: HistoryQuery },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -55,7 +55,7 @@ export function historyRoutes(
   app.route({
     method: 'GET',
     url: `${STACK}/updates/latest`,
-    config: { operationId: 'getLatestStackUpdate', auth: 'token' },
+    config: { operationId: 'getLatestStackUpdate', permission: 'stack:read', auth: 'token' },
     schema: { params: StackPath },
     handler: async (request) => {
       const stack = await stacks.get(stackRef(request.params))
@@ -68,7 +68,7 @@ export function historyRoutes(
   app.route({
     method: 'GET',
     url: `${STACK}/updates/:version`,
-    config: { operationId: 'getStackUpdate', auth: 'token' },
+    config: { operationId: 'getStackUpdate', permission: 'stack:read', auth: 'token' },
     schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
     handler: async (request) => {
       const version = parseDecimalInteger(request.params.version, 1)
@@ -89,7 +89,7 @@ export function historyRoutes(
     method: 'GET',
     url: `${UPDATE}/events`,
     // client.go :: GetUpdateEngineEvents (`pulumi stack history events [--event-type N] [--urn U]`).
-    config: { operationId: 'getUpdateEvents', auth: 'token' },
+    config: { operationId: 'getUpdateEvents', permission: 'stack:read', auth: 'token' },
     schema: { params: UpdatePath, querystring: EventsQuery },
     handler: async (request, reply) => {
       const filter = parseEngineEventFilter(request.query)

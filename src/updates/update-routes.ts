@@ -35,7 +35,12 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     app.route({
       method: 'POST',
       url: `${STACK}/${kind}`,
-      config: { operationId: `create${kind[0]?.toUpperCase()}${kind.slice(1)}`, auth: 'token' },
+      // Previews too: they open an update on the stack (as the Go server: every POST needs write).
+      config: {
+        operationId: `create${kind[0]?.toUpperCase()}${kind.slice(1)}`,
+        permission: 'stack:write',
+        auth: 'token',
+      },
       schema: { params: StackPath, body: UpdateProgramRequest },
       handler: async (request) => {
         const body = request.body
@@ -57,7 +62,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'POST',
     url: UPDATE,
-    config: { operationId: 'startUpdate', auth: 'token' },
+    config: { operationId: 'startUpdate', permission: 'stack:write', auth: 'token' },
     schema: { params: UpdatePath, body: Type.Union([StartUpdateRequest, Type.Null()]) },
     handler: async (request) => {
       const body = request.body ?? {}
@@ -71,7 +76,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'GET',
     url: UPDATE,
-    config: { operationId: 'getUpdateStatus', auth: 'token' },
+    config: { operationId: 'getUpdateStatus', permission: 'stack:read', auth: 'token' },
     schema: { params: UpdatePath },
     handler: async (request) => {
       const update = await updates.get(stackRef(request.params), request.params.updateId)
@@ -85,7 +90,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'POST',
     url: `${UPDATE}/renew_lease`,
-    config: { operationId: 'renewLease', auth: 'update-token' },
+    config: { operationId: 'renewLease', permission: 'update', auth: 'update-token' },
     schema: { params: UpdatePath, body: RenewUpdateLeaseRequest },
     handler: async (request) => updates.renewLease(leaseOf(request.principal), request.body.duration),
   })
@@ -95,6 +100,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     url: `${UPDATE}/checkpoint`,
     config: {
       operationId: 'patchCheckpoint',
+      permission: 'update',
       auth: 'update-token',
       rawBody: true,
       scansJson: true,
@@ -113,6 +119,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     // Raw bytes: the text inside must be kept exactly, or later delta hashes cannot match (protocol §6.4).
     config: {
       operationId: 'patchCheckpointVerbatim',
+      permission: 'update',
       auth: 'update-token',
       rawBody: true,
       scansJson: true,
@@ -128,7 +135,12 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/checkpointdelta`,
-    config: { operationId: 'patchCheckpointDelta', auth: 'update-token', body: 'state' },
+    config: {
+      operationId: 'patchCheckpointDelta',
+      permission: 'update',
+      auth: 'update-token',
+      body: 'state',
+    },
     schema: { params: UpdatePath, body: PatchUpdateCheckpointDeltaRequest },
     handler: async (request) => {
       const body = request.body
@@ -144,7 +156,12 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'PATCH',
     url: `${UPDATE}/journalentries`,
-    config: { operationId: 'patchJournalEntries', auth: 'update-token', body: 'journal' },
+    config: {
+      operationId: 'patchJournalEntries',
+      permission: 'update',
+      auth: 'update-token',
+      body: 'journal',
+    },
     schema: { params: UpdatePath, body: JournalEntriesSchema },
     handler: async (request) => {
       await updates.saveJournalEntries(leaseOf(request.principal), parseJournalEntries(request.body))
@@ -156,7 +173,13 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
     method: 'POST',
     url: `${UPDATE}/events/batch`,
     // Raw bytes: events are split and stored by scanning, never parsed whole (see engine-event-batch.ts).
-    config: { operationId: 'postEngineEventBatch', auth: 'update-token', rawBody: true, body: 'events' },
+    config: {
+      operationId: 'postEngineEventBatch',
+      permission: 'update',
+      auth: 'update-token',
+      rawBody: true,
+      body: 'events',
+    },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.recordEvents(leaseOf(request.principal), parseEngineEventBatch(request.body as Buffer))
@@ -167,7 +190,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'POST',
     url: `${UPDATE}/complete`,
-    config: { operationId: 'completeUpdate', auth: 'update-token' },
+    config: { operationId: 'completeUpdate', permission: 'update', auth: 'update-token' },
     schema: { params: UpdatePath, body: CompleteUpdateRequest },
     handler: async (request) => {
       await updates.complete(leaseOf(request.principal), request.body.status, cliVersionOf(request))
@@ -178,7 +201,7 @@ export function updateRoutes(app: HttpServer, deps: { updates: UpdateService; lo
   app.route({
     method: 'POST',
     url: `${UPDATE}/cancel`,
-    config: { operationId: 'cancelUpdate', auth: 'token' },
+    config: { operationId: 'cancelUpdate', permission: 'stack:write', auth: 'token' },
     schema: { params: UpdatePath },
     handler: async (request) => {
       await updates.cancel(stackRef(request.params), request.params.updateId)

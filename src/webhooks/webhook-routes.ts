@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import { StackPath } from '../apitype/stacks.js'
 import { OrgHookPath, OrgPath, WebhookRequest } from '../apitype/webhooks.js'
 import type { HttpServer } from '../http/http-server.js'
+import type { Permission } from '../rbac/permission.js'
 import { stackRef } from '../stacks/stack-routes.js'
 import type { HookScope, WebhookService } from './webhook-service.js'
 
@@ -25,18 +26,22 @@ export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService 
         ? { org: params.orgName as string }
         : { org: params.orgName as string, stack: stackRef(params as Parameters<typeof stackRef>[0]) }
     const hook = `${base}/:hookName`
+    // Org webhooks: managing them is an org-admin task (they send events out); stack webhooks follow the stack.
+    const canRead: Permission = scope === 'Organization' ? 'org:read' : 'stack:read'
+    const canWrite: Permission = scope === 'Organization' ? 'org:admin' : 'stack:write'
+    const canDelete: Permission = scope === 'Organization' ? 'org:admin' : 'stack:admin'
 
     app.route({
       method: 'GET',
       url: base,
-      config: { operationId: `list${scope}Webhooks`, auth: 'token' },
+      config: { operationId: `list${scope}Webhooks`, permission: canRead, auth: 'token' },
       schema: { params: ScopePath },
       handler: async (request) => webhooks.list(scopeOf(request.params)),
     })
     app.route({
       method: 'POST',
       url: base,
-      config: { operationId: `create${scope}Webhook`, auth: 'token' },
+      config: { operationId: `create${scope}Webhook`, permission: canWrite, auth: 'token' },
       schema: { params: ScopePath, body: WebhookRequest },
       handler: async (request, reply) => {
         const created = await webhooks.create(scopeOf(request.params), request.body)
@@ -46,14 +51,14 @@ export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService 
     app.route({
       method: 'GET',
       url: hook,
-      config: { operationId: `get${scope}Webhook`, auth: 'token' },
+      config: { operationId: `get${scope}Webhook`, permission: canRead, auth: 'token' },
       schema: { params: HookPath },
       handler: async (request) => webhooks.get(scopeOf(request.params), request.params.hookName),
     })
     app.route({
       method: 'PATCH',
       url: hook,
-      config: { operationId: `update${scope}Webhook`, auth: 'token' },
+      config: { operationId: `update${scope}Webhook`, permission: canWrite, auth: 'token' },
       schema: { params: HookPath, body: WebhookRequest },
       handler: async (request) =>
         webhooks.update(scopeOf(request.params), request.params.hookName, request.body),
@@ -61,7 +66,7 @@ export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService 
     app.route({
       method: 'DELETE',
       url: hook,
-      config: { operationId: `delete${scope}Webhook`, auth: 'token' },
+      config: { operationId: `delete${scope}Webhook`, permission: canDelete, auth: 'token' },
       schema: { params: HookPath },
       handler: async (request) => {
         await webhooks.delete(scopeOf(request.params), request.params.hookName)
@@ -71,21 +76,21 @@ export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService 
     app.route({
       method: 'POST',
       url: `${hook}/ping`,
-      config: { operationId: `ping${scope}Webhook`, auth: 'token' },
+      config: { operationId: `ping${scope}Webhook`, permission: canWrite, auth: 'token' },
       schema: { params: HookPath },
       handler: async (request) => webhooks.ping(scopeOf(request.params), request.params.hookName),
     })
     app.route({
       method: 'GET',
       url: `${hook}/deliveries`,
-      config: { operationId: `list${scope}WebhookDeliveries`, auth: 'token' },
+      config: { operationId: `list${scope}WebhookDeliveries`, permission: canRead, auth: 'token' },
       schema: { params: HookPath },
       handler: async (request) => webhooks.deliveries(scopeOf(request.params), request.params.hookName),
     })
     app.route({
       method: 'POST',
       url: `${hook}/deliveries/:event/redeliver`,
-      config: { operationId: `redeliver${scope}WebhookEvent`, auth: 'token' },
+      config: { operationId: `redeliver${scope}WebhookEvent`, permission: canWrite, auth: 'token' },
       schema: { params: Type.Object({ ...HookPath.properties, ...EventParam }) },
       handler: async (request) =>
         webhooks.redeliver(scopeOf(request.params), request.params.hookName, request.params.event),

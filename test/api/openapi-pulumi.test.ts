@@ -59,6 +59,11 @@ const ALLOWED = new Set<string>([
   `GET /api/orgs/{orgName}/search/resourcesv2 query.page: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/search/resourcesv2 query.size: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/search/resourcesv2 query.asc: type string, Pulumi: boolean`,
+  // Audit log time bounds: digit strings like every other query value here (same wire bytes).
+  `GET /api/orgs/{orgName}/auditlogs query.startTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs query.endTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/export query.startTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/export query.endTime: type string, Pulumi: integer`,
   // One sort field per search (the first the Cloud would take); a repeated sort= is refused, not ignored.
   `GET /api/orgs/{orgName}/search/resourcesv2 query.sort: type string, Pulumi: array`,
   // The CLI sends `backing` (client.go :: ListTemplates, one per apitype.TemplateBacking); the spec predates it.

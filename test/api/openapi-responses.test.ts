@@ -255,6 +255,9 @@ describe('documented answers are the answers', () => {
     )
     await call('listRegistryPackages', 'GET', '/api/registry/packages?limit=499')
     await call('listTemplates', 'GET', `/api/orgs/${stack.org}/templates`)
+    await call('ListTeams', 'GET', `/api/orgs/${stack.org}/teams`)
+    await call('ListRoles', 'GET', `/api/orgs/${stack.org}/roles`)
+    await call('ListAuditLogEvents', 'GET', `/api/orgs/${stack.org}/auditlogs?eventFilter=createStack`)
 
     // Every route with a JSON answer (not HEAD projectExists, /metrics, /api/openapi, the template archives) was
     // checked; the unprovided-feature prefixes answer only errors.
@@ -264,6 +267,9 @@ describe('documented answers are the answers', () => {
       'getOpenApi',
       'downloadRegistryTemplate',
       'downloadTemplates',
+      'ExportAuditLogEvents',
+      // Without -rbac-config there are no teams to get; test/rbac covers it.
+      'GetTeam',
     ]
     const expected = server.app.routes
       // ESC routes: test/esc/route-docs.test.ts checks their answers.

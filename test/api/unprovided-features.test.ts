@@ -28,10 +28,9 @@ const CALLS: [method: string, path: string, feature: RegExp][] = [
   ['POST', '/api/agents/signup', /Neo and Copilot/],
   ['POST', '/api/log-encryption-session/init', /Shared encrypted logs/],
   ['GET', '/api/console/orgs/acme/integrations/github-app', /console/],
-  ['GET', '/api/orgs/acme/auditlogs?startTime=0', /audit logs/],
   ['PATCH', '/api/orgs/acme/members/bob', /membership/],
   ['DELETE', '/api/orgs/acme/members/bob', /membership/],
-  ['GET', '/api/orgs/acme/teams', /membership/],
+  ['POST', '/api/orgs/acme/invites', /membership/],
   ['POST', '/api/registry/packages/private/acme/mypkg/versions', /registry publishing/],
   ['POST', '/api/registry/templates/private/acme/mytpl/versions', /registry publishing/],
   ['GET', '/api/registry/policypacks', /Policy packs/],
@@ -86,7 +85,7 @@ describe('a feature implemented later', () => {
       app.http.route({
         method: 'GET',
         url: '/api/orgs/:orgName/policypacks/:packName',
-        config: { operationId: 'getPolicyPack', auth: 'token' },
+        config: { operationId: 'getPolicyPack', permission: 'authenticated', auth: 'token' },
         handler: async () => ({ name: 'h1' }),
       })
       const cli = new CliClient(await app.listen(), 't')

@@ -1,0 +1,78 @@
+import type { UserPrincipal } from '../identity/principal.js'
+import { isMember, orgLevel } from './authorize.js'
+import { LEVELS, type Level } from './permission.js'
+import type { RbacPolicy } from './rbac-config.js'
+
+/** Pulumi Cloud's stack permission codes (TeamStackPermission.permission). */
+const CLOUD_PERMISSION: Record<Level, number> = { none: 0, read: 101, write: 102, admin: 103 }
+
+export interface TeamView {
+  kind: 'pulumi'
+  name: string
+  displayName: string
+  description: string
+  /** Only the caller, when a member: group membership lives in the identity provider, not here. */
+  members: { name: string; githubLogin: string; avatarUrl: string; role: 'member' }[]
+  userRole: 'member' | 'none'
+  stacks: { projectName: string; stackName: string; permission: number; permissionSetName: string }[]
+}
+
+/**
+ * Read-only teams: every group the policy names. A caller sees the groups they belong to; organization admins
+ * see all (as the Go server's teams view). Stack entries split the pattern into its project and stack parts.
+ */
+export function listTeams(policy: RbacPolicy | undefined, caller: UserPrincipal): TeamView[] {
+  if (!policy) return []
+  const seeAll = orgLevel(policy, caller) === 'admin'
+  const groups = [
+    ...new Set([...policy.groupRoles, ...policy.stackPolicies].map((entry) => entry.group)),
+  ].sort()
+  return groups
+    .filter((group) => seeAll || isMember(caller, group))
+    .map((group) => teamView(policy, caller, group))
+}
+
+export function findTeam(
+  policy: RbacPolicy | undefined,
+  caller: UserPrincipal,
+  name: string,
+): TeamView | undefined {
+  return listTeams(policy, caller).find((team) => team.name === name)
+}
+
+function teamView(policy: RbacPolicy, caller: UserPrincipal, group: string): TeamView {
+  const roles = policy.groupRoles.filter((role) => role.group === group)
+  const member = isMember(caller, group)
+  return {
+    kind: 'pulumi',
+    name: group,
+    displayName: group,
+    description: roles
+      .map((role) => `${role.effect === 'deny' ? 'denied' : 'granted'} ${role.permission} on every stack`)
+      .join('; '),
+    members: member ? [{ name: caller.login, githubLogin: caller.login, avatarUrl: '', role: 'member' }] : [],
+    userRole: member ? 'member' : 'none',
+    stacks: policy.stackPolicies
+      .filter((rule) => rule.group === group)
+      .map((rule) => {
+        const [org, project, stack] = rule.pattern.split('/')
+        return {
+          projectName: `${org}/${project}`,
+          stackName: stack ?? '*',
+          permission: rule.effect === 'deny' ? CLOUD_PERMISSION.none : CLOUD_PERMISSION[rule.permission],
+          permissionSetName: `${rule.effect === 'deny' ? 'deny' : 'allow'} ${rule.permission}`,
+        }
+      }),
+  }
+}
+
+/** The permission levels as roles; the default one is marked. */
+export function listRoles(policy: RbacPolicy | undefined) {
+  const fallback: Level = policy ? policy.defaultPermission : 'admin'
+  return LEVELS.filter((level) => level !== 'none' || fallback === 'none').map((level) => ({
+    id: level,
+    name: level === fallback ? `${level} (default)` : level,
+    permission: CLOUD_PERMISSION[level],
+    isDefault: level === fallback,
+  }))
+}

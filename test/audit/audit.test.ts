@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { describe, it } from 'node:test'
+import Database from 'better-sqlite3'
+import type { AuditEvent } from '../../src/audit/audit-event.js'
+import { auditScope } from '../../src/audit/audit-scope.js'
+import { isAudited } from '../../src/audit/audited-routes.js'
+import { verifyChain } from '../../src/audit/verify-chain.js'
+import type { SqlStore } from '../../src/db/store.js'
+import { CliApiError } from '../support/cli-client.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
+
+interface Page {
+  auditLogEvents: {
+    event: string
+    description: string
+    user: { name: string }
+    timestamp: number
+    sourceIP: string
+  }[]
+  continuationToken?: string
+}
+
+const sqlStore = (server: TestServer) => server.app.store as SqlStore
+/** The database file opened beside the server (WAL allows it), as an operator or an attacker would. */
+function sqlite<T>(server: TestServer, work: (db: Database.Database) => T): T {
+  const db = new Database(server.dbPath)
+  try {
+    return work(db)
+  } finally {
+    db.close()
+  }
+}
+const rows = async (server: TestServer) =>
+  sqlite(
+    server,
+    (db) =>
+      db.prepare('select seq, action, result, resource from audit_events order by seq').all() as {
+        seq: number
+        action: string
+        result: string
+        resource: string
+      }[],
+  )
+
+function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
+  return {
+    timeMs: 1_700_000_000_000,
+    org: 'acme',
+    actor: 'alice',
+    tokenName: undefined,
+    action: 'test',
+    method: 'POST',
+    resource: 'acme/p/s',
+    result: 'success',
+    httpStatus: 200,
+    sourceIp: '127.0.0.1',
+    userAgent: 'ua',
+    description: '',
+    ...overrides,
+  }
+}
+
+describe('audit log', () => {
+  let server: TestServer
+  useTestServer({}, (s) => {
+    server = s
+  })
+
+  it('records an event for every mutating route (walks the route table)', async () => {
+    const audited = server.app.routes.filter((route) => isAudited(route.method, route))
+    assert.ok(audited.length > 20)
+    for (const route of audited) {
+      const path = route.url
+        .replace(/:updateKind\([^/]*\)/, 'update')
+        .replace(/:[A-Za-z]+/g, 'x')
+        .replace('*', 'x')
+      const auth =
+        route.auth === 'update-token' ? { kind: 'update-token' as const, token: 'bogus' } : undefined
+      await server.client
+        .call(route.method, path, { body: {}, ...(auth ? { auth } : {}) })
+        .catch((error: unknown) => assert.ok(error instanceof CliApiError))
+    }
+    const actions = new Set((await rows(server)).map((row) => row.action))
+    const missing = audited.map((route) => route.operationId).filter((op) => !actions.has(op))
+    assert.deepEqual(missing, [], 'mutating routes without an audit event')
+    // High-frequency update traffic stays out.
+    for (const op of ['patchCheckpoint', 'patchJournalEntries', 'postEngineEventBatch', 'renewLease']) {
+      assert.ok(!actions.has(op), op)
+    }
+  })
+
+  it('writes the event in the change’s transaction: a change that rolls back leaves no event', async () => {
+    const store = sqlStore(server)
+    const before = (await rows(server)).length
+    const pending = { draft: () => event({ action: 'rolledBack' }), written: false, committed: () => {} }
+    await assert.rejects(
+      auditScope.run(pending, () =>
+        store.transaction(async (tx) => {
+          await tx.meta.setIfAbsent('audit-test', 'x')
+          throw new Error('the change fails')
+        }),
+      ),
+    )
+    assert.equal((await rows(server)).length, before)
+    assert.equal(await store.meta.get('audit-test'), undefined)
+    await auditScope.run(pending, () => store.transaction((tx) => tx.meta.setIfAbsent('audit-test', 'y')))
+    const last = (await rows(server)).at(-1)
+    assert.equal(last?.action, 'rolledBack')
+    assert.equal(pending.written, true)
+  })
+
+  it('records a successful change with result success and a failed one with failure', async () => {
+    await server.client.call('POST', '/api/stacks/acme/proj', { body: { stackName: 'audited' } })
+    await server.client
+      .call('POST', '/api/stacks/acme/proj', { body: { stackName: 'audited' } })
+      .catch(() => {})
+    const creates = (await rows(server)).filter(
+      (r) => r.action === 'createStack' && r.resource === 'acme/proj/audited',
+    )
+    assert.deepEqual(
+      creates.map((r) => r.result),
+      ['success', 'failure'],
+    )
+  })
+
+  it('pages newest first with continuation tokens, filters by user, event and time, exports CSV', async () => {
+    const store = sqlStore(server)
+    for (let i = 0; i < 130; i++) {
+      await store.transaction((tx) =>
+        tx.audit.append(
+          event({ actor: i % 2 ? 'bob' : 'carol', action: 'paged', timeMs: 1_600_000_000_000 + i * 1000 }),
+        ),
+      )
+    }
+    const get = (query: string) =>
+      server.client
+        .call<Page>('GET', `/api/orgs/acme/auditlogs?eventFilter=paged${query}`)
+        .then((r) => r.body)
+    const first = await get('')
+    assert.equal(first.auditLogEvents.length, 100)
+    assert.ok(first.continuationToken)
+    const second = await get(`&continuationToken=${first.continuationToken}`)
+    assert.equal(second.auditLogEvents.length, 30)
+    assert.equal(second.continuationToken, undefined)
+    const times = [...first.auditLogEvents, ...second.auditLogEvents].map((e) => e.timestamp)
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+    )
+    assert.equal((await get('&userFilter=bob')).auditLogEvents.length, 65)
+    const window = await get('&startTime=1600000010&endTime=1600000020')
+    assert.equal(window.auditLogEvents.length, 10)
+    await assert.rejects(
+      get('&continuationToken=bogus'),
+      (e: unknown) => e instanceof CliApiError && e.status === 400,
+    )
+    const csv = await fetch(
+      `${server.url}/api/orgs/acme/auditlogs/export?format=csv&eventFilter=paged&userFilter=carol`,
+      { headers: { Authorization: `token ${server.token}` } },
+    )
+    assert.equal(csv.status, 200)
+    assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/)
+    const lines = (await csv.text()).trim().split('\r\n')
+    assert.match(lines[0] ?? '', /^Timestamp,Seq,Event,Result/)
+    assert.equal(lines.length, 66)
+  })
+
+  it('keeps a hash chain that `audit verify` checks: an edited or deleted row is found', async () => {
+    const store = sqlStore(server)
+    assert.deepEqual((await verifyChain(store.audit)).ok, true)
+    const cli = () => {
+      try {
+        return {
+          code: 0,
+          out: execFileSync(
+            process.execPath,
+            ['--import', 'tsx', 'src/main.ts', 'audit', 'verify', `-db=${server.dbPath}`],
+            { encoding: 'utf8' },
+          ),
+        }
+      } catch (error) {
+        const e = error as { status: number; stdout: string }
+        return { code: e.status, out: e.stdout }
+      }
+    }
+    assert.equal(cli().code, 0)
+    const actor = sqlite(
+      server,
+      (db) => (db.prepare('select actor from audit_events where seq = 3').get() as { actor: string }).actor,
+    )
+    sqlite(server, (db) => db.prepare(`update audit_events set actor = 'mallory' where seq = 3`).run())
+    const edited = await verifyChain(store.audit)
+    assert.ok(!edited.ok && edited.seq === 3 && /edited/.test(edited.problem))
+    const run = cli()
+    assert.equal(run.code, 1)
+    assert.match(run.out, /BROKEN at event 3/)
+    sqlite(server, (db) => db.prepare('update audit_events set actor = ? where seq = 3').run(actor))
+    assert.equal((await verifyChain(store.audit)).ok, true)
+    sqlite(server, (db) => db.prepare('delete from audit_events where seq = 5').run())
+    const deleted = await verifyChain(store.audit)
+    assert.ok(!deleted.ok && deleted.seq === 5 && /missing/.test(deleted.problem), JSON.stringify(deleted))
+  })
+})
