@@ -44,6 +44,12 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
       'idle PostgreSQL connection lost; the pool reconnects',
     )
   })
+  // A connection that breaks while checked out (between the statements of a transaction) emits 'error' on the
+  // client itself, where the pool's idle listener is detached: the statement in flight fails (503), and this
+  // listener keeps the event from crashing the process.
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+  })
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     ...(options.onQuery && { log: queryLog(options.onQuery) }),
