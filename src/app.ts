@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
+import { consoleRoutes } from './console/console-routes.js'
 import { openSqliteDatabase, pingDatabase } from './db/database.js'
 import { SqlStore, type Store } from './db/store.js'
 import { bodyLimits } from './http/body-limits.js'
@@ -143,6 +144,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
       probesElsewhere: config.management !== undefined,
+    })
+    consoleRoutes(http, {
+      identity,
+      stacks,
+      state,
+      secrets,
+      updates,
+      updateStore: store.updates,
+      logs: store.updateLogs,
+      clock,
     })
     const management =
       config.management &&

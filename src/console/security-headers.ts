@@ -1,0 +1,23 @@
+import type { FastifyReply } from 'fastify'
+
+// No inline script or style anywhere: everything comes from /console/assets; nothing may frame a console page
+// (clickjacking of the cancel and revoke buttons); no page address (stack names) leaks to other sites.
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ')
+
+export function setConsoleHeaders(reply: FastifyReply): void {
+  void reply
+    .header('content-security-policy', CSP)
+    .header('x-frame-options', 'DENY')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', 'no-store')
+}
