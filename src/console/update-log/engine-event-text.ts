@@ -54,12 +54,9 @@ const SUMMARY: readonly [string, string, string][] = [
 
 export function renderEngineEvents(eventTexts: readonly string[]): LogLine[] {
   const lines: LogLine[] = []
-  const parents = new Map<string, string>()
-  const depthOf = (urn: string): number => {
-    let depth = 0
-    for (let p = parents.get(urn); p; p = parents.get(p)) depth++
-    return depth
-  }
+  // The CLI nests a step under its parent only when the parent was displayed before it (a destroy shows children
+  // first, at the top level): display/diff.go :: getIndent walks the displayed parents.
+  const shownDepth = new Map<string, number>()
   for (const text of eventTexts) {
     let event: EngineEvent
     try {
@@ -73,7 +70,7 @@ export function renderEngineEvents(eventTexts: readonly string[]): LogLine[] {
         lines.push({ text: `    ${key}: ${value}`, tone: 'plain' })
       }
     } else if (event.resourcePreEvent?.metadata) {
-      lines.push(...stepLines(event.resourcePreEvent.metadata, parents, depthOf))
+      lines.push(...stepLines(event.resourcePreEvent.metadata, shownDepth))
     } else if (event.diagnosticEvent?.message) {
       const tone = event.diagnosticEvent.severity === 'error' ? 'error' : 'info'
       const severity = event.diagnosticEvent.severity === 'warning' ? 'warning' : tone
@@ -87,11 +84,12 @@ export function renderEngineEvents(eventTexts: readonly string[]): LogLine[] {
   return lines
 }
 
-function stepLines(step: StepMetadata, parents: Map<string, string>, depthOf: (urn: string) => number) {
+function stepLines(step: StepMetadata, shownDepth: Map<string, number>) {
   const urn = step.urn ?? ''
-  const state = step.new ?? step.old
-  if (state?.parent) parents.set(urn, state.parent)
-  const depth = depthOf(urn)
+  const parent = (step.new ?? step.old)?.parent
+  const parentDepth = parent ? shownDepth.get(parent) : undefined
+  const depth = parentDepth === undefined ? 0 : parentDepth + 1
+  shownDepth.set(urn, depth)
   const op = OPS[step.op ?? 'same'] ?? OPS.same
   const symbol = depth === 0 && step.op === 'same' ? '  ' : `${op?.symbol ?? ' '} `.slice(0, 2)
   const tone = op?.tone ?? 'plain'
@@ -109,7 +107,7 @@ function summaryLines(summary: NonNullable<EngineEvent['summaryEvent']>): LogLin
   const out: LogLine[] = [{ text: 'Resources:', tone: 'heading' }]
   for (const [op, symbol, verb] of SUMMARY) {
     const count = changes[op]
-    if (count) out.push({ text: `    ${symbol} ${count} ${verb}`, tone: OPS[op]?.tone ?? 'plain' })
+    if (count) out.push({ text: `    ${symbol.padEnd(2)}${count} ${verb}`, tone: OPS[op]?.tone ?? 'plain' })
   }
   if (changes.same) out.push({ text: `    ${changes.same} unchanged`, tone: 'plain' })
   out.push({ text: '', tone: 'plain' })
