@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ResourceV3 } from '../apitype/core.js'
 import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js'
 import { errorResponse } from '../http/error-handler.js'
 import type { HttpServer } from '../http/http-server.js'
@@ -8,9 +9,10 @@ import type { UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { parseDecimalInteger } from '../lib/decimal.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
-import type { StackRef } from '../stacks/stack.js'
+import type { Stack, StackRef } from '../stacks/stack.js'
 import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
+import { diffStates } from '../state/state-diff.js'
 import type { StateService } from '../state/state-service.js'
 import { parseEngineEventFilter } from '../updates/engine-event-filter.js'
 import { EngineEventReader } from '../updates/engine-event-reader.js'
@@ -29,6 +31,8 @@ import {
   isHttps,
   sessionCookie,
 } from './console-session.js'
+import { diffPage } from './pages/diff-page.js'
+import { graphPage } from './pages/graph-page.js'
 import { historyPage } from './pages/history-page.js'
 import { errorPage } from './pages/layout.js'
 import type { ResourceView } from './pages/resource-tree.js'
@@ -180,17 +184,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     const ref = refOf(request)
     requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
-    const deployment = parseUntypedDeployment(await deps.state.textAt(stack.id, stack.version))
-    const resources: ResourceView[] = (deployment.deployment?.resources ?? []).map((r) => ({
-      urn: r.urn,
-      type: r.type,
-      id: r.id ?? '',
-      parent: r.parent ?? '',
-      provider: r.provider ?? '',
-      inputs: r.inputs ?? {},
-      outputs: (r as { outputs?: Record<string, unknown> }).outputs ?? {},
-      dependencies: r.dependencies ?? [],
-    }))
+    const resources = (await resourcesAt(stack, undefined)).map(toView)
     const root = resources.find((r) => r.type === 'pulumi:pulumi:Stack' && !r.parent)
     let outputs = root?.outputs ?? {}
     if (revealed) outputs = await revealSecrets(deps.secrets, stack.id, outputs)
@@ -269,6 +263,36 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     return undefined
   })
 
+  // The state of a version through the export path (the same checks as `pulumi stack export --version`).
+  const resourcesAt = async (stack: Stack, version: number | undefined): Promise<ResourceV3[]> => {
+    const { bytes } = await deps.state.exportDeployment(stack, version, false)
+    return parseUntypedDeployment(bytes).deployment?.resources ?? []
+  }
+
+  page('GET', `${STACK}/graph`, 'dependency graph', 'session', async (request) => {
+    const ref = refOf(request)
+    requireAllowed(request, 'stack:read', ref)
+    const stack = await deps.stacks.get(ref)
+    return graphPage(stack, (await resourcesAt(stack, undefined)).map(toView), frameOf(request))
+  })
+
+  page('GET', `${STACK}/diff`, 'version diff', 'session', async (request) => {
+    const ref = refOf(request)
+    requireAllowed(request, 'stack:read', ref)
+    const stack = await deps.stacks.get(ref)
+    const q = query(request)
+    const to = q.to ? parseDecimalInteger(q.to, 0) : stack.version
+    const from = q.from ? parseDecimalInteger(q.from, 0) : Math.max(0, (to ?? 1) - 1)
+    if (from === undefined || to === undefined) {
+      throw new InvalidError('Bad Request: versions to compare are whole numbers from 0')
+    }
+    const [before, after] = await Promise.all([versionResources(stack, from), versionResources(stack, to)])
+    return diffPage(stack, { from, to }, diffStates(before, after), frameOf(request))
+  })
+  // Version 0 is the empty state before the first update.
+  const versionResources = (stack: Stack, version: number) =>
+    version === 0 ? Promise.resolve([]) : resourcesAt(stack, version)
+
   page('GET', `${STACK}/updates`, 'history', 'session', async (request) => {
     const ref = refOf(request)
     requireAllowed(request, 'stack:read', ref)
@@ -331,6 +355,19 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     reply.raw.end()
     return undefined
   })
+}
+
+function toView(r: ResourceV3): ResourceView {
+  return {
+    urn: r.urn,
+    type: r.type,
+    id: r.id ?? '',
+    parent: r.parent ?? '',
+    provider: r.provider ?? '',
+    inputs: r.inputs ?? {},
+    outputs: (r as { outputs?: Record<string, unknown> }).outputs ?? {},
+    dependencies: r.dependencies ?? [],
+  }
 }
 
 async function revealSecrets(

@@ -220,6 +220,27 @@ describe('web console', () => {
     assert.doesNotMatch(await (await get(page)).text(), /Locked by a running update/)
   })
 
+  it('compares two versions: resources added, removed and changed with property paths', async () => {
+    const v1 = await (await get(`${page}/diff?from=0&to=1`)).text()
+    assert.match(v1, /2 added, 0 removed, 0 changed/)
+    const latest = await server.client.call<{ version: number }>('GET', api)
+    const later = await (await get(`${page}/diff?from=1&to=${latest.body.version}`)).text()
+    assert.match(later, /\d+ added, \d+ removed, \d+ changed/)
+    const beyond = await get(`${page}/diff?from=0&to=999`)
+    assert.equal(beyond.status, 404)
+    const bad = await get(`${page}/diff?from=x`)
+    assert.equal(bad.status, 400)
+  })
+
+  it('draws the dependency graph and the history charts as SVG', async () => {
+    const graph = await (await get(`${page}/graph`)).text()
+    assert.match(graph, /<svg class="graph"/)
+    assert.match(graph, />assets</)
+    const history = await (await get(`${page}/updates`)).text()
+    assert.match(history, /aria-label="Update duration"/)
+    assert.match(history, /aria-label="Resource count"/)
+  })
+
   it('keeps console pages out of the API: /api paths still answer JSON errors and OpenAPI lists no page', async () => {
     const response = await get('/api/nothing/here/at-all')
     assert.match(response.headers.get('content-type') ?? '', /application\/json/)

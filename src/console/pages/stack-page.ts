@@ -35,6 +35,7 @@ export function stackPage(view: StackView, user: NonNullable<PageFrame['user']>)
     body: html`<h1>${stack.org}/${stack.project}/${stack.name}</h1>
 <nav class="tabs" aria-label="Stack"><a href="${path}" aria-current="page">Overview</a>
 <a href="${path}/updates">History</a>
+<a href="${path}/graph">Dependency graph</a>
 <a href="${path}/export" download>Export state</a></nav>
 ${view.running ? lockPanel(view, user.csrf) : ''}
 <section aria-labelledby="outputs"><h2 id="outputs">Outputs</h2>
