@@ -10,7 +10,9 @@ import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-s
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRoutes } from './http/route-table.js'
-import { IdentityService } from './identity/identity-service.js'
+import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
+import type { GoogleEndpoints } from './identity/google-workspace.js'
+import type { IdentityService } from './identity/identity-service.js'
 import { type Clock, systemClock } from './lib/clock.js'
 import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
@@ -31,6 +33,8 @@ import { UpdateService } from './updates/update-service.js'
 export interface AppOverrides {
   clock?: Clock
   logger?: Logger
+  /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
+  google?: Partial<GoogleEndpoints>
 }
 
 export interface App {
@@ -70,10 +74,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const store = new SqlStore(database.db)
     const { masterKey, generatedHex } = await unlockMasterKey(store, config.masterKey)
 
-    const identity = new IdentityService({
+    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
       store,
       clock,
-      config: { user: config.user, org: config.org, staticToken: config.auth.token },
+      masterKey,
+      logger,
+      ...(overrides.google ? { google: overrides.google } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const state = new StateService({
       store,
@@ -114,7 +122,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const http = buildHttpServer(
       {
         logger,
-        identity,
+        authenticator,
+        trustedProxies: config.auth.trustedProxies,
         leases: { authenticate: (token, params) => updates.authenticateLease(token, params) },
         bodyLimits: bodyLimits({
           state: config.maxBodyBytes,
@@ -132,6 +141,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     await registerOpenApi(http, routes)
     registerRoutes(http, {
       identity,
+      tokens,
+      login,
+      exchange,
+      groupsCache,
       stacks,
       state,
       secrets,
@@ -146,7 +159,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       probesElsewhere: config.management !== undefined,
     })
     consoleRoutes(http, {
-      identity,
+      authenticator,
+      tokens,
+      idpLogin: login?.loginEnabled ? { providerName: login.providerName } : undefined,
       stacks,
       state,
       secrets,
@@ -159,13 +174,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config.management &&
       buildManagementServer({
         logger,
-        identity,
+        authenticator,
         ping: () => pingDatabase(database.db),
         metrics,
         pprof: config.management.pprof,
       })
     if (!management) metricsRoutes(http, metrics)
-    const adminToken = await identity.ensureAdminToken()
+    const adminToken = await identity.ensureAdminToken(() => store.accessTokens.count())
 
     let closed = false
     return {

@@ -3,6 +3,8 @@ import { renderHelp } from './config/help.js'
 import { ConfigError, loadConfig } from './config/load-config.js'
 import { openSqliteDatabase } from './db/database.js'
 import { SqlStore } from './db/store.js'
+import { AccessTokenService } from './identity/access-token-service.js'
+import { everyoneIsAdmin } from './identity/authenticator.js'
 import { IdentityService } from './identity/identity-service.js'
 import { systemClock } from './lib/clock.js'
 import { createLogger } from './observability/logger.js'
@@ -78,10 +80,14 @@ async function tokenCommand(args: string[]): Promise<number> {
   const { config } = parsed
   const database = await openSqliteDatabase(config.db)
   try {
+    const store = new SqlStore(database.db)
     const identity = new IdentityService({
-      store: new SqlStore(database.db),
-      clock: systemClock,
-      config: { user: config.user, org: config.org, staticToken: undefined },
+      tokens: new AccessTokenService({
+        tokens: store.accessTokens,
+        clock: systemClock,
+        admins: everyoneIsAdmin,
+      }),
+      config: { user: config.user, org: config.org, hasStaticToken: false },
     })
     process.stdout.write(`${await identity.createToken(name)}\n`)
     return 0

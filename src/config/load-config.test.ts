@@ -59,7 +59,17 @@ describe('loadConfig defaults', () => {
       maxEventBatchBytes: 67108864,
       maxSecretsBodyBytes: 16777216,
       maxJsonBodyBytes: 4194304,
-      auth: { mode: 'single-tenant', token: undefined },
+      auth: {
+        mode: 'single-tenant',
+        token: undefined,
+        publicUrl: undefined,
+        trustedProxies: [],
+        tokenTtlMs: 86_400_000,
+        adminUsers: [],
+        adminGroups: [],
+        leewayMs: 30_000,
+        tokenExchangePolicies: undefined,
+      },
       management: undefined,
     })
   })
@@ -90,7 +100,7 @@ describe('loadConfig precedence: flag > env > default', () => {
     assert.equal(c.leaseDurationMs, 90_000)
     assert.equal(c.logFormat, 'text')
     assert.equal(c.org, 'env-org')
-    assert.equal(c.auth.token, 'env-token')
+    assert.equal(c.auth.mode === 'single-tenant' && c.auth.token, 'env-token')
     assert.equal(c.masterKey, KEY)
     assert.equal(c.user, 'admin')
   })
@@ -116,7 +126,7 @@ describe('loadConfig precedence: flag > env > default', () => {
     assert.equal(c.leaseDurationMs, 120_000)
     assert.equal(c.logFormat, 'json')
     assert.equal(c.org, 'flag-org')
-    assert.equal(c.auth.token, 'flag-token')
+    assert.equal(c.auth.mode === 'single-tenant' && c.auth.token, 'flag-token')
     assert.equal(c.masterKey, KEY)
   })
 
@@ -137,7 +147,8 @@ describe('loadConfig flag syntax', () => {
   }
 
   it('splits at the first "=" only', () => {
-    assert.equal(load(['-single-tenant-token=a=b=']).auth.token, 'a=b=')
+    const auth = load(['-single-tenant-token=a=b=']).auth
+    assert.equal(auth.mode === 'single-tenant' && auth.token, 'a=b=')
   })
 
   it('takes the next argument verbatim even if it starts with a dash (Go flag)', () => {
@@ -502,19 +513,67 @@ describe('loadConfig TLS', () => {
 })
 
 describe('loadConfig auth', () => {
-  for (const mode of ['google', 'oidc', 'jwt']) {
-    it(`says auth mode ${mode} is not supported yet`, () => {
-      const expected = [
-        `auth mode "${mode}" is not supported yet by this server; use -auth-mode=single-tenant`,
-      ]
-      assert.deepEqual(problems([`-auth-mode=${mode}`]), expected)
-      assert.deepEqual(problems([], { PULUMI_BACKEND_AUTH_MODE: mode }), expected)
-    })
-  }
+  it('lists every missing setting of a mode at once (Go: startup_config.go)', () => {
+    assert.deepEqual(problems(['-auth-mode=oidc']), [
+      '-auth-mode=oidc requires -oidc-issuer (or PULUMI_BACKEND_OIDC_ISSUER)',
+      '-auth-mode=oidc requires -oidc-client-id (or PULUMI_BACKEND_OIDC_CLIENT_ID)',
+      '-auth-mode=oidc requires -oidc-client-secret (or PULUMI_BACKEND_OIDC_CLIENT_SECRET)',
+      '-auth-mode=oidc requires -public-url (or PULUMI_BACKEND_PUBLIC_URL) for the login redirect',
+    ])
+    assert.deepEqual(problems([], { PULUMI_BACKEND_AUTH_MODE: 'google' }), [
+      '-auth-mode=google requires -google-client-id (or PULUMI_BACKEND_GOOGLE_CLIENT_ID)',
+    ])
+    assert.deepEqual(problems(['-auth-mode=google', '-google-client-id=x', '-google-client-secret=s']), [
+      '-google-client-secret enables browser login, which requires -public-url (or PULUMI_BACKEND_PUBLIC_URL)',
+    ])
+    assert.deepEqual(problems(['-auth-mode=jwt']), [
+      '-auth-mode=jwt requires -jwt-signing-key or -jwt-jwks-url (or their PULUMI_BACKEND_ variables)',
+    ])
+  })
+
+  it('validates URLs, proxies, key sources and secrets without echoing secrets', () => {
+    assert.deepEqual(
+      problems([
+        '-auth-mode=jwt',
+        '-jwt-signing-key=short',
+        '-jwt-jwks-url=ftp://keys',
+        '-trusted-proxies=10.0.0.0/8, 300.1.1.1,::1/129',
+        '-public-url=not a url',
+      ]),
+      [
+        'invalid value "10.0.0.0/8, 300.1.1.1,::1/129" for -trusted-proxies: "300.1.1.1" is not an IP address or CIDR range',
+        'invalid value "10.0.0.0/8, 300.1.1.1,::1/129" for -trusted-proxies: "::1/129" is not an IP address or CIDR range',
+        'invalid value "not a url" for -public-url: expected an absolute http(s) URL',
+        'invalid value "ftp://keys" for -jwt-jwks-url: expected an http or https URL',
+        '-jwt-signing-key: an HMAC secret must be at least 32 characters (or name a PEM public key file)',
+      ],
+    )
+  })
+
+  it('reads a complete oidc configuration', () => {
+    const auth = load([
+      '-auth-mode=oidc',
+      '-oidc-issuer=https://id.example.com/realms/x/',
+      '-oidc-client-id=backend',
+      '-oidc-client-secret=s',
+      '-oidc-allowed-domains=Example.com, corp.example',
+      '-public-url=https://pulumi.example.com/',
+      '-admin-groups=ops',
+    ]).auth
+    assert.equal(auth.mode, 'oidc')
+    if (auth.mode !== 'oidc') return
+    assert.equal(auth.issuer, 'https://id.example.com/realms/x')
+    assert.equal(auth.publicUrl, 'https://pulumi.example.com')
+    assert.deepEqual(auth.allowedDomains, ['example.com', 'corp.example'])
+    assert.deepEqual(auth.scopes, ['profile', 'email'])
+    assert.deepEqual(auth.adminGroups, ['ops'])
+    assert.equal(auth.usernameClaim, 'email')
+  })
 
   it('accepts single-tenant with or without a token', () => {
-    assert.deepEqual(load(['-auth-mode', 'single-tenant']).auth, { mode: 'single-tenant', token: undefined })
-    assert.deepEqual(load(['-single-tenant-token=s3cret']).auth, { mode: 'single-tenant', token: 's3cret' })
+    assert.deepEqual(load(['-auth-mode', 'single-tenant']).auth.mode, 'single-tenant')
+    const auth = load(['-single-tenant-token=s3cret']).auth
+    assert.equal(auth.mode === 'single-tenant' && auth.token, 's3cret')
   })
 
   it('rejects unknown modes and log formats, listing the choices', () => {
@@ -572,7 +631,10 @@ describe('loadConfig collects every problem at once', () => {
       'invalid value "many" for -cache-size: expected an integer',
       'invalid value "1d" for PULUMI_BACKEND_EVENT_FLUSH_INTERVAL: unknown unit "d" (units ns, us, ms, s, m, h)',
       'invalid value "yes" for PULUMI_BACKEND_JOURNALING: expected a boolean (true, false, 1, 0, t, f)',
-      'auth mode "oidc" is not supported yet by this server; use -auth-mode=single-tenant',
+      '-auth-mode=oidc requires -oidc-issuer (or PULUMI_BACKEND_OIDC_ISSUER)',
+      '-auth-mode=oidc requires -oidc-client-id (or PULUMI_BACKEND_OIDC_CLIENT_ID)',
+      '-auth-mode=oidc requires -oidc-client-secret (or PULUMI_BACKEND_OIDC_CLIENT_SECRET)',
+      '-auth-mode=oidc requires -public-url (or PULUMI_BACKEND_PUBLIC_URL) for the login redirect',
     ]
     assert.deepEqual(error.problems, expected)
     assert.equal(error.name, 'ConfigError')

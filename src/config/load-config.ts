@@ -3,7 +3,8 @@
  * (precedence flag > env > default, Go flag and value syntax), but collecting every problem before failing so an
  * operator fixes a deployment in one round trip instead of one error per restart.
  */
-import { accessSync, constants, statSync } from 'node:fs'
+import { createPublicKey } from 'node:crypto'
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { type FlagOfKind, findOption, OPTIONS, type OptionFlag, type OptionSpec } from './option-table.js'
 
@@ -31,10 +32,57 @@ export interface Config {
   maxEventBatchBytes: number
   maxSecretsBodyBytes: number
   maxJsonBodyBytes: number
-  auth: { mode: 'single-tenant'; token: string | undefined }
+  auth: AuthConfig
   /** -management-addr: health, metrics and profiling on their own listener. */
   management: { addr: { host: string; port: number }; pprof: boolean } | undefined
 }
+
+/** Settings shared by every mode, then one variant per `-auth-mode` with only what that mode uses. */
+export type AuthConfig = {
+  /** Base URL for redirect URIs and login pages, without a trailing slash. */
+  publicUrl: string | undefined
+  trustedProxies: string[]
+  tokenTtlMs: number
+  adminUsers: string[]
+  adminGroups: string[]
+  /** Clock skew allowed on JWT / ID-token time claims. */
+  leewayMs: number
+  /** Trust-policy file for POST /api/oauth/token. */
+  tokenExchangePolicies: string | undefined
+} & (
+  | { mode: 'single-tenant'; token: string | undefined }
+  | {
+      mode: 'oidc'
+      issuer: string
+      clientId: string
+      clientSecret: string
+      allowedDomains: string[]
+      scopes: string[]
+      groupsClaim: string
+      usernameClaim: string
+      providerName: string
+    }
+  | {
+      mode: 'google'
+      clientId: string
+      clientSecret: string | undefined
+      saKey: string | undefined
+      saEmail: string | undefined
+      adminEmail: string | undefined
+      allowedDomains: string[]
+      transitiveGroups: boolean
+      groupsCacheTtlMs: number
+    }
+  | {
+      mode: 'jwt'
+      /** -jwt-signing-key naming an existing file is a PEM public key, otherwise an HMAC secret (as the Go server). */
+      keys: { kind: 'hmac'; secret: string } | { kind: 'pem'; path: string } | { kind: 'jwks'; url: string }
+      issuer: string | undefined
+      audience: string | undefined
+      groupsClaim: string
+      usernameClaim: string
+    }
+)
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'config'; config: Config }
 
@@ -86,11 +134,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
   const maxEventBatchBytes = r.int('max-event-batch-size')
   const maxSecretsBodyBytes = r.int('max-secrets-body-size')
   const maxJsonBodyBytes = r.int('max-json-body-size')
-  const authMode = r.enumValue('auth-mode')
-  if (authMode !== 'single-tenant') {
-    r.problem(`auth mode "${authMode}" is not supported yet by this server; use -auth-mode=single-tenant`)
-  }
-  const token = r.string('single-tenant-token')
+  const auth = r.auth()
   const management = r.management()
 
   if (r.problems.length > 0) throw new ConfigError(r.problems)
@@ -120,7 +164,7 @@ export function loadConfig(argv: readonly string[], env: Record<string, string |
       maxEventBatchBytes,
       maxSecretsBodyBytes,
       maxJsonBodyBytes,
-      auth: { mode: 'single-tenant', token: token === '' ? undefined : token },
+      auth,
       management,
     },
   }
@@ -362,6 +406,154 @@ class Reader {
     return { cert, key }
   }
 
+  /** Strings that are unset when empty. */
+  optional(flag: FlagOfKind<'string'>): string | undefined {
+    const value = this.string(flag)
+    return value === '' ? undefined : value
+  }
+
+  /** A comma-separated list; blanks dropped. */
+  list(flag: FlagOfKind<'string'>): string[] {
+    return this.string(flag)
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== '')
+  }
+
+  /** Requires a non-empty value in the given auth mode. */
+  required(flag: FlagOfKind<'string'>, mode: string): string {
+    const value = this.string(flag)
+    if (value === '') this.problem(`-auth-mode=${mode} requires -${flag} (or ${specOf(flag).env})`)
+    return value
+  }
+
+  httpUrl(flag: FlagOfKind<'string'>): string | undefined {
+    const value = this.optional(flag)
+    if (value === undefined) return undefined
+    let url: URL
+    try {
+      url = new URL(value)
+    } catch {
+      this.invalid(flag, 'expected an absolute http(s) URL')
+      return undefined
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      this.invalid(flag, 'expected an http or https URL')
+      return undefined
+    }
+    return value.replace(/\/+$/, '')
+  }
+
+  /** Every auth setting, validated per mode (Go server: startup_config.go), problems collected, not thrown. */
+  auth(): AuthConfig {
+    const mode = this.enumValue('auth-mode')
+    const trustedProxies = this.list('trusted-proxies')
+    for (const entry of trustedProxies) {
+      if (!isIpOrCidr(entry)) this.invalid('trusted-proxies', `"${entry}" is not an IP address or CIDR range`)
+    }
+    const shared = {
+      publicUrl: this.httpUrl('public-url'),
+      trustedProxies,
+      tokenTtlMs: this.durationMs('token-ttl'),
+      adminUsers: this.list('admin-users'),
+      adminGroups: this.list('admin-groups'),
+      leewayMs: this.durationMs('jwt-leeway'),
+      tokenExchangePolicies: this.optional('token-exchange-policies'),
+    }
+    if (shared.tokenExchangePolicies !== undefined) {
+      const why = unreadableFileReason(shared.tokenExchangePolicies)
+      if (why !== undefined) this.invalid('token-exchange-policies', `cannot read the file: ${why}`)
+    }
+    switch (mode) {
+      case 'single-tenant':
+        return { ...shared, mode, token: this.optional('single-tenant-token') }
+      case 'oidc': {
+        const issuer = this.httpUrl('oidc-issuer')
+        if (issuer === undefined && this.string('oidc-issuer') === '') this.required('oidc-issuer', mode)
+        const clientId = this.required('oidc-client-id', mode)
+        const clientSecret = this.required('oidc-client-secret', mode)
+        if (shared.publicUrl === undefined && this.string('public-url') === '') {
+          this.problem(
+            '-auth-mode=oidc requires -public-url (or PULUMI_BACKEND_PUBLIC_URL) for the login redirect',
+          )
+        }
+        return {
+          ...shared,
+          mode,
+          issuer: issuer ?? '',
+          clientId,
+          clientSecret,
+          allowedDomains: this.list('oidc-allowed-domains').map((d) => d.toLowerCase()),
+          scopes: this.list('oidc-scopes'),
+          groupsClaim: this.string('oidc-groups-claim'),
+          usernameClaim: this.string('oidc-username-claim'),
+          providerName: this.string('oidc-provider-name'),
+        }
+      }
+      case 'google': {
+        const clientSecret = this.optional('google-client-secret')
+        if (
+          clientSecret !== undefined &&
+          shared.publicUrl === undefined &&
+          this.string('public-url') === ''
+        ) {
+          this.problem(
+            '-google-client-secret enables browser login, which requires -public-url (or PULUMI_BACKEND_PUBLIC_URL)',
+          )
+        }
+        const saKey = this.optional('google-sa-key')
+        if (saKey !== undefined) {
+          const why = unreadableFileReason(saKey)
+          if (why !== undefined) this.invalid('google-sa-key', `cannot read the file: ${why}`)
+        }
+        return {
+          ...shared,
+          mode,
+          clientId: this.required('google-client-id', mode),
+          clientSecret,
+          saKey,
+          saEmail: this.optional('google-sa-email'),
+          adminEmail: this.optional('google-admin-email'),
+          allowedDomains: this.list('google-allowed-domains').map((d) => d.toLowerCase()),
+          transitiveGroups: this.bool('google-transitive-groups'),
+          groupsCacheTtlMs: this.durationMs('groups-cache-ttl'),
+        }
+      }
+      case 'jwt': {
+        const signingKey = this.optional('jwt-signing-key')
+        const jwksUrl = this.httpUrl('jwt-jwks-url')
+        if (signingKey === undefined && this.string('jwt-jwks-url') === '') {
+          this.problem(
+            '-auth-mode=jwt requires -jwt-signing-key or -jwt-jwks-url (or their PULUMI_BACKEND_ variables)',
+          )
+        }
+        if (signingKey !== undefined && jwksUrl !== undefined) {
+          this.problem('-jwt-signing-key and -jwt-jwks-url are mutually exclusive; set one of them')
+        }
+        let keys: Extract<AuthConfig, { mode: 'jwt' }>['keys'] = { kind: 'hmac', secret: signingKey ?? '' }
+        if (jwksUrl !== undefined) keys = { kind: 'jwks', url: jwksUrl }
+        else if (signingKey !== undefined && existsSync(signingKey)) {
+          keys = { kind: 'pem', path: signingKey }
+          const why = publicKeyProblem(signingKey)
+          if (why !== undefined) this.problem(`-jwt-signing-key names a file that is not usable: ${why}`)
+        } else if (signingKey !== undefined && signingKey.length < 32) {
+          this.problem(
+            '-jwt-signing-key: an HMAC secret must be at least 32 characters (or name a PEM public key file)',
+          )
+        }
+        return {
+          ...shared,
+          mode,
+          keys,
+          issuer: this.optional('jwt-issuer'),
+          audience: this.optional('jwt-audience'),
+          groupsClaim: this.string('jwt-groups-claim'),
+          usernameClaim: this.string('jwt-username-claim'),
+        }
+      }
+    }
+  }
+
   private raw(spec: OptionSpec): Raw {
     const fromFlag = this.flags.get(spec.flag)
     if (fromFlag !== undefined) return { text: fromFlag, from: `-${spec.flag}` }
@@ -387,6 +579,31 @@ function specOf(flag: OptionFlag): OptionSpec {
   const spec = findOption(flag)
   if (spec === undefined) throw new Error(`unknown option ${flag}`)
   return spec
+}
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/')
+  const family = isIP(address ?? '')
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  if (!/^[0-9]+$/.test(bits)) return false
+  return Number(bits) <= (family === 4 ? 32 : 128)
+}
+
+function publicKeyProblem(path: string): string | undefined {
+  try {
+    const key = createPublicKey(readFileSync(path))
+    if (
+      key.asymmetricKeyType === 'rsa' ||
+      key.asymmetricKeyType === 'rsa-pss' ||
+      key.asymmetricKeyType === 'ec'
+    ) {
+      return undefined
+    }
+    return `a ${key.asymmetricKeyType ?? 'unknown'} key; use an RSA or ECDSA public key`
+  } catch {
+    return 'not a PEM public key (or not readable)'
+  }
 }
 
 function unreadableFileReason(path: string): string | undefined {

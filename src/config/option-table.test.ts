@@ -36,6 +36,35 @@ describe('option table', () => {
       'event-flush-interval': '1s',
       'auth-mode': 'single-tenant',
       'single-tenant-token': '',
+      'public-url': '',
+      'trusted-proxies': '',
+      'token-ttl': '24h',
+      'groups-cache-ttl': '5m',
+      'admin-users': '',
+      'admin-groups': '',
+      'google-client-id': '',
+      'google-client-secret': '',
+      'google-sa-key': '',
+      'google-sa-email': '',
+      'google-admin-email': '',
+      'google-allowed-domains': '',
+      'google-transitive-groups': 'false',
+      'oidc-issuer': '',
+      'oidc-client-id': '',
+      'oidc-client-secret': '',
+      'oidc-allowed-domains': '',
+      'oidc-scopes': 'profile,email',
+      'oidc-groups-claim': 'groups',
+      'oidc-username-claim': 'email',
+      'oidc-provider-name': 'SSO',
+      'jwt-signing-key': '',
+      'jwt-jwks-url': '',
+      'jwt-issuer': '',
+      'jwt-audience': '',
+      'jwt-groups-claim': 'groups',
+      'jwt-username-claim': 'sub',
+      'jwt-leeway': '30s',
+      'token-exchange-policies': '',
       journaling: 'true',
       'max-body-size': '536870912',
       'max-journal-batch-size': '16777216',
@@ -48,10 +77,10 @@ describe('option table', () => {
     })
   })
 
-  it('marks exactly the master key and the token as secret', () => {
+  it('marks exactly the master key, the shared token and the auth secrets as secret', () => {
     assert.deepEqual(
       OPTIONS.filter((o) => o.secret).map((o) => o.flag),
-      ['master-key', 'single-tenant-token'],
+      ['master-key', 'single-tenant-token', 'google-client-secret', 'oidc-client-secret', 'jwt-signing-key'],
     )
   })
 

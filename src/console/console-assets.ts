@@ -32,10 +32,16 @@ dd { margin: 0; overflow-wrap: anywhere; }
 pre { overflow-x: auto; background: #f6f8fa; padding: .5rem; }
 .log .line { display: block; white-space: pre; }
 .log .create { color: var(--ok); } .log .update, .log .warning { color: var(--warn); }
-.log .delete, .log .error { color: var(--bad); } .log .replace { color: #8250df; } .log .heading { color: #8250df; }
+.log .delete, .log .error { color: var(--bad); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+input.token { width: 100%; max-width: 40rem; font-family: monospace; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; } .log .replace { color: #8250df; } .log .heading { color: #8250df; }
 button { font: inherit; padding: .3rem .8rem; }
 button.danger { color: #fff; background: var(--bad); border: 0; }
 .error { color: var(--bad); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+input.token { width: 100%; max-width: 40rem; font-family: monospace; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
 textarea, input[type=password] { width: 100%; max-width: 40rem; font: inherit; }
 @media (max-width: 40rem) { main { padding: .5rem; } th, td { padding: .25rem; } }
 `

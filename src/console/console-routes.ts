@@ -4,7 +4,9 @@ import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js'
 import { errorResponse } from '../http/error-handler.js'
 import type { HttpServer } from '../http/http-server.js'
 import type { AuthKind } from '../http/route-config.js'
-import type { IdentityService } from '../identity/identity-service.js'
+import { clearedSessionCookie, sessionCookie } from '../http/session-cookie.js'
+import type { AccessTokenService } from '../identity/access-token-service.js'
+import type { Authenticator } from '../identity/authenticator.js'
 import type { UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { parseDecimalInteger } from '../lib/decimal.js'
@@ -23,14 +25,7 @@ import type { UpdateStore } from '../updates/update-store.js'
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.js'
 import { authorizeConsole, type ConsoleAction } from './console-authorization.js'
 import { consoleOperation } from './console-route.js'
-import {
-  checkCsrf,
-  checkOrigin,
-  clearedSessionCookie,
-  csrfTokenOf,
-  isHttps,
-  sessionCookie,
-} from './console-session.js'
+import { checkCsrf, checkOrigin, csrfTokenOf, isHttps } from './console-session.js'
 import { diffPage } from './pages/diff-page.js'
 import { graphPage } from './pages/graph-page.js'
 import { historyPage } from './pages/history-page.js'
@@ -39,12 +34,17 @@ import type { ResourceView } from './pages/resource-tree.js'
 import { signinPage } from './pages/signin-page.js'
 import { SECRET_SIG, stackPage, stackPath } from './pages/stack-page.js'
 import { type StackRow, stacksPage } from './pages/stacks-page.js'
+import { tokensPage } from './pages/tokens-page.js'
 import { updateLogPage } from './pages/update-log-page.js'
 import { setConsoleHeaders } from './security-headers.js'
 import { type LogLine, renderEngineEvents } from './update-log/engine-event-text.js'
 
 export interface ConsoleDeps {
-  identity: IdentityService
+  /** The auth mode's authenticator: a pasted token is checked exactly as `Authorization: token …` is. */
+  authenticator: Authenticator
+  tokens: AccessTokenService
+  /** The identity provider's browser login (/login), in oidc and google modes when it is configured. */
+  idpLogin: { providerName: string } | undefined
   stacks: StackService
   state: StateService
   secrets: SecretsService
@@ -133,16 +133,16 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     })
   }
 
-  page('GET', '/signin', 'signin', 'public', async () => signinPage())
+  page('GET', '/signin', 'signin', 'public', async () => signinPage(deps.idpLogin))
 
   page('POST', '/signin', 'signin submit', 'public', async (request, reply) => {
     checkOrigin(request)
     const token = formOf(request).get('token')?.trim() ?? ''
     // The same identity check as every API call (Authorization: token …).
-    const user = token ? await deps.identity.authenticate(token) : undefined
+    const user = token ? await deps.authenticator.authenticate(token).catch(() => undefined) : undefined
     if (!user) {
       reply.code(401)
-      return signinPage('That token is not valid on this server.')
+      return signinPage(deps.idpLogin, 'That token is not valid on this server.')
     }
     void reply.header('set-cookie', sessionCookie(token, isHttps(request))).redirect('/stacks', 303)
     return undefined
@@ -151,6 +151,37 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
   page('POST', '/signout', 'signout', 'session', async (request, reply) => {
     checkCsrf(request, formOf(request))
     void reply.header('set-cookie', clearedSessionCookie(isHttps(request))).redirect('/signin', 303)
+    return undefined
+  })
+
+  const showTokens = async (request: FastifyRequest, created?: { description: string; token: string }) =>
+    tokensPage(await deps.tokens.listPersonal(userOf(request)), created, {
+      login: userOf(request).login,
+      csrf: csrfTokenOf(request),
+    })
+
+  page('GET', '/tokens', 'tokens', 'session', (request) => showTokens(request))
+
+  page('POST', '/tokens', 'token create', 'session', async (request) => {
+    const form = formOf(request)
+    checkCsrf(request, form)
+    const description = (form.get('description') ?? '').trim()
+    const days = parseDecimalInteger(form.get('days') || '0', 0)
+    if (description === '' || days === undefined) {
+      throw new InvalidError(
+        'Bad Request: a token needs a description and a whole number of days (0 = never expires)',
+      )
+    }
+    const expires = days === 0 ? 0 : Math.floor(deps.clock.now() / 1000) + days * 86_400
+    // The same use case as POST /api/user/tokens; the token is rendered once and never stored.
+    const { token } = await deps.tokens.createPersonal(userOf(request), { description, expires })
+    return showTokens(request, { description, token })
+  })
+
+  page('POST', '/tokens/:tokenId/revoke', 'token revoke', 'session', async (request, reply) => {
+    checkCsrf(request, formOf(request))
+    await deps.tokens.deletePersonal(userOf(request), (request.params as { tokenId: string }).tokenId)
+    void reply.redirect('/tokens', 303)
     return undefined
   })
 

@@ -13,14 +13,6 @@ export function csrfTokenOf(request: FastifyRequest): string {
   return createHash('sha256').update(`pulumi-backend console csrf\0${token}`).digest('base64url')
 }
 
-export function sessionCookie(token: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`
-}
-
-export function clearedSessionCookie(secure: boolean): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`
-}
-
 /** Every console change: the form's CSRF token must match the session's, and the Origin (when sent) must be ours. */
 export function checkCsrf(request: FastifyRequest, form: URLSearchParams): void {
   checkOrigin(request)

@@ -1,6 +1,7 @@
 import SQLite from 'better-sqlite3'
 import { Kysely, type LogEvent, type SqliteDatabase, SqliteDialect, sql } from 'kysely'
 import { up as initial } from './migrations/0001-initial.js'
+import { up as logins } from './migrations/0004-logins.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -9,7 +10,10 @@ export type Db = Kysely<Database>
 /** A migration receives the dialect's binary column type so the same DDL serves SQLite and PostgreSQL. */
 type Migration = (db: Kysely<unknown>, blobType: 'blob' | 'bytea') => Promise<void>
 
-const migrations: ReadonlyArray<readonly [string, Migration]> = [['0001-initial', initial]]
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['0001-initial', initial],
+  ['0004-logins', logins],
+]
 
 export interface OpenedDatabase {
   db: Db

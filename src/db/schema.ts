@@ -9,6 +9,7 @@ export interface Database {
   journal_entries: JournalEntryTable
   engine_events: EngineEventTable
   checkpoint_log: CheckpointLogTable
+  login_sessions: LoginSessionTable
 }
 
 export interface MetaTable {
@@ -24,6 +25,31 @@ export interface AccessTokenTable {
   user_login: string
   created_at: number
   last_used_at: number | null
+  /** personal | organization (added by 0004-logins). */
+  kind: string
+  description: string
+  /** Owning organization of organization tokens. */
+  org: string | null
+  /** JSON array of the groups captured when the token was minted. */
+  groups: string
+  created_by: string | null
+  expires_at: number | null
+  /** base64 of the IdP refresh token sealed with the master key (oidc/google logins). */
+  idp_refresh_token: string | null
+  revalidated_at: number | null
+}
+
+/** A browser or CLI login between the redirect to the identity provider and its callback; single use. */
+export interface LoginSessionTable {
+  /** sha256 hex of the CSRF value carried in the OAuth state and the oauth_state cookie. */
+  id: string
+  oidc_nonce: string
+  pkce_verifier: string
+  cli_port: number | null
+  cli_nonce: string | null
+  cli_description: string | null
+  created_at: number
+  expires_at: number
 }
 
 export interface StackTable {

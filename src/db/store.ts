@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
+import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
@@ -18,6 +19,7 @@ import type { Database } from './schema.js'
 export interface Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -31,6 +33,7 @@ export interface Store {
 export class SqlStore implements Store {
   readonly meta: MetaStore
   readonly accessTokens: AccessTokenStore
+  readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
   readonly state: StateStore
@@ -44,6 +47,7 @@ export class SqlStore implements Store {
   ) {
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
+    this.loginSessions = new SqlLoginSessionStore(db)
     this.stacks = new SqlStackStore(db)
     this.stackKeys = new SqlStackKeyStore(db)
     this.state = new SqlStateStore(db)

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify'
 import type { Logger } from 'pino'
 import { UnauthenticatedError } from '../errors.js'
-import type { IdentityService } from '../identity/identity-service.js'
+import type { Authenticator } from '../identity/authenticator.js'
 import type { UpdateLeasePrincipal } from '../identity/principal.js'
 import { recordRequest } from '../observability/http-metrics.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -31,7 +31,10 @@ export interface LeaseAuthenticator {
 
 export interface HttpDeps {
   logger: Logger
-  identity: IdentityService
+  /** The auth mode's authenticator for `Authorization: token …` (identity/, chosen in app.ts). */
+  authenticator: Authenticator
+  /** Reverse proxies (IPs/CIDRs) whose X-Forwarded-For is believed (-trusted-proxies). */
+  trustedProxies: string[]
   leases: LeaseAuthenticator | undefined
   /** Largest accepted request bodies, raw and after gzip inflation, per kind of route (RouteConfig.body). */
   bodyLimits: BodyLimits
@@ -73,6 +76,7 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     // Fastify's drain-time 503 body has no numeric `code`; let requests that still arrive while closing finish
     // instead (Connection: close is set on them, and the database closes only after the server).
     return503OnClosing: false,
+    ...(deps.trustedProxies.length > 0 ? { trustProxy: deps.trustedProxies } : {}),
     ...(deps.https ? { https: deps.https } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as HttpServer
 
@@ -105,7 +109,10 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     // A console page without a valid session answers a sign-in redirect (console-routes.ts), not a 401 body.
     if (auth === 'session') {
       const token = readCookie(request.headers.cookie, SESSION_COOKIE)
-      request.principal = token ? await deps.identity.authenticate(token) : undefined
+      // A token that has expired or was revoked is simply no session (the page asks to sign in again).
+      request.principal = token
+        ? await deps.authenticator.authenticate(token).catch(() => undefined)
+        : undefined
       return
     }
     request.principal = await authenticate(deps, auth, request)
@@ -136,7 +143,8 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
       {
         op: request.routeOptions.config.operationId,
         method: request.method,
-        url: request.url,
+        // Login callbacks carry an authorization code in the query: log the path only.
+        url: request.routeOptions.config.secretQuery ? request.url.split('?')[0] : request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
       },
@@ -169,7 +177,9 @@ async function authenticate(
       )
     }
     const user =
-      scheme === 'token' || scheme === 'Bearer' ? await deps.identity.authenticate(credential) : undefined
+      scheme === 'token' || scheme === 'Bearer'
+        ? await deps.authenticator.authenticate(credential)
+        : undefined
     if (!user) throw new UnauthenticatedError('Unauthorized: No credentials provided or are invalid.')
     return user
   }

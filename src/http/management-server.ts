@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { IdentityService } from '../identity/identity-service.js'
+import type { Authenticator } from '../identity/authenticator.js'
 import type { Metrics } from '../observability/metrics.js'
 import { metricsRoutes } from '../observability/metrics-routes.js'
 import { profilingRoutes } from '../observability/profiling-routes.js'
@@ -16,14 +16,15 @@ const MANAGEMENT_BODY_LIMIT = 64 * 1024
  */
 export function buildManagementServer(deps: {
   logger: Logger
-  identity: IdentityService
+  authenticator: Authenticator
   ping: () => Promise<void>
   metrics: Metrics
   pprof: boolean
 }): HttpServer {
   const app = buildHttpServer({
     logger: deps.logger.child({ listener: 'management' }),
-    identity: deps.identity,
+    authenticator: deps.authenticator,
+    trustedProxies: [],
     leases: undefined,
     // Every body falls under the same small limit here.
     bodyLimits: bodyLimits({

@@ -18,6 +18,8 @@ export interface RouteConfig {
   rawBody?: boolean
   /** false: the handler chooses the encoding itself (stored gzip bytes), the shell must not compress. */
   compressResponse?: boolean
+  /** The query string carries secrets (OAuth code and state): access logs show the path only. */
+  secretQuery?: boolean
   /** The handler validates the raw body with the raw-json scanner, which bounds nesting: skip the shell's check. */
   scansJson?: boolean
   /** Which size limit the body falls under (body-limits.ts); `json` when absent. */

@@ -32,6 +32,15 @@ import {
   UpdateProgramResponse,
   UpdateResults,
 } from '../apitype/responses.js'
+import {
+  CreateAccessTokenResponse,
+  HtmlPage,
+  IdTokenExchangeResponse,
+  ListAccessTokensResponse,
+  ListUserTokensResponse,
+  RevokeUserTokensResponse,
+  TokenExchangeGrantResponse,
+} from '../apitype/tokens.js'
 
 /** What the OpenAPI document says about a route beyond its validation schemas. */
 export interface RouteDoc {
@@ -40,6 +49,8 @@ export interface RouteDoc {
     | 'Health'
     | 'Operations'
     | 'Users'
+    | 'Tokens'
+    | 'Login'
     | 'Stacks'
     | 'State'
     | 'Secrets'
@@ -98,6 +109,63 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Users',
     response: CapabilitiesResponse,
   },
+
+  ListPersonalTokens: {
+    summary: "The caller's personal tokens",
+    tag: 'Tokens',
+    response: ListAccessTokensResponse,
+  },
+  CreatePersonalToken: {
+    summary: 'Mint a personal token',
+    tag: 'Tokens',
+    response: CreateAccessTokenResponse,
+  },
+  DeletePersonalToken: { summary: 'Revoke a personal token', tag: 'Tokens', response: EmptyResponse },
+  ListOrgTokens: {
+    summary: "An organization's tokens (admins)",
+    tag: 'Tokens',
+    response: ListAccessTokensResponse,
+  },
+  CreateOrgToken: {
+    summary: 'Mint an organization token (admins)',
+    tag: 'Tokens',
+    response: CreateAccessTokenResponse,
+  },
+  DeleteOrgToken: { summary: 'Revoke an organization token', tag: 'Tokens', response: EmptyResponse },
+  listUserTokens: { summary: "A user's tokens (admins)", tag: 'Tokens', response: ListUserTokensResponse },
+  revokeUserTokens: {
+    summary: "Revoke all of a user's tokens (admins)",
+    tag: 'Tokens',
+    response: RevokeUserTokensResponse,
+  },
+  invalidateGroupsCache: {
+    summary: 'Forget cached Google groups (admins; 204)',
+    tag: 'Tokens',
+    response: null,
+  },
+  Token: {
+    summary: 'OIDC token exchange (pulumi login --oidc-token)',
+    tag: 'Login',
+    response: TokenExchangeGrantResponse,
+  },
+  tokenExchange: {
+    summary: 'Exchange an ID token for an access token',
+    tag: 'Login',
+    response: IdTokenExchangeResponse,
+  },
+  loginPage: { summary: 'Browser sign-in page', tag: 'Login', response: HtmlPage, produces: 'text/html' },
+  cliLogin: {
+    summary: 'pulumi login in the browser: redirects to the provider (307)',
+    tag: 'Login',
+    response: null,
+  },
+  loginCallback: {
+    summary: "The provider's redirect back",
+    tag: 'Login',
+    response: HtmlPage,
+    produces: 'text/html',
+  },
+  welcomeCLI: { summary: 'Login complete page', tag: 'Login', response: HtmlPage, produces: 'text/html' },
   listUserStacks: { summary: "List the user's stacks", tag: 'Stacks', response: ListStacksResponse },
 
   listOrganizationStacks: {

@@ -1,5 +1,13 @@
 import type { ApiCapability } from '../apitype/user.js'
+import type { AccessTokenService } from '../identity/access-token-service.js'
+import type { GroupsCache } from '../identity/google-workspace.js'
+import { groupsRoutes } from '../identity/groups-routes.js'
 import type { IdentityService } from '../identity/identity-service.js'
+import { loginRoutes } from '../identity/login-routes.js'
+import { oauthTokenRoutes } from '../identity/oauth-token-routes.js'
+import type { OidcLogin } from '../identity/oidc-login.js'
+import type { TokenExchangeService } from '../identity/token-exchange.js'
+import { tokenRoutes } from '../identity/token-routes.js'
 import { userRoutes } from '../identity/user-routes.js'
 import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
@@ -22,6 +30,13 @@ import { unprovidedFeatureRoutes } from './unprovided-features.js'
 
 export interface RouteDeps {
   identity: IdentityService
+  tokens: AccessTokenService
+  /** Google Workspace groups (google mode with a service account). */
+  groupsCache: GroupsCache | undefined
+  /** POST /api/oauth/token (when -token-exchange-policies is set). */
+  exchange: TokenExchangeService | undefined
+  /** Browser/CLI login and ID-token exchange (oidc and google modes). */
+  login: { login: OidcLogin; providerName: string; publicUrl: string; loginEnabled: boolean } | undefined
   stacks: StackService
   state: StateService
   secrets: SecretsService
@@ -41,6 +56,10 @@ export interface RouteDeps {
 export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   healthRoutes(app, deps)
   userRoutes(app, deps)
+  tokenRoutes(app, deps)
+  if (deps.login) loginRoutes(app, deps.login)
+  if (deps.exchange) oauthTokenRoutes(app, { exchange: deps.exchange })
+  if (deps.groupsCache) groupsRoutes(app, { groupsCache: deps.groupsCache })
   stackRoutes(app, { stacks: deps.stacks, updates: deps.updateStore })
   stateRoutes(app, deps)
   secretsRoutes(app, deps)

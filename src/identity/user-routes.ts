@@ -19,13 +19,21 @@ export function userRoutes(
       return {
         id: user.login,
         githubLogin: user.login,
-        name: user.login,
         email: '',
         avatarUrl: '',
+        name: user.displayName,
         organizations: identity.organizations.map((org) => ({ githubLogin: org, name: org, avatarUrl: '' })),
         identities: [],
-        siteAdmin: true,
-        ...(user.tokenName ? { tokenInfo: { name: user.tokenName } } : {}),
+        siteAdmin: user.admin,
+        // workspace.TokenInformation: whoami -v shows the token name and, for organization tokens, the org.
+        ...(user.tokenName
+          ? {
+              tokenInfo: {
+                name: user.tokenName,
+                ...(user.organization ? { organization: user.organization } : {}),
+              },
+            }
+          : {}),
       }
     },
   })

@@ -12,6 +12,7 @@ import {
 } from '../apitype/stacks.js'
 import { NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import { userOf } from '../http/route-config.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import type { Stack } from './stack.js'
 import { validateOwnerName, validateProjectName } from './stack.js'
@@ -123,7 +124,12 @@ export function stackRoutes(
     schema: { params: StackPath, body: StackRenameRequest },
     handler: async (request) => {
       const { newName, newProject } = request.body
-      await stacks.rename(stackRef(request.params), newName, newProject || request.params.projectName)
+      await stacks.rename(
+        stackRef(request.params),
+        newName,
+        newProject || request.params.projectName,
+        userOf(request.principal).login,
+      )
       return {}
     },
   })

@@ -124,7 +124,7 @@ export class StackService {
    * Renames a stack (also across projects). The CLI does not touch the state, so URNs and the service secrets
    * provider are rewritten here, as a new state version; secrets stay decryptable because keys follow the id.
    */
-  async rename(ref: StackRef, newName: string, newProject: string): Promise<Stack> {
+  async rename(ref: StackRef, newName: string, newProject: string, requestedBy: string): Promise<Stack> {
     validateStackName(newName)
     validateProjectName(newProject)
     const stack = await this.get(ref)
@@ -150,13 +150,19 @@ export class StackService {
       if (prepared) {
         const renamed = { ...current, project: newProject, name: newName }
         await this.deps.state.writeVersion(tx, renamed, current.version + 1, prepared)
-        await this.#recordRename(tx, renamed, current.version + 1, prepared.resourceCount)
+        await this.#recordRename(tx, renamed, current.version + 1, prepared.resourceCount, requestedBy)
       }
     })
     return { ...stack, project: newProject, name: newName }
   }
 
-  async #recordRename(tx: Store, stack: Stack, version: number, resourceCount: number): Promise<void> {
+  async #recordRename(
+    tx: Store,
+    stack: Stack,
+    version: number,
+    resourceCount: number,
+    requestedBy: string,
+  ): Promise<void> {
     const at = this.deps.clock.now()
     await tx.updates.insert(
       instantUpdate({
@@ -164,7 +170,7 @@ export class StackService {
         stackId: stack.id,
         kind: 'rename',
         version,
-        requestedBy: '',
+        requestedBy,
         at,
         resourceCount,
       }),

@@ -199,6 +199,19 @@ describe('documented answers are the answers', () => {
     const previewId = String((preview.body as { updateID: string }).updateID)
     await call('cancelUpdate', 'POST', `${base}/update/${previewId}/cancel`)
 
+    const personal = await call('CreatePersonalToken', 'POST', '/api/user/tokens', {
+      body: { description: 'docs', expires: 0 },
+    })
+    await call('ListPersonalTokens', 'GET', '/api/user/tokens')
+    await call('listUserTokens', 'GET', '/api/admin/tokens/alice')
+    await call('DeletePersonalToken', 'DELETE', `/api/user/tokens/${String(personal.id)}`)
+    const org = await call('CreateOrgToken', 'POST', `/api/orgs/${stack.org}/tokens`, {
+      body: { name: 'docs-bot', admin: false, expires: 0 },
+    })
+    await call('ListOrgTokens', 'GET', `/api/orgs/${stack.org}/tokens`)
+    await call('DeleteOrgToken', 'DELETE', `/api/orgs/${stack.org}/tokens/${String(org.id)}`)
+    await call('revokeUserTokens', 'DELETE', '/api/admin/tokens/nobody')
+
     await call('renameStack', 'POST', `${base}/rename`, { body: { newName: 'prod' } })
     await call('deleteStack', 'DELETE', `${base.replace(/dev$/, 'prod')}?force=true`)
     await call('listOrganizationMembers', 'GET', `/api/orgs/${stack.org}/members`)

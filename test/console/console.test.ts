@@ -241,6 +241,25 @@ describe('web console', () => {
     assert.match(history, /aria-label="Resource count"/)
   })
 
+  it('creates a personal token shown once, lists it, and revokes it', async () => {
+    const created = await post('/tokens', { csrf: await csrfOf('/tokens'), description: 'laptop', days: '0' })
+    assert.equal(created.status, 200)
+    const body = await created.text()
+    const token = /id="token-value" class="token" readonly value="([^"]+)"/.exec(body)?.[1]
+    assert.ok(token, 'the new token is shown')
+    const whoami = await fetch(`${server.url}/api/user`, { headers: { authorization: `token ${token}` } })
+    assert.equal(whoami.status, 200, 'the token works against the API')
+    const listed = await (await get('/tokens')).text()
+    assert.match(listed, /laptop/)
+    assert.doesNotMatch(listed, new RegExp(token), 'shown only once')
+    const id = /action="\/tokens\/([^"/]+)\/revoke"/.exec(listed)?.[1]
+    assert.ok(id)
+    const revoked = await post(`/tokens/${id}/revoke`, { csrf: await csrfOf('/tokens') })
+    assert.equal(revoked.status, 303)
+    const after = await fetch(`${server.url}/api/user`, { headers: { authorization: `token ${token}` } })
+    assert.equal(after.status, 401)
+  })
+
   it('keeps console pages out of the API: /api paths still answer JSON errors and OpenAPI lists no page', async () => {
     const response = await get('/api/nothing/here/at-all')
     assert.match(response.headers.get('content-type') ?? '', /application\/json/)
