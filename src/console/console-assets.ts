@@ -30,7 +30,8 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .tree > ul { padding-left: 0; }
 .type { color: var(--muted); font-size: .9em; }
 pre { overflow-x: auto; background: #f6f8fa; padding: .5rem; }
-.log .line { display: block; white-space: pre; }
+.log .line { white-space: pre; }
+label[for] { display: block; margin-top: .5rem; }
 .log .create { color: var(--ok); } .log .update, .log .warning { color: var(--warn); }
 .log .delete, .log .error { color: var(--bad); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }

@@ -114,7 +114,7 @@ describe('web console', () => {
     assert.match(csp, /script-src 'self'/)
     assert.doesNotMatch(csp, /unsafe-inline/)
     assert.match(csp, /frame-ancestors 'none'/)
-    assert.equal(response.headers.get('referrer-policy'), 'no-referrer')
+    assert.equal(response.headers.get('referrer-policy'), 'same-origin')
     const body = await response.text()
     assert.doesNotMatch(body, /<script>|<script [^>]*>[^<]/, 'no inline script')
     assert.doesNotMatch(body, new RegExp(server.token), 'the token never appears in a page')
