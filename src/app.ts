@@ -9,7 +9,7 @@ import { bodyLimits } from './http/body-limits.js'
 import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-server.js'
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
-import { registerRoutes } from './http/route-table.js'
+import { type RouteDeps, registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
@@ -139,7 +139,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       routes,
     )
     await registerOpenApi(http, routes)
-    registerRoutes(http, {
+    const routeDeps: RouteDeps = {
       identity,
       tokens,
       login,
@@ -157,18 +157,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),
       ping: () => pingDatabase(database.db),
       probesElsewhere: config.management !== undefined,
-    })
+    }
+    registerRoutes(http, routeDeps)
+    // The web console: the same services, signed in by the same authenticator.
     consoleRoutes(http, {
+      ...routeDeps,
       authenticator,
-      tokens,
-      idpLogin: login?.loginEnabled ? { providerName: login.providerName } : undefined,
-      stacks,
-      state,
-      secrets,
-      updates,
-      updateStore: store.updates,
-      logs: store.updateLogs,
       clock,
+      idpLogin: login?.loginEnabled ? { providerName: login.providerName } : undefined,
     })
     const management =
       config.management &&

@@ -4,24 +4,19 @@ import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js'
 import { errorResponse } from '../http/error-handler.js'
 import type { HttpServer } from '../http/http-server.js'
 import type { AuthKind } from '../http/route-config.js'
+import type { RouteDeps } from '../http/route-table.js'
 import { clearedSessionCookie, sessionCookie } from '../http/session-cookie.js'
-import type { AccessTokenService } from '../identity/access-token-service.js'
 import type { Authenticator } from '../identity/authenticator.js'
 import type { UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { parseDecimalInteger } from '../lib/decimal.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
 import type { Stack, StackRef } from '../stacks/stack.js'
-import type { StackService } from '../stacks/stack-service.js'
 import { parseUntypedDeployment } from '../state/deployment.js'
 import { diffStates } from '../state/state-diff.js'
-import type { StateService } from '../state/state-service.js'
 import { parseEngineEventFilter } from '../updates/engine-event-filter.js'
 import { EngineEventReader } from '../updates/engine-event-reader.js'
 import type { Update } from '../updates/update.js'
-import type { UpdateLogStore } from '../updates/update-log-store.js'
-import type { UpdateService } from '../updates/update-service.js'
-import type { UpdateStore } from '../updates/update-store.js'
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.js'
 import { authorizeConsole, type ConsoleAction } from './console-authorization.js'
 import { consoleOperation } from './console-route.js'
@@ -39,18 +34,15 @@ import { updateLogPage } from './pages/update-log-page.js'
 import { setConsoleHeaders } from './security-headers.js'
 import { type LogLine, renderEngineEvents } from './update-log/engine-event-text.js'
 
-export interface ConsoleDeps {
+/** The API's services (design.md §3: no second implementation), plus what signing in needs. */
+export type ConsoleDeps = Pick<
+  RouteDeps,
+  'tokens' | 'stacks' | 'state' | 'secrets' | 'updates' | 'updateStore' | 'logs'
+> & {
   /** The auth mode's authenticator: a pasted token is checked exactly as `Authorization: token …` is. */
   authenticator: Authenticator
-  tokens: AccessTokenService
   /** The identity provider's browser login (/login), in oidc and google modes when it is configured. */
   idpLogin: { providerName: string } | undefined
-  stacks: StackService
-  state: StateService
-  secrets: SecretsService
-  updates: UpdateService
-  updateStore: UpdateStore
-  logs: UpdateLogStore
   clock: Clock
   /** How often the live log looks for new stored events. */
   livePollMs?: number

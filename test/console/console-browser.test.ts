@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
-import { complete, createAndStart, sendEvents, stackPath } from '../support/update-driver.js'
+import { complete, createAndStart, sendEvents } from '../support/update-driver.js'
+import { seedStack } from './seed-stack.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const skip = existsSync(CHROMIUM)
@@ -18,7 +18,6 @@ if (skip) process.stdout.write(`# console browser tests skipped: ${skip}\n`)
 const SHOTS = new URL('../../.tmp/console-screenshots/', import.meta.url)
 
 const stack = { org: 'acme', project: 'shop', stack: 'prod' }
-const api = stackPath(stack)
 const stackUrl = `/${stack.org}/${stack.project}/${stack.stack}`
 
 describe('web console in Chromium', { skip }, () => {
@@ -32,40 +31,34 @@ describe('web console in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true })
     server = await startTestServer()
-    await server.client.call('POST', `/api/stacks/${stack.org}/${stack.project}`, {
-      body: { stackName: stack.stack },
-    })
-    const encrypted = await server.client.call<{ ciphertext: string }>('POST', `${api}/encrypt`, {
-      body: { plaintext: Buffer.from('"s3cr3t-value"').toString('base64') },
-    })
-    const root = stackResource(stack.project, stack.stack, {
-      endpoint: 'https://shop.example.test',
-      dbPassword: {
-        '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
-        ciphertext: encrypted.body.ciphertext,
+    await seedStack(
+      server.client,
+      stack,
+      { plain: ['endpoint', 'https://shop.example.test'], secret: ['dbPassword', 's3cr3t-value'] },
+      (rootUrn) => {
+        const prefix = `urn:pulumi:${stack.stack}::${stack.project}`
+        const vpc = {
+          urn: `${prefix}::aws:ec2/vpc:Vpc::main`,
+          custom: true,
+          type: 'aws:ec2/vpc:Vpc',
+          id: 'vpc-1',
+          parent: rootUrn,
+          inputs: { cidrBlock: '10.0.0.0/16' },
+          outputs: { id: 'vpc-1' },
+        }
+        const subnet = {
+          urn: `${prefix}::aws:ec2/subnet:Subnet::a`,
+          custom: true,
+          type: 'aws:ec2/subnet:Subnet',
+          id: 'subnet-a',
+          parent: rootUrn,
+          dependencies: [vpc.urn],
+          inputs: { vpcId: 'vpc-1' },
+          outputs: { id: 'subnet-a' },
+        }
+        return [vpc, subnet]
       },
-    })
-    const prefix = `urn:pulumi:${stack.stack}::${stack.project}`
-    const vpc = {
-      urn: `${prefix}::aws:ec2/vpc:Vpc::main`,
-      custom: true,
-      type: 'aws:ec2/vpc:Vpc',
-      id: 'vpc-1',
-      parent: root.urn,
-      inputs: { cidrBlock: '10.0.0.0/16' },
-      outputs: { id: 'vpc-1' },
-    }
-    const subnet = {
-      urn: `${prefix}::aws:ec2/subnet:Subnet::a`,
-      custom: true,
-      type: 'aws:ec2/subnet:Subnet',
-      id: 'subnet-a',
-      parent: root.urn,
-      dependencies: [vpc.urn],
-      inputs: { vpcId: 'vpc-1' },
-      outputs: { id: 'subnet-a' },
-    }
-    await importDeployment(server.client, api, deploymentWith([root, vpc, subnet]))
+    )
     const { chromium } = await import('playwright-core')
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } })

@@ -2,9 +2,9 @@
 // services as the API, secrets masked until revealed, tags, live log, cancel.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 import { complete, createAndStart, sendEvents, stackPath } from '../support/update-driver.js'
+import { seedStack } from './seed-stack.js'
 
 const stack = { org: 'acme', project: 'web', stack: 'prod' }
 const api = stackPath(stack)
@@ -15,29 +15,22 @@ describe('web console', () => {
   let cookie: string
   useTestServer({}, async (started) => {
     server = started
-    await server.client.call('POST', `/api/stacks/${stack.org}/${stack.project}`, {
-      body: { stackName: stack.stack },
-    })
-    const encrypted = await server.client.call<{ ciphertext: string }>('POST', `${api}/encrypt`, {
-      body: { plaintext: Buffer.from('"hunter2"').toString('base64') },
-    })
-    const root = stackResource(stack.project, stack.stack, {
-      url: 'https://example.test',
-      password: {
-        '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
-        ciphertext: encrypted.body.ciphertext,
-      },
-    })
-    const bucket = {
-      urn: 'urn:pulumi:prod::web::aws:s3/bucket:Bucket::assets',
-      custom: true,
-      type: 'aws:s3/bucket:Bucket',
-      id: 'assets-123',
-      parent: root.urn,
-      inputs: { acl: 'private' },
-      outputs: { arn: 'arn:aws:s3:::assets-123' },
-    }
-    await importDeployment(server.client, api, deploymentWith([root, bucket]))
+    await seedStack(
+      server.client,
+      stack,
+      { plain: ['url', 'https://example.test'], secret: ['password', 'hunter2'] },
+      (root) => [
+        {
+          urn: 'urn:pulumi:prod::web::aws:s3/bucket:Bucket::assets',
+          custom: true,
+          type: 'aws:s3/bucket:Bucket',
+          id: 'assets-123',
+          parent: root,
+          inputs: { acl: 'private' },
+          outputs: { arn: 'arn:aws:s3:::assets-123' },
+        },
+      ],
+    )
   })
 
   const get = (path: string, headers: Record<string, string> = {}) =>
