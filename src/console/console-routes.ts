@@ -54,6 +54,11 @@ const MAX_HISTORY = 200
 
 /** The web console: server-rendered pages over the same services as the API (design.md §3). */
 export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
+  // Live logs end when the server shuts down, or a watched running update would hold the shutdown open.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   const events = new EngineEventReader({ logs: deps.logs, pageSize: 1000, maxScanned: 20_000 })
   const unfiltered = parseEngineEventFilter({})
 
@@ -361,10 +366,10 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
       'x-content-type-options': 'nosniff',
     })
     let open = true
-    request.raw.on('close', () => {
+    reply.raw.on('close', () => {
       open = false
     })
-    while (open) {
+    while (open && !closing) {
       const current = (await deps.updateStore.get(update.id)) ?? update
       const lines = await logOf(current)
       if (lines.length > sent) reply.raw.write(`event: lines\ndata: ${JSON.stringify(lines.slice(sent))}\n\n`)
