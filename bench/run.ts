@@ -4,7 +4,8 @@
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
 // and against its own file:// backend; bench/cli-workload.ts), esc (environment open and yaml/open; bench/esc-workload.ts),
-// search (resource search at 1,000 stacks × 150).
+// search (resource search at 1,000 stacks × 150), console (web console pages on 1,000 stacks and a
+// 3,000-resource stack: server time and page weight; bench/console-workload.ts).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -13,6 +14,7 @@ import { CliApiError } from '../test/support/cli-client.js'
 import { type StackId, stackPath } from '../test/support/update-driver.js'
 import { authorizeMicros, routeMedians } from './access-overhead.js'
 import { CLI_PHASES, type CliSizeResult, cliWorkload } from './cli-workload.js'
+import { type ConsoleResult, consoleWorkload } from './console-workload.js'
 import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
@@ -47,6 +49,7 @@ const WORKLOADS = [
   'cli',
   'esc',
   'search',
+  'console',
 ] as const
 type Workload = (typeof WORKLOADS)[number]
 
@@ -760,6 +763,24 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
       ]),
     ])
   }
+  let consolePages: ConsoleResult | undefined
+  if (options.workloads.includes('console')) {
+    const [stacks, resources] = options.quick ? [100, 300] : [1000, 3000]
+    console.log(
+      `\n== console: pages with ${stacks} stacks and a ${resources}-resource stack (median of 5) ==`,
+    )
+    consolePages = await consoleWorkload(stacks, resources)
+    table([
+      ['page', 'server ms', 'total ms', 'HTML KB', 'gzip KB'],
+      ...consolePages.pages.map((p) => [
+        p.page,
+        String(p.serverMs),
+        String(p.totalMs),
+        (p.htmlBytes / 1024).toFixed(0),
+        (p.gzipBytes / 1024).toFixed(0),
+      ]),
+    ])
+  }
   const j3000 = journal.find((r) => r.size === 3000)
   if (j3000)
     console.log(`\npeak RSS during the 3,000-resource journaled create: ${mb(j3000.create.peakRssBytes)}`)
@@ -794,6 +815,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
         cli,
         metrics,
         search,
+        console: consolePages,
         targets: t,
       },
       null,

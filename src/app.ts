@@ -8,6 +8,7 @@ import { configuredDestinations } from './backups/configured-destinations.js'
 import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
+import { consoleRoutes } from './console/console-routes.js'
 import { pingDatabase } from './db/database.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
 import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
@@ -21,7 +22,7 @@ import { buildHttpServer, type HttpServer, type RouteEntry } from './http/http-s
 import { buildManagementServer } from './http/management-server.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerRateLimit } from './http/rate-limiter.js'
-import { registerRoutes } from './http/route-table.js'
+import { type RouteDeps, registerRoutes } from './http/route-table.js'
 import { composeIdentity, IdentityStartupError } from './identity/compose-identity.js'
 import type { GoogleEndpoints } from './identity/google-workspace.js'
 import type { IdentityService } from './identity/identity-service.js'
@@ -289,7 +290,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }
     await registerOpenApi(http, routes)
     registerRateLimit(http, config.rateLimitPerMinute, clock)
-    registerRoutes(http, {
+    const routeDeps: RouteDeps = {
       identity,
       tokens,
       login,
@@ -314,6 +315,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ping: () => pingDatabase(database.db),
       backups,
       probesElsewhere: config.management !== undefined,
+    }
+    registerRoutes(http, routeDeps)
+    // The web console: the same services, signed in by the same authenticator.
+    consoleRoutes(http, {
+      ...routeDeps,
+      authenticator,
+      clock,
+      idpLogin: login?.loginEnabled ? { providerName: login.providerName } : undefined,
     })
     const management =
       config.management &&

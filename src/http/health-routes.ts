@@ -9,7 +9,9 @@ export function healthRoutes(
     method: 'GET',
     url: '/',
     config: { operationId: 'getStatus', permission: 'public', auth: 'public' },
-    handler: async () => ({ status: 'ok' }),
+    // A browser (it asks for HTML; the CLI never does) goes to the web console; everything else gets the status.
+    handler: async (request, reply) =>
+      request.headers.accept?.includes('text/html') ? reply.redirect('/stacks', 303) : { status: 'ok' },
   })
   if (deps.probesElsewhere) return
 

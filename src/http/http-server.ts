@@ -14,6 +14,7 @@ import { answerClientError } from './client-errors.js'
 import { handleError } from './error-handler.js'
 import { parseRequestBody } from './request-body.js'
 import type { AuthKind, RouteConfig } from './route-config.js'
+import { readCookie, SESSION_COOKIE } from './session-cookie.js'
 
 const gzipAsync = promisify(gzipCb)
 
@@ -119,6 +120,15 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
     }
     const auth = request.routeOptions.config.auth
     if (auth === undefined || auth === 'public') return
+    // A console page without a valid session answers a sign-in redirect (console-routes.ts), not a 401 body.
+    if (auth === 'session') {
+      const token = readCookie(request.headers.cookie, SESSION_COOKIE)
+      // A token that has expired or was revoked is simply no session (the page asks to sign in again).
+      request.principal = token
+        ? await deps.authenticator.authenticate(token).catch(() => undefined)
+        : undefined
+      return
+    }
     request.principal = await authenticate(deps, auth, request)
   })
 
@@ -152,7 +162,11 @@ export function buildHttpServer(deps: HttpDeps, routes: RouteEntry[] = []): Http
   return app
 }
 
-async function authenticate(deps: HttpDeps, auth: Exclude<AuthKind, 'public'>, request: FastifyRequest) {
+async function authenticate(
+  deps: HttpDeps,
+  auth: Exclude<AuthKind, 'public' | 'session'>,
+  request: FastifyRequest,
+) {
   const header = request.headers.authorization ?? ''
   const space = header.indexOf(' ')
   const scheme = space < 0 ? header : header.slice(0, space)

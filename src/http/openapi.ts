@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import type { FastifySchema, RouteOptions } from 'fastify'
 import { ErrorResponse } from '../apitype/responses.js'
+import { isConsoleRoute } from '../console/console-route.js'
 import type { HttpServer, RouteEntry } from './http-server.js'
 import type { RouteConfig } from './route-config.js'
 import { ROUTE_DOCS, type RouteDoc } from './route-docs.js'
@@ -55,8 +56,10 @@ export async function registerOpenApi(app: HttpServer, routes: readonly RouteEnt
     transform: ({ schema, url, route }) => {
       const autoHead =
         route.method === 'HEAD' && routes.some((r) => r.method === 'GET' && r.url === route.url)
-      const unprovided = isUnprovidedFeatureRoute((route.config as RouteConfig).operationId)
-      if (autoHead || unprovided) return { schema: { hide: true } as FastifySchema, url }
+      const { operationId } = route.config as RouteConfig
+      // Unprovided features are explanations and console pages are HTML for people: neither is API.
+      const hidden = isUnprovidedFeatureRoute(operationId) || isConsoleRoute(operationId)
+      if (autoHead || hidden) return { schema: { hide: true } as FastifySchema, url }
       return { schema: documentedSchema(route as RouteOptions, schema), url: routeTemplate(url) }
     },
   })

@@ -7,9 +7,10 @@ import type { BodyClass, BodyLimit } from './body-limits.js'
  * How a route authenticates:
  * - `token`: `Authorization: token <access token>` (the user's login token);
  * - `update-token`: `Authorization: update-token <lease>` of the update named in the path;
+ * - `session`: the web console's session cookie (a signed-in browser); the console redirects when absent;
  * - `public`: health probes and the like.
  */
-export type AuthKind = 'public' | 'token' | 'update-token'
+export type AuthKind = 'public' | 'token' | 'update-token' | 'session'
 
 export interface RouteConfig {
   /** The CLI's own endpoint name (pkg/backend/httpstate/client/api_endpoints.go) where one exists. */

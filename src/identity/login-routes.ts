@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { HttpServer } from '../http/http-server.js'
+import { sessionCookie } from '../http/session-cookie.js'
 import { errorPage, loginPage, tokenPage, welcomeCliPage } from './login-pages.js'
 import { type CliLoginRequest, LOGIN_SESSION_MS, LoginError, type OidcLogin } from './oidc-login.js'
 
@@ -80,6 +81,8 @@ export function loginRoutes(
             target.searchParams.set('nonce', result.cli.nonce)
             return reply.code(307).header('location', target.href).header('cache-control', 'no-store').send()
           }
+          // A browser login also signs the web console in (its session cookie holds the same token).
+          void reply.header('set-cookie', sessionCookie(result.token, secure(request)))
           return html(reply, 200, tokenPage(result.user, result.token, result.expiresAt, deps.publicUrl))
         } catch (error) {
           if (!(error instanceof LoginError)) throw error

@@ -1,7 +1,9 @@
 // GET /api/openapi (issue 12 part 3): generated from the routes, complete, and committed as docs/openapi.json.
+
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { isConsoleRoute } from '../../src/console/console-route.js'
 import { routeTemplate } from '../../src/http/route-template.js'
 import { isUnprovidedFeatureRoute } from '../../src/http/unprovided-features.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
@@ -54,7 +56,8 @@ describe('OpenAPI document', () => {
     const routes = server.app.routes.filter(
       (r) =>
         (r.method !== 'HEAD' || !server.app.routes.some((g) => g.method === 'GET' && g.url === r.url)) &&
-        !isUnprovidedFeatureRoute(r.operationId),
+        !isUnprovidedFeatureRoute(r.operationId) &&
+        !isConsoleRoute(r.operationId),
     )
     for (const route of routes) {
       const path = routeTemplate(route.url)
@@ -81,9 +84,12 @@ describe('OpenAPI document', () => {
         const schema: unknown = operation.responses[status]?.content?.['application/json']?.schema
         assert.deepEqual(schema, { $ref: '#/components/schemas/ErrorResponse' }, `${where} ${status}`)
       }
-      const expected = { public: [], token: [{ accessToken: [] }], 'update-token': [{ updateToken: [] }] }[
-        route.auth
-      ]
+      const expected = {
+        public: [],
+        session: [],
+        token: [{ accessToken: [] }],
+        'update-token': [{ updateToken: [] }],
+      }[route.auth]
       assert.deepEqual(operation.security, expected, `${where}: security`)
     }
   })

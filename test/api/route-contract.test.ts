@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
+import { isConsoleRoute } from '../../src/console/console-route.js'
 
 // The security contract of the route table: every route says how it authenticates and which CLI endpoint it is
 // (createApp refuses a route that does not), only health probes are public, and exactly the calls the CLI makes
@@ -30,11 +31,31 @@ describe('route table contract', () => {
     assert.equal(new Set(ids.map((r) => r.operationId)).size, endpoints.size)
   })
 
-  it('only the health probes, metrics and the OpenAPI document are public', async () => {
+  it('only the health probes, metrics, the OpenAPI document and the console sign-in and assets are public', async () => {
     const open = (await routeTable())
       .filter((r) => r.auth === 'public' && r.method === 'GET')
       .map((r) => r.url)
-    assert.deepEqual(open.sort(), ['/', '/api/openapi', '/healthz', '/metrics', '/readyz'])
+    assert.deepEqual(open.sort(), [
+      '/',
+      '/api/openapi',
+      '/console/assets/console.css',
+      '/console/assets/console.js',
+      '/healthz',
+      '/metrics',
+      '/readyz',
+      '/signin',
+    ])
+  })
+
+  it('console pages need a session, API routes never accept one', async () => {
+    const routes = await routeTable()
+    const publicConsole = new Set(['/signin', '/console/assets/console.css', '/console/assets/console.js'])
+    for (const r of routes.filter((x) => isConsoleRoute(x.operationId) && !publicConsole.has(x.url))) {
+      assert.equal(r.auth, 'session', `${r.method} ${r.url}`)
+    }
+    for (const r of routes.filter((x) => !isConsoleRoute(x.operationId))) {
+      assert.notEqual(r.auth, 'session', `${r.method} ${r.url}`)
+    }
   })
 
   it('takes update tokens exactly where the CLI sends them', async () => {

@@ -71,6 +71,11 @@ describe('login in Chromium', { skip }, () => {
       )
       const user = await new CliClient(server.url, token).call<{ githubLogin: string }>('GET', '/api/user')
       assert.equal(user.body.githubLogin, 'alice@example.com')
+      // The same login signs the web console in.
+      const session = (await context.cookies(publicUrl)).find((c) => c.name === 'pb_session')
+      assert.equal(session?.httpOnly, true)
+      await page.goto(`${publicUrl}/stacks`)
+      await page.getByRole('heading', { name: 'Stacks' }).waitFor()
     } finally {
       await context.close()
     }
