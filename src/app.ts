@@ -5,7 +5,7 @@ import { AuditQueryService } from './audit/audit-query.js'
 import { auditSink } from './audit/audit-sink.js'
 import { BackupService } from './backups/backup-service.js'
 import { configuredDestinations } from './backups/configured-destinations.js'
-import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
+import { openDatabaseSnapshot } from './backups/database-snapshot.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { consoleRoutes } from './console/console-routes.js'
@@ -202,7 +202,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       publisher: config.org,
     })
     const backups = new BackupService({
-      openSnapshot: () => openSqliteSnapshot(config.db),
+      openSnapshot: () => openDatabaseSnapshot(config.db),
       destinations: configuredDestinations(config.backup),
       retention: config.backup.retention,
       clock,

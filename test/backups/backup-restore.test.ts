@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { type JWTPayload, SignJWT } from 'jose'
+import { openDatabaseSnapshot } from '../../src/backups/database-snapshot.js'
 import { restoreCommand } from '../../src/backups/restore-command.js'
-import { openSqliteSnapshot } from '../../src/backups/sqlite-snapshot.js'
 import { writeBackupFile } from '../../src/backups/write-backup.js'
 import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
@@ -280,9 +280,9 @@ describe('backup snapshots are one instant and do not block writers', () => {
     const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
     try {
       await seed(server.client)
-      const snapshot = openSqliteSnapshot(server.dbPath)
+      const snapshot = await openDatabaseSnapshot(server.dbPath)
       try {
-        // The server keeps writing while the snapshot's read transaction is open (WAL: readers never block it).
+        // The server keeps writing while the snapshot's read transaction is open (SQLite WAL or PostgreSQL MVCC).
         await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
         await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 3 })]))
         const file = join(work, 'instant.pbk.gz')
@@ -304,9 +304,10 @@ describe('restore command line', () => {
     const usage = await restore(['--from', 'x.pbk.gz'])
     assert.equal(usage.code, 2)
     assert.match(usage.output, /^usage: pulumi-backend restore --from/)
-    const postgres = await restore(['--from', 'x.pbk.gz', '--to', 'postgres://db/pulumi'])
-    assert.equal(postgres.code, 2)
-    assert.match(postgres.output, /restoring into PostgreSQL is not supported by this build/)
+    // The file is verified before the target is opened: an unreadable one never reaches the (unreachable) server.
+    const postgres = await restore(['--from', 'x.pbk.gz', '--to', 'postgres://u:sekret@127.0.0.1:1/pulumi'])
+    assert.equal(postgres.code, 1)
+    assert.match(postgres.output, /refusing to restore x\.pbk\.gz: .*nothing was written/)
     assert.equal(existsSync('postgres:'), false)
   })
 })
