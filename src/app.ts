@@ -36,7 +36,7 @@ import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
-import { otlpProtocol, startTracing } from './observability/tracing.js'
+import { OTLP_PROTOCOLS, otlpProtocol, startTracing } from './observability/tracing.js'
 import { OrgService } from './orgs/org-service.js'
 import { AccessControl, openAccess } from './rbac/access-control.js'
 import { RbacConfigError } from './rbac/rbac-config.js'
@@ -114,10 +114,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   try {
     if (config.otelServiceName) {
       const protocol = otlpProtocol(process.env)
-      if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
         throw new StartupError(
-          `OTLP protocol "${protocol}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json ` +
-            "(an OpenTelemetry Collector's port 4318)",
+          `OTLP protocol "${protocol}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL to ${OTLP_PROTOCOLS.join(', ')}`,
         )
       }
       tracing = await startTracing(config.otelServiceName, process.env)
