@@ -182,6 +182,23 @@ describe('backups and restore (SQLite, local directory)', () => {
     }
   })
 
+  it('names an unreachable PostgreSQL target without its password, writing nothing', async () => {
+    const { code, output } = await restore([
+      '--from',
+      backup.path,
+      '--to',
+      'postgres://pulumi:sekret@127.0.0.1:1/pulumi?sslmode=disable',
+      `-master-key=${MASTER_KEY}`,
+    ])
+    assert.equal(code, 1)
+    assert.match(output, /verified: /, 'the file was proved first')
+    assert.match(
+      output,
+      /cannot open postgres:\/\/pulumi:\*\*\*@127\.0\.0\.1:1\/pulumi: .*; nothing was written/,
+    )
+    assert.doesNotMatch(output, /sekret/)
+  })
+
   it('refuses to restore with a master key that does not open the backup', async () => {
     const target = join(work, 'wrong-key.db')
     const { code, output } = await restore([
