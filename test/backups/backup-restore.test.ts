@@ -7,14 +7,15 @@ import { after, before, describe, it } from 'node:test'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { type JWTPayload, SignJWT } from 'jose'
 import { openDatabaseSnapshot } from '../../src/backups/database-snapshot.js'
-import { restoreCommand } from '../../src/backups/restore-command.js'
 import { writeBackupFile } from '../../src/backups/write-backup.js'
 import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
 import { SingletonJob } from '../../src/jobs/singleton-job.js'
+import { DIALECTS } from '../store/dialects.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
 import { sample, scrape } from '../support/prometheus.js'
+import { runRestore } from '../support/restore-check.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -39,11 +40,7 @@ async function seed(cli: CliClient): Promise<string> {
   return encrypted.body.ciphertext
 }
 
-async function restore(args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = []
-  const code = await restoreCommand(args, (line) => lines.push(line))
-  return { code, output: lines.join('\n') }
-}
+const restore = runRestore
 
 /** Rewrites a backup file's rows and recomputes its end marker, as a careless or malicious edit would. */
 function rewriteBackup(
@@ -291,30 +288,40 @@ describe('scheduled backups are a singleton job', () => {
   })
 })
 
-describe('backup snapshots are one instant and do not block writers', () => {
-  it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
-    const server = await startTestServer()
-    const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
-    try {
-      await seed(server.client)
-      const snapshot = await openDatabaseSnapshot(server.dbPath)
+// Each engine's snapshot: SQLite's read transaction under WAL, PostgreSQL's REPEATABLE READ READ ONLY transaction.
+for (const dialect of DIALECTS) {
+  describe(`backup snapshots on ${dialect.name} are one instant and do not block writers`, {
+    skip: dialect.skip,
+  }, () => {
+    it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
+      const server = await startTestServer({ db: await dialect.target() })
+      const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
       try {
-        // The server keeps writing while the snapshot's read transaction is open (SQLite WAL or PostgreSQL MVCC).
-        await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
-        await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 3 })]))
-        const file = join(work, 'instant.pbk.gz')
-        const trailer = await writeBackupFile(snapshot, file, Date.now())
-        assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
-        assert.equal(trailer.rows.state_versions, 2, 'nor the third state version')
+        await seed(server.client)
+        const snapshot = await openDatabaseSnapshot(server.dbPath)
+        assert.equal(snapshot.source, dialect.name === 'SQLite' ? 'sqlite' : 'postgres')
+        try {
+          // The server keeps writing while the snapshot's read transaction is open (SQLite WAL or PostgreSQL MVCC).
+          await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
+          await importDeployment(
+            server.client,
+            STACK,
+            deploymentWith([stackResource('web', 'dev', { n: 3 })]),
+          )
+          const file = join(work, 'instant.pbk.gz')
+          const trailer = await writeBackupFile(snapshot, file, Date.now())
+          assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
+          assert.equal(trailer.rows.state_versions, 2, 'nor the third state version')
+        } finally {
+          await snapshot.close()
+        }
       } finally {
-        await snapshot.close()
+        await server.close()
+        rmSync(work, { recursive: true, force: true })
       }
-    } finally {
-      await server.close()
-      rmSync(work, { recursive: true, force: true })
-    }
+    })
   })
-})
+}
 
 describe('restore command line', () => {
   it('prints its usage without --from and --to, and never takes a PostgreSQL URL for a file name', async () => {

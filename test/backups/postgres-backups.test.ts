@@ -4,13 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { verifyChain } from '../../src/audit/verify-chain.js'
-import { openDatabaseSnapshot } from '../../src/backups/database-snapshot.js'
-import { restoreCommand } from '../../src/backups/restore-command.js'
-import { writeBackupFile } from '../../src/backups/write-backup.js'
 import type { SqlStore } from '../../src/db/store.js'
 import { DIALECTS, type DialectUnderTest } from '../store/dialects.js'
 import { CliClient } from '../support/cli-client.js'
 import { queryDatabase } from '../support/db-query.js'
+import { runRestore } from '../support/restore-check.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -18,11 +16,7 @@ const MASTER_KEY = 'ab'.repeat(32)
 const STACK = '/api/stacks/acme/web/dev'
 const [SQLITE, POSTGRES] = DIALECTS as [DialectUnderTest, DialectUnderTest]
 
-async function restore(args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = []
-  const code = await restoreCommand(args, (line) => lines.push(line))
-  return { code, output: lines.join('\n') }
-}
+const restore = runRestore
 
 /** What a restored server must serve exactly as the source did. */
 interface Seeded {
@@ -164,28 +158,3 @@ for (const [from, to] of [
     })
   })
 }
-
-describe('PostgreSQL snapshots are one instant and do not block writers', { skip: POSTGRES.skip }, () => {
-  it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
-    const server = await startTestServer({ db: await POSTGRES.target() })
-    const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-pg-instant-'))
-    try {
-      await seed(server.client)
-      const snapshot = await openDatabaseSnapshot(server.dbPath)
-      assert.equal(snapshot.source, 'postgres')
-      try {
-        // The server keeps writing while the snapshot's REPEATABLE READ transaction is open.
-        await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
-        await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 4 })]))
-        const trailer = await writeBackupFile(snapshot, join(work, 'instant.pbk.gz'), Date.now())
-        assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
-        assert.equal(trailer.rows.state_versions, 3, 'nor the fourth state version')
-      } finally {
-        await snapshot.close()
-      }
-    } finally {
-      await server.close()
-      rmSync(work, { recursive: true, force: true })
-    }
-  })
-})

@@ -6,6 +6,13 @@ import { restoreCommand } from '../../src/backups/restore-command.js'
 import { exportDeployment } from './state.js'
 import { startTestServer, type TestServer } from './test-server.js'
 
+/** Runs `pulumi-backend restore <args>` in process; returns its exit code and everything it printed. */
+export async function runRestore(args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = []
+  const code = await restoreCommand(args, (line) => lines.push(line))
+  return { code, output: lines.join('\n') }
+}
+
 /**
  * Runs `pulumi-backend restore --from <from> <args>` into a new database, starts a server on it, and checks that
  * `stackPath` exports exactly what `source` exports.
@@ -19,9 +26,8 @@ export async function assertRestoresSameState(
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-restore-check-'))
   try {
     const target = join(dir, 'restored.db')
-    const lines: string[] = []
-    const code = await restoreCommand(['--from', from, '--to', target, ...args], (line) => lines.push(line))
-    assert.equal(code, 0, lines.join('\n'))
+    const { code, output } = await runRestore(['--from', from, '--to', target, ...args])
+    assert.equal(code, 0, output)
     const restored = await startTestServer({ args: [`-db=${target}`] })
     try {
       assert.deepEqual(
