@@ -68,7 +68,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupTrai
     })
   } catch (error) {
     await target.discard()
-    throw error
+    if (error instanceof RestoreError) throw error
+    // The transaction rolled back: say so, with the reason (a constraint, a full disk, a lost link, or a file
+    // changed since it was verified).
+    throw new RestoreError(
+      `writing into ${where} failed (${describeError(error)}); the transaction was rolled back and ${where} is unchanged`,
+    )
   }
   await target.commit()
   progress(`restored into ${where}`)

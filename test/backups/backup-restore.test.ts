@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { gzipSync } from 'node:zlib'
 import { type JWTPayload, SignJWT } from 'jose'
 import { openDatabaseSnapshot } from '../../src/backups/database-snapshot.js'
 import { writeBackupFile } from '../../src/backups/write-backup.js'
@@ -15,7 +14,7 @@ import { DIALECTS } from '../store/dialects.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
 import { sample, scrape } from '../support/prometheus.js'
-import { runRestore } from '../support/restore-check.js'
+import { rewriteBackup, runRestore } from '../support/restore-check.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -41,25 +40,6 @@ async function seed(cli: CliClient): Promise<string> {
 }
 
 const restore = runRestore
-
-/** Rewrites a backup file's rows and recomputes its end marker, as a careless or malicious edit would. */
-function rewriteBackup(
-  source: string,
-  target: string,
-  edit: (record: Record<string, unknown>) => void,
-): void {
-  const lines = gunzipSync(readFileSync(source)).toString('utf8').trimEnd().split('\n')
-  const body = lines.slice(0, -1).map((line, i) => {
-    if (i === 0) return line
-    const record = JSON.parse(line) as Record<string, unknown>
-    edit(record)
-    return JSON.stringify(record)
-  })
-  const text = body.map((line) => `${line}\n`).join('')
-  const end = JSON.parse(lines.at(-1) ?? '{}') as { end: { sha256: string } }
-  end.end.sha256 = createHash('sha256').update(text).digest('hex')
-  writeFileSync(target, gzipSync(`${text}${JSON.stringify(end)}\n`))
-}
 
 describe('backups and restore (SQLite, local directory)', () => {
   let server: TestServer

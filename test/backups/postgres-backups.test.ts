@@ -8,7 +8,7 @@ import type { SqlStore } from '../../src/db/store.js'
 import { DIALECTS, type DialectUnderTest } from '../store/dialects.js'
 import { CliClient } from '../support/cli-client.js'
 import { queryDatabase } from '../support/db-query.js'
-import { runRestore } from '../support/restore-check.js'
+import { rewriteBackup, runRestore } from '../support/restore-check.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -143,6 +143,31 @@ for (const [from, to] of [
         'select project, name from stacks',
       )
       assert.deepEqual(stacks, [{ project: 'web', name: 'dev' }])
+    })
+
+    it('rolls a failed write back: a --force restore that breaks midway leaves the target as it was', async () => {
+      const target = await to.target()
+      const other = await startTestServer({ db: target })
+      await other.client.call('POST', '/api/stacks/acme/other', { body: { stackName: 'x' } })
+      await other.close()
+      // Two state versions with one key pass every file check but cannot both be inserted.
+      const broken = join(work, 'duplicate-key.pbk.gz')
+      rewriteBackup(backupPath, broken, (record) => {
+        const row = record.r as Record<string, unknown>
+        if (record.t === 'state_versions' && row.version === 2) row.version = 1
+      })
+      const run = await restore(['--from', broken, '--to', target, '--force'])
+      assert.equal(run.code, 1, run.output)
+      assert.match(
+        run.output,
+        /writing into .* failed \(.*\); the transaction was rolled back and .* is unchanged/,
+      )
+      const stacks = await queryDatabase<{ project: string }>(target, 'select project from stacks')
+      assert.deepEqual(
+        stacks.map((s) => s.project),
+        ['other'],
+        'the deletes of --force were rolled back too',
+      )
     })
 
     it('refuses a wrong master key before writing anything', async () => {
