@@ -8,24 +8,35 @@ import type { Decrypter } from './eval/evaluator.js'
 
 // Per-organization envelope encryption for ESC: one random 256-bit data key per org, wrapped by the master key
 // (the same scheme as stack keys). `fn::secret` values and open-session payloads are sealed with AES-256-GCM and
-// bound to their purpose and org, so a ciphertext copied across orgs or purposes is refused.
+// bound to their purpose and org, so a ciphertext copied across orgs or purposes is refused. Secrets are also bound
+// to their environment: with per-environment permissions, a ciphertext copied from an environment one may only
+// read into one that one may open (or into anonymous YAML) must not decrypt.
 export class OrgKeys {
   readonly #keys = new LruCache<string, Promise<Buffer>>(1_000)
 
   constructor(private readonly deps: { store: EnvironmentStore; masterKey: MasterKey; clock: Clock }) {}
 
-  async sealSecret(org: string, plaintext: Uint8Array): Promise<Buffer> {
-    return seal(await this.#dataKey(org), plaintext, secretContext(org))
+  async sealSecret(org: string, environmentId: string, plaintext: Uint8Array): Promise<Buffer> {
+    return seal(await this.#dataKey(org), plaintext, secretContext(org, environmentId))
   }
 
-  async openSecret(org: string, sealed: Uint8Array): Promise<Buffer> {
-    const plaintext = open(await this.#dataKey(org), sealed, secretContext(org))
-    if (!plaintext) throw new Error('the ciphertext was not encrypted for this organization by this server')
+  /** `environmentId` undefined: an anonymous environment, which has no secrets of its own to decrypt. */
+  async openSecret(org: string, environmentId: string | undefined, sealed: Uint8Array): Promise<Buffer> {
+    if (environmentId === undefined) {
+      throw new Error(
+        'an anonymous environment cannot decrypt ciphertext; import the environment that holds it',
+      )
+    }
+    const key = await this.#dataKey(org)
+    // Secrets written before environment binding are bound to the organization only.
+    const plaintext =
+      open(key, sealed, secretContext(org, environmentId)) ?? open(key, sealed, secretContext(org))
+    if (!plaintext) throw new Error('the ciphertext was not encrypted for this environment by this server')
     return plaintext
   }
 
-  decrypterFor(org: string): Decrypter {
-    return { decrypt: (ciphertext) => this.openSecret(org, ciphertext) }
+  decrypterFor(org: string, environmentId: string | undefined): Decrypter {
+    return { decrypt: (ciphertext) => this.openSecret(org, environmentId, ciphertext) }
   }
 
   async sealSession(org: string, payload: Uint8Array): Promise<Buffer> {
@@ -60,5 +71,6 @@ export class OrgKeys {
 }
 
 const keyContext = (org: string) => `pulumi-backend:esc-org-key:${org}`
-const secretContext = (org: string) => `pulumi-backend:esc-secret:${org}`
+const secretContext = (org: string, environmentId?: string) =>
+  `pulumi-backend:esc-secret:${org}${environmentId === undefined ? '' : `:${environmentId}`}`
 const sessionContext = (org: string) => `pulumi-backend:esc-open-session:${org}`

@@ -56,6 +56,8 @@ export class ServerProviders implements ProviderLoader {
   constructor(
     private readonly org: string,
     private readonly stacks: StackOutputsSource,
+    /** The caller may read this stack (its outputs are read with the caller's permissions). */
+    private readonly mayRead: (ref: StackRef) => boolean = () => true,
   ) {}
 
   async loadProvider(name: string): Promise<EscProvider> {
@@ -99,6 +101,8 @@ export class ServerProviders implements ProviderLoader {
     if (org !== this.org) throw new Error(`stack "${name}" is not in organization ${this.org}`)
     let found: Stack
     try {
+      // A stack the caller may not read reads as missing, as the stacks API answers it.
+      if (!this.mayRead({ org, project, stack })) throw new Error('hidden')
       found = await this.stacks.getStack({ org, project, stack })
     } catch {
       throw new Error(`stack "${name}" not found`)
