@@ -184,6 +184,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         deploymentText: (stack) => state.textAt(stack.id, stack.version),
         decrypt: async (stack, ciphertext) => (await secrets.decrypt(stack.id, [ciphertext]))[0] as Buffer,
       },
+      stackImports: {
+        listStacks: (org, after, limit) => store.stacks.list({ org, after, limit }),
+        latestUpdate: async (stackId) => (await store.updates.history(stackId, 1, 1))[0],
+      },
     })
 
     const updates = new UpdateService({

@@ -211,8 +211,14 @@ export const ListEnvironmentReferrersResponse = Type.Object({
   referrers: Type.Record(
     Type.String(),
     Type.Array(
+      // Pulumi Cloud's EnvironmentReferrer: an importing environment or a stack whose latest update imported it.
       Type.Object({
-        environment: Type.Object({ project: Type.String(), name: Type.String(), revision: Type.Integer() }),
+        environment: Type.Optional(
+          Type.Object({ project: Type.String(), name: Type.String(), revision: Type.Integer() }),
+        ),
+        stack: Type.Optional(
+          Type.Object({ project: Type.String(), stack: Type.String(), version: Type.Integer() }),
+        ),
       }),
     ),
   ),

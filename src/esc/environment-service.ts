@@ -31,6 +31,7 @@ import { schemaToJSON } from './eval/expr-export.js'
 import type { EscValue } from './eval/value.js'
 import type { OrgKeys } from './org-keys.js'
 import { ServerProviders, type StackOutputsSource } from './providers.js'
+import { type StackImportsSource, stackReferrers } from './stack-referrers.js'
 
 /** Bounds of the environments API (documented in README "Environments (ESC)"). */
 export const ESC_LIMITS = {
@@ -102,6 +103,8 @@ export class EnvironmentService {
       keys: OrgKeys
       clock: Clock
       stacks: StackOutputsSource
+      /** Stacks' latest imports, for referrers (absent: no stack referrers). */
+      stackImports?: StackImportsSource
       limits?: EvalLimits
     },
   ) {}
@@ -467,7 +470,7 @@ export class EnvironmentService {
     await this.deps.store.setDeletionProtected(env.id, value)
   }
 
-  /** Environments of the organization whose latest definition imports this one. Stacks are not tracked. */
+  /** Environments whose latest definition, and stacks whose latest update, import this one (Cloud's shape). */
   async referrers(ref: EnvironmentRef, caller?: Caller) {
     const access = caller?.access ?? FULL_ACCESS
     const env = await this.get(ref)
@@ -475,7 +478,10 @@ export class EnvironmentService {
       `${env.project}/${env.name}`,
       ...(env.project === DEFAULT_PROJECT ? [env.name] : []),
     ])
-    const referrers: { environment: { project: string; name: string; revision: number } }[] = []
+    const referrers: (
+      | { environment: { project: string; name: string; revision: number } }
+      | { stack: { project: string; stack: string; version: number } }
+    )[] = []
     let after: EnvironmentRef | undefined
     for (;;) {
       const page = await this.deps.store.list({ org: env.org, after, limit: 200 })
@@ -491,6 +497,9 @@ export class EnvironmentService {
       }
       if (page.length < 200) break
       after = page[page.length - 1]
+    }
+    if (this.deps.stackImports) {
+      referrers.push(...(await stackReferrers(this.deps.stackImports, env.org, names, access.stack)))
     }
     return { referrers: { [`${env.org}/${env.project}/${env.name}`]: referrers } }
   }

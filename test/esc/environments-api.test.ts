@@ -7,6 +7,7 @@ import { assertApiError } from '../support/assert-api-error.js'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
 import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
+import { complete, createAndStart } from '../support/update-driver.js'
 
 const ENVS = '/api/esc/environments/acme'
 const yaml = (text: string) => ({ rawBody: Buffer.from(text) })
@@ -354,6 +355,28 @@ describe('ESC environments API', () => {
         .map((r) => r.environment.name),
       ['user'],
     )
+  })
+
+  it('lists stacks whose latest update imported the environment as referrers', async () => {
+    await createEnv(cli, 'ref', 'shared', 'values:\n  a: 1\n')
+    const up = async (stack: string, imports: string[]) => {
+      const id = { org: 'acme', project: 'refapp', stack }
+      await cli.call('POST', '/api/stacks/acme/refapp', { body: { stackName: stack } }).catch(() => {})
+      const environments = JSON.stringify(imports.map((name) => ({ id: name })))
+      const update = await createAndStart(cli, id, { environment: { 'stack.environments': environments } })
+      await complete(cli, update)
+    }
+    await up('dev', ['ref/shared@1'])
+    await up('prod', ['ref/shared'])
+    await up('prod', []) // prod's latest update no longer imports it
+    await up('qa', ['ref/other'])
+    const listed = await cli.call<{ referrers: Record<string, { stack?: unknown }[]> }>(
+      'GET',
+      `${ENVS}/ref/shared/referrers`,
+    )
+    assert.deepEqual(listed.body.referrers['acme/ref/shared'], [
+      { stack: { project: 'refapp', stack: 'dev', version: 1 } },
+    ])
   })
 
   it('opens stack outputs of this server with fn::open::pulumi-stacks, secrets decrypted', async () => {
