@@ -177,7 +177,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const escStore = new SqlEnvironmentStore(database.db)
     const environments = new EnvironmentService({
       store: escStore,
-      keys: new OrgKeys({ store: escStore, masterKey, clock }),
+      keys: new OrgKeys({ store: escStore, keys, legacy: masterKey, clock }),
       clock,
       stacks: {
         getStack: (ref) => stacks.get(ref),
