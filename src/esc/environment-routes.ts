@@ -13,6 +13,7 @@ import {
   PropertyQuery,
   RetractRevisionRequest,
   RevisionsQuery,
+  RotateEnvironmentRequest,
   SessionPath,
   ShowSecretsQuery,
   TagPath,
@@ -526,6 +527,19 @@ export function environmentRoutes(
     })
   }
 
+  app.route({
+    method: 'POST',
+    url: `${ENV}/rotate`,
+    // Rotation writes new rotator state into the definition: write, like an update.
+    config: { operationId: 'RotateEnvironment', permission: 'env:write', auth: 'token' },
+    schema: { params: EnvironmentPath, body: RotateEnvironmentRequest },
+    handler: async (request, reply) => {
+      // The ESC client's request struct has no json tag, so it sends `Paths`; Cloud's spec says `paths`.
+      const paths = request.body?.paths ?? request.body?.Paths ?? []
+      return withDiagnostics(reply, () => svc.rotate(refOf(request.params), paths, callerOf(request)))
+    },
+  })
+
   notProvidedRoutes(app)
 }
 
@@ -537,7 +551,6 @@ export function environmentRoutes(
 export const ESC_NOT_PROVIDED: readonly { feature: string; prefixes: readonly string[] }[] = [
   { feature: 'ESC environment drafts', prefixes: [`${ENV}/drafts`] },
   { feature: 'ESC approval workflows', prefixes: [`${ENV}/open/request`, '/api/change-requests'] },
-  { feature: 'ESC secret rotation', prefixes: [`${ENV}/rotate`] },
   { feature: 'ESC environment schedules', prefixes: [`${ENV}/schedules`] },
   { feature: 'ESC environment webhooks', prefixes: [`${ENV}/hooks`] },
 ]

@@ -31,6 +31,7 @@ import { schemaToJSON } from './eval/expr-export.js'
 import type { EscValue } from './eval/value.js'
 import type { OrgKeys } from './org-keys.js'
 import { ServerProviders, type StackOutputsSource } from './providers.js'
+import { rotationTargets, runRotations, selected } from './rotation.js'
 import { type StackImportsSource, stackReferrers } from './stack-referrers.js'
 
 /** Bounds of the environments API (documented in README "Environments (ESC)"). */
@@ -502,6 +503,72 @@ export class EnvironmentService {
       referrers.push(...(await stackReferrers(this.deps.stackImports, env.org, names, access.stack)))
     }
     return { referrers: { [`${env.org}/${env.project}/${env.name}`]: referrers } }
+  }
+
+  // --- rotation ----------------------------------------------------------------------------------------------
+
+  /**
+   * `fn::rotate` rotation of the latest revision (rotation.ts); the new state becomes a new revision.
+   * Cloud's RotateEnvironmentResponse.
+   */
+  async rotate(ref: EnvironmentRef, paths: readonly string[], caller: Caller) {
+    const env = await this.get(ref)
+    const rev = await this.revisionFor(env, undefined)
+    const { keys } = this.deps
+    // Decrypted, so the stored rotation state reads as plaintext; sealed again before it is stored.
+    let plain: string
+    try {
+      plain = await decryptDefinitionSecrets(rev.yaml, (c) => keys.openSecret(env.org, env.id, c))
+    } catch {
+      throw new InvalidError(`Bad Request: a secret of environment ${refText(ref)} cannot be decrypted`)
+    }
+    const loaded = loadDefinition(`${env.project}/${env.name}`, plain)
+    if (!loaded.env || hasErrors(loaded.diags)) {
+      throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(loaded.diags))
+    }
+    const all = rotationTargets(loaded.env)
+    const unmatched = paths.filter((p) => !all.some((t) => selected(t.path, [p])))
+    if (unmatched.length > 0) {
+      throw new DiagnosticsError(
+        'Bad Request: nothing to rotate at the given paths',
+        unmatched.map((p) => ({ summary: `no fn::rotate at path "${p}"` })),
+      )
+    }
+    const outcome = await runRotations(
+      plain,
+      all.filter((t) => selected(t.path, paths)),
+      new ServerProviders(env.org, this.deps.stacks),
+    )
+    let postRotationRevision: number | undefined
+    if (outcome.yaml !== undefined) {
+      const stored = await encryptDefinitionSecrets(outcome.yaml, (p) => keys.sealSecret(env.org, env.id, p))
+      postRotationRevision = env.latestRevision + 1
+      const ok = await this.deps.store.appendRevision(env.id, env.latestRevision, {
+        revision: postRotationRevision,
+        yaml: stored,
+        creatorLogin: caller.login,
+        createdAt: this.deps.clock.now(),
+      })
+      if (!ok)
+        throw new ConflictError(`Conflict: environment ${refText(ref)} was changed concurrently; retry`)
+    }
+    const now = iso(this.deps.clock.now())
+    const id = randomUUID()
+    const { rotations } = outcome
+    return {
+      id,
+      secretRotationEvent: {
+        id,
+        environmentId: env.id,
+        created: now,
+        preRotationRevision: rev.revision,
+        ...(postRotationRevision !== undefined ? { postRotationRevision } : {}),
+        userID: caller.login,
+        completed: now,
+        status: rotations.some((r) => r.status === 'failed') ? 'failed' : 'succeeded',
+        rotations,
+      },
+    }
   }
 
   // --- check and open ----------------------------------------------------------------------------------------

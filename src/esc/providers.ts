@@ -4,6 +4,7 @@ import type { Stack, StackRef } from '../stacks/stack.js'
 import type { EscProvider, EscRotator, ProviderLoader } from './eval/evaluator.js'
 import type { Schema } from './eval/schema.js'
 import { type EscValue, fromJSON } from './eval/value.js'
+import { RANDOM_SECRET, randomSecretRotator } from './random-secret-rotator.js'
 
 /** What pulumi-stacks needs from the rest of the server: stack lookup, state text and stack-secret decryption. */
 export interface StackOutputsSource {
@@ -71,7 +72,10 @@ export class ServerProviders implements ProviderLoader {
   }
 
   async loadRotator(name: string): Promise<EscRotator> {
-    throw new Error(`rotator "${name}" is not available on this server (secret rotation is not provided)`)
+    if (name === RANDOM_SECRET) return randomSecretRotator
+    throw new Error(
+      `rotator "${name}" is not available on this server (pulumi-backend provides ${RANDOM_SECRET} only)`,
+    )
   }
 
   private pulumiStacks(): EscProvider {

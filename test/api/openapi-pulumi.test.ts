@@ -84,6 +84,8 @@ const ALLOWED = new Set<string>([
   `POST /api/esc/environments/{orgName}/yaml/open query.environmentOverrides: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/open query.environmentOverrides: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/open query.environmentOverrides: not in Pulumi's`,
+  // The ESC client's rotate request struct has no json tag, so it sends `Paths` (client.go :: RotateEnvironment).
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/rotate body.Paths: not in Pulumi's`,
   // The ESC client's EnvironmentTag has an id (pulumi/esc cmd/esc/cli/client apitype.go); the spec omits it.
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.tags{}.id: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.id: not in Pulumi's`,

@@ -424,6 +424,60 @@ describe('ESC environments API', () => {
     assert.match(missing[0]?.summary ?? '', /not found/)
   })
 
+  it('rotates fn::rotate::random-secret into a new revision (stored encrypted, previous kept)', async () => {
+    const path = await createEnv(
+      cli,
+      'rot',
+      'keys',
+      [
+        'values:',
+        '  signing:',
+        '    fn::rotate::random-secret:',
+        '      inputs: { length: 40, encoding: hex }',
+        '',
+      ].join('\n'),
+    )
+    type Rotated = {
+      id: string
+      secretRotationEvent: {
+        status: string
+        preRotationRevision: number
+        postRotationRevision?: number
+        rotations: { environmentPath: string; status: string; errorMessage?: string }[]
+      }
+    }
+    // Before its first rotation, opening says what to do.
+    const before = await cli.call('POST', `${path}/open`).catch((e: unknown) => e)
+    assert.ok(
+      before instanceof CliApiError && /has not been rotated yet/.test(before.response.raw.toString()),
+    )
+    // The ESC client sends `Paths` (an untagged Go field).
+    const first = await cli.call<Rotated>('POST', `${path}/rotate`, { body: { Paths: [] } })
+    const event = first.body.secretRotationEvent
+    assert.equal(event.status, 'succeeded')
+    assert.deepEqual(
+      event.rotations.map((r) => [r.environmentPath, r.status]),
+      [['signing', 'succeeded']],
+    )
+    assert.equal(event.postRotationRevision, event.preRotationRevision + 1)
+    // The state is stored encrypted and opens as a secret.
+    assert.doesNotMatch((await cli.call('GET', path)).raw.toString(), /current: [0-9a-f]{40}/)
+    const opened = (await openEnv(cli, path)).signing?.value as Record<string, EscValue>
+    const current = opened.current?.value as string
+    assert.match(current, /^[0-9a-f]{40}$/)
+    assert.equal(opened.current?.secret, true)
+    // A second rotation, by path, keeps the previous value.
+    const second = await cli.call<Rotated>('POST', `${path}/rotate`, { body: { paths: ['signing'] } })
+    assert.equal(second.body.secretRotationEvent.status, 'succeeded')
+    const reopened = (await openEnv(cli, path)).signing?.value as Record<string, EscValue>
+    assert.equal(reopened.previous?.value, current)
+    assert.notEqual(reopened.current?.value, current)
+    const diags = await diagnosticsOf(
+      cli.call('POST', `${path}/rotate`, { body: { paths: ['nothing.here'] } }),
+    )
+    assert.equal(diags[0]?.summary, 'no fn::rotate at path "nothing.here"')
+  })
+
   it('answers Cloud-only ESC features with a 404 that names them', async () => {
     const path = await createEnv(cli, 'app', 'cloudonly')
     await assertApiError(
@@ -432,7 +486,6 @@ describe('ESC environments API', () => {
       /ESC environment drafts are not provided by this server/,
     )
     await assertApiError(cli.call('GET', `${path}/schedules/s1`), 404, /schedules are not provided/)
-    await assertApiError(cli.call('POST', `${path}/rotate`, { body: {} }), 404, /rotation are not provided/)
     await assertApiError(
       cli.call('POST', '/api/change-requests/acme/cr1/submit', { body: {} }),
       404,
