@@ -283,9 +283,15 @@ export function environmentRoutes(
       method: 'POST',
       url,
       config: { operationId, permission: 'env:read', auth: 'token' },
+      schema: { querystring: ShowSecretsQuery },
       handler: async (request) => {
         const p = versioned(request)
-        return svc.checkEnvironment(refOf(p), p.version, callerOf(request))
+        // Showing secrets decrypts them: it takes open, like `/decrypt` (`esc env get --show-secrets`).
+        const showSecrets = request.query.showSecrets === 'true'
+        const resource = { org: p.orgName, project: p.projectName, environment: p.envName }
+        const allowed = showSecrets && deps.access.authorize(request.principal, 'env:open', resource)
+        if (allowed && !allowed.allow) throw new ForbiddenError(`Forbidden: ${allowed.reason}`)
+        return svc.checkEnvironment(refOf(p), p.version, callerOf(request), showSecrets)
       },
     })
   }

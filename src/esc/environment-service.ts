@@ -582,10 +582,15 @@ export class EnvironmentService {
     return { ...environmentView(result.environment), diagnostics: wire(result.diags) }
   }
 
-  async checkEnvironment(ref: EnvironmentRef, version: string | undefined, caller: Caller) {
+  async checkEnvironment(
+    ref: EnvironmentRef,
+    version: string | undefined,
+    caller: Caller,
+    showSecrets = false,
+  ) {
     const env = await this.get(ref)
     const rev = await this.revisionFor(env, version)
-    const result = await this.evaluate(env.org, env, rev.yaml, caller, true)
+    const result = await this.evaluate(env.org, env, rev.yaml, caller, true, showSecrets)
     return { ...environmentView(result.environment), diagnostics: wire(result.diags) }
   }
 

@@ -74,6 +74,8 @@ const ALLOWED = new Set<string>([
   `PATCH /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/checkpointdelta body.deploymentDelta: type array, Pulumi: object`,
   // ESC: query values are strings here too (no coercion), the same wire bytes; showSecrets takes ParseBool spellings.
   `POST /api/esc/environments/{orgName}/yaml/check query.showSecrets: type string, Pulumi: boolean`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/check query.showSecrets: type string, Pulumi: boolean`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/check query.showSecrets: type string, Pulumi: boolean`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.before: type string, Pulumi: integer`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.count: type string, Pulumi: integer`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions/tags query.count: type string, Pulumi: integer`,

@@ -87,6 +87,9 @@ describe('ESC environments under per-environment permissions', () => {
       /require open on environment acme\/app\/prod, have read/,
     )
     await assertApiError(dev.call('POST', `${prod}/open`), 403)
+    // Checking shows secrets only to those who may open.
+    await dev.call('POST', `${prod}/check`)
+    await assertApiError(dev.call('POST', `${prod}/check?showSecrets=true`), 403, /require open/)
     await assertApiError(dev.call('PATCH', prod, yaml('values: {}\n')), 403)
     const opened = await dev.call<{ id: string }>('POST', `${ENVS}/app/dev/open`)
     const read = await dev.call<{ properties: { s: { value: string } } }>(
