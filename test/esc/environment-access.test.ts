@@ -5,10 +5,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { SignJWT } from 'jose'
 import { assertApiError } from '../support/assert-api-error.js'
-import { CliApiError, CliClient } from '../support/cli-client.js'
+import { CliApiError, type CliClient } from '../support/cli-client.js'
 import { queryDatabase } from '../support/db-query.js'
+import { jwtClient } from '../support/jwt-client.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const SECRET = 'a-shared-hmac-secret-of-at-least-32-characters'
@@ -34,15 +34,7 @@ describe('ESC environments under per-environment permissions', () => {
   let ops: CliClient
   let outsider: CliClient
   let owner: CliClient
-  const as = async (sub: string, groups: string[]) =>
-    new CliClient(
-      server.url,
-      await new SignJWT({ sub, groups })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setIssuedAt()
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(SECRET)),
-    )
+  const as = (sub: string, groups: string[]) => jwtClient(server.url, SECRET, { sub, groups })
   const auditActions = async (resource: string) => {
     return queryDatabase<{ action: string; result: string; actor: string }>(
       server.dbPath,
