@@ -203,7 +203,8 @@ export class EnvironmentService {
     }
     this.checkSize(yaml)
     // Secrets are decrypted while checking, so a ciphertext this organization cannot read is refused now.
-    const checked = await this.evaluate(env.org, env, yaml, caller, true, true)
+    // Its own ciphertexts must decrypt; what it imports is only checked (read is enough to import).
+    const checked = await this.evaluate(env.org, env, yaml, caller, true, true, undefined, 'read')
     if (hasErrors(checked.diags)) {
       throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(checked.diags))
     }
@@ -732,6 +733,8 @@ export class EnvironmentService {
     validating: boolean,
     showSecrets = false,
     overrides?: Record<string, string>,
+    // Imports need open whenever their values come back decrypted (open, or a check showing secrets).
+    importLevel: 'read' | 'open' = !validating || showSecrets ? 'open' : 'read',
   ) {
     const name = env ? `${env.project}/${env.name}` : ANONYMOUS_ENVIRONMENT
     const access = caller.access ?? FULL_ACCESS
@@ -751,7 +754,7 @@ export class EnvironmentService {
         // An environment the caller may not read reads as missing; opening needs open on every import.
         const found = ref && access.environment(ref, 'read') && (await this.deps.store.get(ref))
         if (!found) throw new Error(`environment "${imported}" not found`)
-        if (!validating && !access.environment(found, 'open')) {
+        if (importLevel === 'open' && !access.environment(found, 'open')) {
           throw new Error(`permission denied: you may read but not open environment "${imported}"`)
         }
         const rev = await this.revisionFor(found, version)

@@ -139,8 +139,12 @@ describe('ESC environments under per-environment permissions', () => {
       dev.call('POST', `${ENVS}/yaml/open`, yaml('imports:\n  - app/prod\n')),
     )
     assert.match(readOnly[0]?.summary ?? '', /may read but not open environment "app\/prod"/)
-    // Checking (no decryption) needs read only.
+    // Checking (no decryption) needs read only; showing secrets needs open.
     await dev.call('POST', `${ENVS}/yaml/check`, yaml('imports:\n  - app/prod\n'))
+    const shown = await diagnostics(
+      dev.call('POST', `${ENVS}/yaml/check?showSecrets=true`, yaml('imports:\n  - app/prod\n')),
+    )
+    assert.match(shown[0]?.summary ?? '', /may read but not open environment "app\/prod"/)
     // Writing an import of a read-only environment into an openable one does not open it either.
     await dev.call('PATCH', `${ENVS}/app/mine`, yaml('imports:\n  - app/prod\n'))
     await assertApiError(dev.call('POST', `${ENVS}/app/mine/open`), 400)
