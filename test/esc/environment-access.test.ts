@@ -150,6 +150,20 @@ describe('ESC environments under per-environment permissions', () => {
     await assertApiError(dev.call('POST', `${ENVS}/app/mine/open`), 400)
   })
 
+  it('fn::open::pulumi-stacks reads only stacks the caller may read', async () => {
+    await owner.call('POST', '/api/stacks/acme/web', { body: { stackName: 'dev' } })
+    const doc = yaml(
+      'values:\n  out:\n    fn::open::pulumi-stacks:\n      stacks:\n        a: { stack: web/dev }\n',
+    )
+    await owner.call('POST', `${ENVS}/yaml/open`, doc)
+    const refused = await dev
+      .call('POST', `${ENVS}/yaml/open`, doc)
+      .then(() => undefined)
+      .catch((e: unknown) => e)
+    assert.ok(refused instanceof CliApiError && refused.status === 400)
+    assert.match(refused.response.raw.toString(), /stack \\"web\/dev\\" not found/)
+  })
+
   it('a ciphertext copied out of a read-only environment does not decrypt elsewhere', async () => {
     const sealed = (await dev.call('GET', `${ENVS}/app/prod`)).raw.toString()
     const refused = await dev

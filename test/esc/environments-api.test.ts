@@ -2,9 +2,9 @@
 // (pulumi/esc cmd/esc/cli/client/client.go): YAML bodies, ETag / Pulumi-ESC-Revision headers, open sessions.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 import { complete, createAndStart } from '../support/update-driver.js'
@@ -109,17 +109,15 @@ describe('ESC environments API', () => {
     assert.equal(props.password?.value, 'hunter2-plain')
     assert.equal(props.password?.secret, true)
     // Nowhere in the database in plaintext (definitions, sessions).
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      for (const table of ['esc_revisions', 'esc_open_sessions']) {
-        const rows = db.prepare(`select * from ${table}`).all()
-        assert.doesNotMatch(
-          JSON.stringify(rows, (_k, v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v)),
-          /hunter2-plain/,
-        )
-      }
-    } finally {
-      db.close()
+    // (SQLite or PostgreSQL, whichever the test server runs on.)
+    for (const table of ['esc_revisions', 'esc_open_sessions']) {
+      const rows = await queryDatabase(server.dbPath, `select * from ${table}`)
+      assert.doesNotMatch(
+        JSON.stringify(rows, (_k, v) =>
+          v && v.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v,
+        ),
+        /hunter2-plain/,
+      )
     }
     // Updating with the stored (ciphertext) definition keeps the secret.
     await cli.call('PATCH', path, yaml(stored.replace('values:', 'values:\n  extra: 1')))
