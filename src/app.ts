@@ -176,12 +176,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const escStore = new SqlEnvironmentStore(database.db)
     const environments = new EnvironmentService({
       store: escStore,
-      keys: new OrgKeys({ store: escStore, masterKey, clock }),
+      keys: new OrgKeys({ store: escStore, keys, legacy: masterKey, clock }),
       clock,
       stacks: {
         getStack: (ref) => stacks.get(ref),
         deploymentText: (stack) => state.textAt(stack.id, stack.version),
         decrypt: async (stack, ciphertext) => (await secrets.decrypt(stack.id, [ciphertext]))[0] as Buffer,
+      },
+      stackImports: {
+        listStacks: (org, after, limit) => store.stacks.list({ org, after, limit }),
+        latestUpdate: async (stackId) => (await store.updates.history(stackId, 1, 1))[0],
       },
     })
 
