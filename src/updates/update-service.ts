@@ -384,6 +384,20 @@ export class UpdateService {
     return lapsed.length
   }
 
+  /**
+   * The stack as requests that need it free see it: a lock held by an update whose lease lapsed (its CLI stopped
+   * renewing, token_source.go) is released first, ending that update as the expiry sweep would, so `stack import`,
+   * rename, `stack rm` and `pulumi stack` agree with `pulumi up` (start does the same) between two sweeps.
+   */
+  async releaseLapsedLock(stack: Stack): Promise<Stack> {
+    const holder = stack.lockedByUpdate
+    if (!holder) return stack
+    const update = await this.deps.store.updates.get(holder)
+    if (update?.status === 'running' && !this.#lapsed(update)) return stack
+    await this.#expireIfLapsed(holder)
+    return (await this.deps.store.stacks.findById(stack.id)) ?? stack
+  }
+
   async get(ref: StackRef, updateId: string): Promise<Update> {
     return this.#updateOf(await this.deps.stacks.get(ref), updateId)
   }
