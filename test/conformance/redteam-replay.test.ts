@@ -1,9 +1,12 @@
 // Red-team replay of CLI interleavings (issue: hardening). Each test here failed before the fix it names.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import type { SqlAuditStore } from '../../src/audit/audit-store.js'
+import { verifyChain } from '../../src/audit/verify-chain.js'
 import type { CliClient } from '../support/cli-client.js'
-import { useTestServer } from '../support/test-server.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
 import {
+  complete,
   createAndStart,
   createEntries,
   historyResults,
@@ -11,7 +14,7 @@ import {
   sendJournal,
   stackPath,
 } from '../support/update-driver.js'
-import { createStack, fixtureState, resourceUrns, urnNames } from '../support/update-uploads.js'
+import { createStack, exportOf, fixtureState, resourceUrns, urnNames } from '../support/update-uploads.js'
 
 describe('a stack held by an update whose lease lapsed (the CLI died), before the expiry sweep runs', () => {
   let cli: CliClient
@@ -68,5 +71,98 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
     await cli.call('DELETE', `${stackPath(stack)}?force=true`)
     const list = await cli.call<{ stacks: { stackName: string }[] }>('GET', '/api/user/stacks')
     assert.ok(!list.body.stacks.some((s) => s.stackName === stack.stack))
+  })
+})
+
+describe('NUL characters in strings the CLI sends (valid JSON; PostgreSQL refuses them in text columns)', () => {
+  let cli: CliClient
+  useTestServer({}, (started) => {
+    cli = started.client
+  })
+  const NUL = 'a\u0000b'
+
+  // Found on PostgreSQL: the search index row of a resource whose id or URN holds a NUL failed the write of the
+  // new version, so complete answered 500 on every retry and lease expiry failed the same way: the stack stayed
+  // locked for good. A state is opaque bytes to the CLI (an output may be any string).
+  it('a resource id, URN or output with a NUL completes, exports as sent, is searchable, and imports', async () => {
+    const stack = { org: 'acme', project: 'web', stack: 'nul' }
+    await createStack(cli, stack)
+    const update = await createAndStart(cli, stack)
+    const entries = createEntries(stack, 1) as { state?: Record<string, unknown> }[]
+    const state = entries[4]?.state as Record<string, unknown>
+    state.id = NUL
+    state.outputs = { value: NUL }
+    await sendJournal(cli, update, entries)
+    await complete(cli, update)
+    const [, resource] = (await exportOf(cli, stack)).json.deployment.resources ?? []
+    assert.equal(resource?.id, NUL)
+    assert.deepEqual(resource?.outputs, { value: NUL })
+    const found = await cli.call<{ resources: { id: string }[] }>(
+      'GET',
+      '/api/orgs/acme/search/resourcesv2?query=stack:nul',
+    )
+    assert.equal(found.body.resources.length, 2)
+
+    const imported = fixtureState('eks-cluster-1.0.4.json')
+    const resources = imported.deployment.resources as { urn: string }[]
+    const first = resources[1] as { urn: string }
+    first.urn = `${first.urn}${NUL}`
+    await cli.call('POST', `${stackPath(stack)}/import`, { gzip: true, body: imported })
+    assert.equal((await resourceUrns(cli, stack))[1], first.urn)
+  })
+
+  // Found on PostgreSQL: `pulumi up --message` (or a commit message) holding a NUL made create-update answer 500.
+  it('an update message with a NUL is accepted; history shows it with U+FFFD in its place', async () => {
+    const stack = { org: 'acme', project: 'web', stack: 'nulmsg' }
+    await createStack(cli, stack)
+    const created = await cli.call<{ updateID: string }>('POST', `${stackPath(stack)}/update`, {
+      body: { options: { dryRun: false }, metadata: { message: NUL, environment: { k: NUL } } },
+    })
+    const started = await cli.call<{ token: string }>(
+      'POST',
+      `${stackPath(stack)}/update/${created.body.updateID}`,
+      { body: {} },
+    )
+    await complete(cli, {
+      id: created.body.updateID,
+      version: 1,
+      token: started.body.token,
+      journalVersion: 0,
+      path: `${stackPath(stack)}/update/${created.body.updateID}`,
+    })
+    const history = await cli.call<{ updates: { message: string; environment: Record<string, string> }[] }>(
+      'GET',
+      `${stackPath(stack)}/updates?pageSize=1&page=1`,
+    )
+    assert.equal(history.body.updates[0]?.message, 'a\uFFFDb')
+    assert.deepEqual(history.body.updates[0]?.environment, { k: NUL })
+  })
+})
+
+describe('CLIs changing different stacks at the same moment', () => {
+  let cli: CliClient
+  let server: TestServer
+  useTestServer({}, (started) => {
+    server = started
+    cli = started.client
+  })
+
+  // Found on PostgreSQL: every change appends to the audit hash chain in its own transaction; two transactions
+  // read the same chain tail and inserted the same sequence number, so one of the requests answered 500 (and an
+  // audit line written after a refused request could be lost the same way). Teams run `pulumi up` side by side.
+  it('every request succeeds and the audit chain stays whole', async () => {
+    const stacks = Array.from({ length: 12 }, (_, i) => ({ org: 'acme', project: 'web', stack: `side${i}` }))
+    await Promise.all(stacks.map((stack) => createStack(cli, stack)))
+    await Promise.all(
+      stacks.flatMap((stack) => [
+        cli.call('PATCH', `${stackPath(stack)}/tags`, { body: { team: stack.stack } }),
+        // Refused (404): its audit line is written after the response, racing the others.
+        cli.call('GET', `${stackPath(stack)}-missing`).catch(() => undefined),
+        createAndStart(cli, stack).then((update) => complete(cli, update)),
+      ]),
+    )
+    const verdict = await verifyChain(server.app.store.audit as SqlAuditStore)
+    assert.ok(verdict.ok, JSON.stringify(verdict))
+    assert.deepEqual(await historyResults(cli, stacks[0] as StackId), [[1, 'succeeded']])
   })
 })
