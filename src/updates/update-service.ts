@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
+import { auditScope } from '../audit/audit-scope.js'
 import type { Store } from '../db/store.js'
 import {
   ConflictError,
@@ -718,7 +719,10 @@ export class UpdateService {
       { updateId: update.id },
       'update lease expired: ending the update as failed, keeping its state',
     )
-    const outcome = await this.#finish(update, 'failed', '')
+    // The server's own act, outside the request's audit scope: the request's audit line then commits with the
+    // request's own change or failure (audit-scope.ts), not with this expiry (a refused `stack rm` or `complete`
+    // would read as a success).
+    const outcome = await auditScope.exit(() => this.#finish(update, 'failed', ''))
     if (outcome !== 'raced') this.deps.observer?.leaseExpired()
     return outcome
   }

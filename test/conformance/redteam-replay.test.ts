@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { SqlAuditStore } from '../../src/audit/audit-store.js'
 import { verifyChain } from '../../src/audit/verify-chain.js'
+import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 import {
@@ -21,7 +22,9 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
   // The server's clock, moved past the lease; the sweep job is never run here, as within its interval.
   let now = Date.now()
   const LEASE_MS = 5 * 60_000
+  let server: TestServer
   useTestServer({ overrides: { clock: { now: () => now } } }, (started) => {
+    server = started
     cli = started.client
   })
   let count = 0
@@ -64,6 +67,32 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
     })
     const renamed = { ...stack, stack: `${stack.stack}-renamed` }
     assert.deepEqual(urnNames(await resourceUrns(cli, renamed)), [`web-${renamed.stack}`, 'r0'])
+  })
+
+  // The expiry is the server's doing: it must not carry the request's audit line, or a `stack rm` refused just
+  // after it (resources remain) would be recorded as a successful deletion.
+  it('stack rm without --force is refused with the CLI wording, and audited as a failure', async () => {
+    const stack = await abandonedUpdate()
+    await assertApiError(
+      cli.call('DELETE', stackPath(stack)),
+      400,
+      'Bad Request: Stack still contains resources.',
+    )
+    const events = await server.app.store.audit.query({ org: 'acme', limit: 5 })
+    const deletion = events.find((e) => e.method === 'DELETE' && e.resource.includes(stack.stack))
+    assert.equal(deletion?.result, 'failure', JSON.stringify(events))
+    assert.deepEqual(await historyResults(cli, stack), [[1, 'failed']])
+  })
+
+  it('a complete arriving after the lease lapsed is refused (409) and audited as a failure', async () => {
+    const stack = { org: 'acme', project: 'web', stack: `lapsed${++count}` }
+    await createStack(cli, stack)
+    const late = await createAndStart(cli, stack)
+    now += LEASE_MS + 1000
+    await assertApiError(complete(cli, late), 409)
+    const events = await server.app.store.audit.query({ org: 'acme', limit: 5 })
+    const completion = events.find((e) => e.action === 'completeUpdate' && e.resource.includes(stack.stack))
+    assert.equal(completion?.result, 'failure', JSON.stringify(events))
   })
 
   it('stack rm --force is accepted', async () => {
