@@ -15,7 +15,14 @@ import {
   sendJournal,
   stackPath,
 } from '../support/update-driver.js'
-import { createStack, exportOf, fixtureState, resourceUrns, urnNames } from '../support/update-uploads.js'
+import {
+  createStack,
+  eventually,
+  exportOf,
+  fixtureState,
+  resourceUrns,
+  urnNames,
+} from '../support/update-uploads.js'
 
 describe('a stack held by an update whose lease lapsed (the CLI died), before the expiry sweep runs', () => {
   let cli: CliClient
@@ -28,6 +35,12 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
     cli = started.client
   })
   let count = 0
+  /** The result of the newest audit line of `action` on `stack`, once written. */
+  const auditedOutcome = (action: string, stack: StackId) =>
+    eventually(`the audit line of ${action}`, async () => {
+      const events = await server.app.store.audit.query({ org: 'acme', limit: 10 })
+      return events.find((e) => e.action === action && e.resource.endsWith(`/${stack.stack}`))?.result
+    })
   async function abandonedUpdate(): Promise<StackId> {
     const stack = { org: 'acme', project: 'web', stack: `lapsed${++count}` }
     await createStack(cli, stack)
@@ -78,9 +91,9 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
       400,
       'Bad Request: Stack still contains resources.',
     )
-    const events = await server.app.store.audit.query({ org: 'acme', limit: 5 })
-    const deletion = events.find((e) => e.method === 'DELETE' && e.resource.includes(stack.stack))
-    assert.equal(deletion?.result, 'failure', JSON.stringify(events))
+    // A refused request's line is written just after its answer.
+    const deletion = await auditedOutcome('deleteStack', stack)
+    assert.equal(deletion, 'failure')
     assert.deepEqual(await historyResults(cli, stack), [[1, 'failed']])
   })
 
@@ -90,9 +103,7 @@ describe('a stack held by an update whose lease lapsed (the CLI died), before th
     const late = await createAndStart(cli, stack)
     now += LEASE_MS + 1000
     await assertApiError(complete(cli, late), 409)
-    const events = await server.app.store.audit.query({ org: 'acme', limit: 5 })
-    const completion = events.find((e) => e.action === 'completeUpdate' && e.resource.includes(stack.stack))
-    assert.equal(completion?.result, 'failure', JSON.stringify(events))
+    assert.equal(await auditedOutcome('completeUpdate', stack), 'failure')
   })
 
   it('stack rm --force is accepted', async () => {
