@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import type { SqlAuditStore } from '../../src/audit/audit-store.js'
 import { verifyChain } from '../../src/audit/verify-chain.js'
 import { assertApiError } from '../support/assert-api-error.js'
-import type { CliClient } from '../support/cli-client.js'
+import { CliApiError, type CliClient } from '../support/cli-client.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 import {
   complete,
@@ -176,6 +176,44 @@ describe('NUL characters in strings the CLI sends (valid JSON; PostgreSQL refuse
     )
     assert.equal(history.body.updates[0]?.message, 'a\uFFFDb')
     assert.deepEqual(history.body.updates[0]?.environment, { k: NUL })
+  })
+})
+
+describe('NUL characters in other text fields', () => {
+  let cli: CliClient
+  useTestServer({}, (started) => {
+    cli = started.client
+  })
+
+  // Found on PostgreSQL: a token description, a webhook name or a search query with a NUL answered 500.
+  it('are stored, or refused with a 400 that names the NUL; never a 500', async () => {
+    const NUL = 'a\u0000b'
+    await createStack(cli, { org: 'acme', project: 'web', stack: 'nulhooks' })
+    const requests = [
+      () => cli.call('POST', '/api/user/tokens', { body: { description: NUL } }),
+      () =>
+        cli.call('POST', '/api/orgs/acme/hooks', {
+          body: {
+            displayName: NUL,
+            payloadUrl: 'http://127.0.0.1:9/x',
+            active: true,
+            organizationName: 'acme',
+          },
+        }),
+      () =>
+        cli.call('POST', '/api/stacks/acme/web/nulhooks/hooks', {
+          body: { displayName: NUL, payloadUrl: 'http://127.0.0.1:9/x', active: true },
+        }),
+      () => cli.call('GET', '/api/orgs/acme/search/resourcesv2?query=a%00b'),
+    ]
+    for (const request of requests) {
+      await request().catch((error: unknown) => {
+        assert.ok(error instanceof CliApiError, String(error))
+        assert.equal(error.status, 400, error.apiMessage)
+        assert.equal(error.code, 400)
+        assert.match(error.apiMessage, /NUL/)
+      })
+    }
   })
 })
 
