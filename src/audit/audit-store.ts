@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
 import type { AuditEventTable, Database } from '../db/schema.js'
 import { type AuditEvent, chainHash, GENESIS_HASH, type StoredAuditEvent } from './audit-event.js'
 
@@ -26,11 +26,21 @@ export interface AuditStore {
   deleteBefore(beforeMs: number): Promise<{ deleted: number; anchor: string | undefined }>
 }
 
+/** Arbitrary constant naming the audit chain's tail among PostgreSQL advisory locks. */
+const AUDIT_CHAIN_LOCK_KEY = 7_245_003
+
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `lockChain`: PostgreSQL, where write transactions run side by side (SQLite's BEGIN IMMEDIATE serializes them). */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lockChain = false,
+  ) {}
 
   async append(event: AuditEvent): Promise<StoredAuditEvent> {
-    // Callers hold a write transaction, so reading the chain's tail and appending to it cannot interleave.
+    // Callers hold a write transaction. On PostgreSQL two of them would read the same tail and insert the same
+    // sequence number (a 500 for one change): the chain is locked until commit. Appends come last in their
+    // transaction, so the lock is held briefly and never waits on another lock.
+    if (this.lockChain) await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(this.db)
     const last = await this.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])
@@ -99,6 +109,7 @@ export class SqlAuditStore implements AuditStore {
 
   async deleteBefore(beforeMs: number): Promise<{ deleted: number; anchor: string | undefined }> {
     return this.db.transaction().execute(async (trx) => {
+      if (this.lockChain) await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(trx)
       const last = await trx
         .selectFrom('audit_events')
         .select(['seq', 'hash'])

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isTextValueError } from '../db/text-value.js'
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '../db/unavailable.js'
 import { AppError, type ErrorKind } from '../errors.js'
 import { type BodyLimit, tooLargeMessage } from './body-limits.js'
@@ -66,6 +67,13 @@ export function errorResponse(error: unknown, limit?: BodyLimit): ErrorResponse 
       return { code: 415, message: 'Unsupported Media Type: send JSON' }
   }
   if (isDatabaseUnavailable(error)) return { code: 503, message: DATABASE_UNAVAILABLE_MESSAGE }
+  if (isTextValueError(error)) {
+    return {
+      code: 400,
+      message:
+        'Bad Request: a text value contains a NUL character (U+0000), which cannot be stored; remove it',
+    }
+  }
   const status = fastifyError.statusCode
   // Fastify's own 4xx errors carry safe messages; anything else is an internal error and is not described.
   if (status !== undefined && status >= 400 && status < 500 && fastifyError.code?.startsWith('FST_')) {

@@ -87,6 +87,7 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
   stackRoutes(app, {
     stacks: deps.stacks,
     updates: deps.updateStore,
+    releaseLapsedLock: (stack) => deps.updates.releaseLapsedLock(stack),
     canRead: (principal, stack) =>
       deps.access.authorize(principal, 'stack:read', {
         org: stack.org,

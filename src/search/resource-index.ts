@@ -1,3 +1,5 @@
+import { textValue } from '../db/text-value.js'
+
 /** One resource of a stack's latest state, as search indexes and answers it. */
 export interface IndexedResource {
   urn: string
@@ -60,7 +62,9 @@ export function resourcesOfState(
       protected: resource.protect === true,
       parentUrn: str(resource.parent),
       providerUrn: str(resource.provider).replace(/::[^:]*$/, ''),
-      dependencies: Array.isArray(resource.dependencies) ? resource.dependencies.filter(isString) : [],
+      dependencies: Array.isArray(resource.dependencies)
+        ? resource.dependencies.filter(isString).map(str)
+        : [],
       createdAt: time(resource.created) ?? before?.createdAt ?? now,
       modifiedAt: time(resource.modified) ?? before?.modifiedAt ?? now,
     })
@@ -69,7 +73,8 @@ export function resourcesOfState(
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string'
-const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+// Index columns are text: a NUL (valid in a state) must not fail the write of the version (text-value.ts).
+const str = (v: unknown): string => (typeof v === 'string' ? textValue(v) : '')
 
 function time(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined

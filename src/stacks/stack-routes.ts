@@ -32,10 +32,13 @@ export function stackRoutes(
   {
     stacks,
     updates,
+    releaseLapsedLock,
     canRead,
   }: {
     stacks: StackService
     updates: UpdateStore
+    /** Ends the stack's update if its lease lapsed (UpdateService.releaseLapsedLock): the stack is free then. */
+    releaseLapsedLock: (stack: Stack) => Promise<Stack>
     /** Access control: listings show only the stacks the caller may read (existence does not leak). */
     canRead: (principal: Principal | undefined, stack: Stack) => boolean
   },
@@ -111,7 +114,7 @@ export function stackRoutes(
     config: { operationId: 'getStack', permission: 'stack:read', auth: 'token' },
     schema: { params: StackPath },
     handler: async (request) => {
-      const stack = await stacks.get(stackRef(request.params))
+      const stack = await releaseLapsedLock(await stacks.get(stackRef(request.params)))
       // `pulumi stack` prints "<kind> in progress" from currentOperation; omitted when idle.
       const running = stack.lockedByUpdate ? await updates.get(stack.lockedByUpdate) : undefined
       const operation = running && {
@@ -129,6 +132,7 @@ export function stackRoutes(
     config: { operationId: 'deleteStack', permission: 'stack:admin', auth: 'token' },
     schema: { params: StackPath, querystring: DeleteStackQuery },
     handler: async (request) => {
+      await releaseLapsedLock(await stacks.get(stackRef(request.params)))
       await stacks.delete(
         stackRef(request.params),
         request.query.force === 'true',
@@ -145,6 +149,7 @@ export function stackRoutes(
     schema: { params: StackPath, body: StackRenameRequest },
     handler: async (request) => {
       const { newName, newProject } = request.body
+      await releaseLapsedLock(await stacks.get(stackRef(request.params)))
       await stacks.rename(
         stackRef(request.params),
         newName,

@@ -13,7 +13,11 @@ const STACK = '/api/stacks/:orgName/:projectName/:stackName'
 
 export function stateRoutes(
   app: HttpServer,
-  deps: { stacks: StackService; state: StateService; updates: Pick<UpdateService, 'liveState'> },
+  deps: {
+    stacks: StackService
+    state: StateService
+    updates: Pick<UpdateService, 'liveState' | 'releaseLapsedLock'>
+  },
 ): void {
   const { stacks, state } = deps
 
@@ -61,7 +65,8 @@ export function stateRoutes(
     },
     schema: { params: StackPath },
     handler: async (request) => {
-      const stack = await stacks.get(stackRef(request.params))
+      // A lock whose lease lapsed does not refuse the import (as it does not refuse `pulumi up`).
+      const stack = await deps.updates.releaseLapsedLock(await stacks.get(stackRef(request.params)))
       const updateId = await state.importDeployment(
         stack,
         request.body as Buffer,

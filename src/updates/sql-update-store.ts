@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely'
 import type { Database, UpdateTable } from '../db/schema.js'
+import { textValue } from '../db/text-value.js'
 import type { Update } from './update.js'
 import type { LeaseHolder, UpdateExpectation, UpdatePatch, UpdateStore } from './update-store.js'
 
@@ -147,7 +148,7 @@ function toRow(
   if (update.baseVersion !== undefined) row.base_version = update.baseVersion
   if (update.program !== undefined) row.program = JSON.stringify(update.program)
   if (update.config !== undefined) row.config = JSON.stringify(update.config)
-  if (update.message !== undefined) row.message = update.message
+  if (update.message !== undefined) row.message = textValue(update.message)
   if (update.environment !== undefined) row.environment = JSON.stringify(update.environment)
   if (update.requestedBy !== undefined) row.requested_by = update.requestedBy
   if (update.startedAt !== undefined) row.started_at = update.startedAt

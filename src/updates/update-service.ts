@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger } from 'pino'
 import type { UntypedDeployment } from '../apitype/core.js'
 import type { JournalEntry } from '../apitype/journal.js'
+import { auditScope } from '../audit/audit-scope.js'
 import type { Store } from '../db/store.js'
 import {
   ConflictError,
@@ -384,6 +385,20 @@ export class UpdateService {
     return lapsed.length
   }
 
+  /**
+   * The stack as requests that need it free see it: a lock held by an update whose lease lapsed (its CLI stopped
+   * renewing, token_source.go) is released first, ending that update as the expiry sweep would, so `stack import`,
+   * rename, `stack rm` and `pulumi stack` agree with `pulumi up` (start does the same) between two sweeps.
+   */
+  async releaseLapsedLock(stack: Stack): Promise<Stack> {
+    const holder = stack.lockedByUpdate
+    if (!holder) return stack
+    const update = await this.deps.store.updates.get(holder)
+    if (update?.status === 'running' && !this.#lapsed(update)) return stack
+    await this.#expireIfLapsed(holder)
+    return (await this.deps.store.stacks.findById(stack.id)) ?? stack
+  }
+
   async get(ref: StackRef, updateId: string): Promise<Update> {
     return this.#updateOf(await this.deps.stacks.get(ref), updateId)
   }
@@ -704,7 +719,10 @@ export class UpdateService {
       { updateId: update.id },
       'update lease expired: ending the update as failed, keeping its state',
     )
-    const outcome = await this.#finish(update, 'failed', '')
+    // The server's own act, outside the request's audit scope: the request's audit line then commits with the
+    // request's own change or failure (audit-scope.ts), not with this expiry (a refused `stack rm` or `complete`
+    // would read as a success).
+    const outcome = await auditScope.exit(() => this.#finish(update, 'failed', ''))
     if (outcome !== 'raced') this.deps.observer?.leaseExpired()
     return outcome
   }
