@@ -1,5 +1,5 @@
 import type { UserPrincipal } from '../identity/principal.js'
-import type { AccessControl } from '../rbac/access-control.js'
+import type { AccessControl, Verdict } from '../rbac/access-control.js'
 import type { Permission } from '../rbac/permission.js'
 import type { StackRef } from '../stacks/stack.js'
 
@@ -28,10 +28,20 @@ export function authorizeConsole(
   action: ConsoleAction,
   target?: StackRef | { org: string },
 ): boolean {
-  if (!target) return access.decide(user, 'authenticated', {}).allow
+  return consoleVerdict(access, user, action, target).allow
+}
+
+/** The decision with the API's "do not leak existence" flag: a stack the caller may not read is not found. */
+export function consoleVerdict(
+  access: AccessControl,
+  user: UserPrincipal,
+  action: ConsoleAction,
+  target?: StackRef | { org: string },
+): Verdict {
+  if (!target) return access.decide(user, 'authenticated', {})
   return access.decide(user, API_PERMISSION[action], {
     org: target.org,
     project: 'project' in target ? target.project : undefined,
     stack: 'stack' in target ? target.stack : undefined,
-  }).allow
+  })
 }

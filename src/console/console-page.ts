@@ -6,7 +6,7 @@ import type { AuthKind } from '../http/route-config.js'
 import type { UserPrincipal } from '../identity/principal.js'
 import type { AccessControl } from '../rbac/access-control.js'
 import type { StackRef } from '../stacks/stack.js'
-import { authorizeConsole, type ConsoleAction } from './console-authorization.js'
+import { type ConsoleAction, consoleVerdict } from './console-authorization.js'
 import { consoleOperation } from './console-route.js'
 import { csrfTokenOf } from './console-session.js'
 import { errorPage } from './pages/layout.js'
@@ -87,7 +87,10 @@ export function requireAllowed(
   action: ConsoleAction,
   target?: StackRef | { org: string },
 ): void {
-  if (!authorizeConsole(access, userOf(request), action, target)) {
-    throw new ForbiddenError(`Forbidden: you may not ${action.replace(':', ' ')} here`)
+  const verdict = consoleVerdict(access, userOf(request), action, target)
+  if (verdict.allow) return
+  if (verdict.hide && target && 'stack' in target) {
+    throw new NotFoundError(`Not Found: stack '${target.org}/${target.project}/${target.stack}' not found`)
   }
+  throw new ForbiddenError(`Forbidden: you may not ${action.replace(':', ' ')} here`)
 }
