@@ -2,6 +2,7 @@ import type { AccessToken } from '../../identity/access-token-store.js'
 import { html, urlPart } from '../html.js'
 import { adminTabs } from './admin-tabs.js'
 import { layout, type PageFrame, when } from './layout.js'
+import { newTokenCard } from './new-token-card.js'
 
 /** An organization's tokens (admins): list, create (shown once), revoke. */
 export function orgTokensPage(
@@ -16,13 +17,7 @@ export function orgTokensPage(
     user,
     body: html`<h1>Organization tokens of ${org}</h1>
 ${adminTabs(org, 'tokens')}
-${
-  created
-    ? html`<section class="card" role="status" aria-labelledby="new-token"><h2 id="new-token">New token “${created.description}”</h2>
-<p>Copy it now: it is shown only this once.</p>
-<label for="token-value">Token</label><input id="token-value" class="token" readonly value="${created.token}"></section>`
-    : ''
-}
+${newTokenCard(created)}
 <form method="post" action="${base}/tokens" class="filters">
 <input type="hidden" name="csrf" value="${user.csrf}">
 <label>Name <input name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"></label>
