@@ -207,12 +207,51 @@ export const ListEnvironmentTagsResponse = Type.Object({
 
 export const EnvironmentSettings = Type.Object({ deletionProtected: Type.Boolean() })
 
+/** Secret rotation: `paths` (Cloud's spec) or `Paths` (the ESC client's untagged Go field); none = all. */
+export const RotateEnvironmentRequest = Type.Optional(
+  Type.Object({
+    paths: Type.Optional(Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 })),
+    Paths: Type.Optional(
+      Type.Union([Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 1000 }), Type.Null()]),
+    ),
+  }),
+)
+
+const SecretRotation = Type.Object({
+  id: Type.String(),
+  environmentPath: Type.String(),
+  status: Type.String(),
+  errorMessage: Type.Optional(Type.String()),
+})
+
+export const RotateEnvironmentResponse = Type.Object({
+  id: Type.String(),
+  secretRotationEvent: Type.Object({
+    id: Type.String(),
+    environmentId: Type.String(),
+    created: Type.String(),
+    preRotationRevision: Type.Integer(),
+    postRotationRevision: Type.Optional(Type.Integer()),
+    userID: Type.String(),
+    completed: Type.Optional(Type.String()),
+    status: Type.String(),
+    errorMessage: Type.Optional(Type.String()),
+    rotations: Type.Array(SecretRotation),
+  }),
+})
+
 export const ListEnvironmentReferrersResponse = Type.Object({
   referrers: Type.Record(
     Type.String(),
     Type.Array(
+      // Pulumi Cloud's EnvironmentReferrer: an importing environment or a stack whose latest update imported it.
       Type.Object({
-        environment: Type.Object({ project: Type.String(), name: Type.String(), revision: Type.Integer() }),
+        environment: Type.Optional(
+          Type.Object({ project: Type.String(), name: Type.String(), revision: Type.Integer() }),
+        ),
+        stack: Type.Optional(
+          Type.Object({ project: Type.String(), stack: Type.String(), version: Type.Integer() }),
+        ),
       }),
     ),
   ),

@@ -13,6 +13,7 @@ import {
   PropertyQuery,
   RetractRevisionRequest,
   RevisionsQuery,
+  RotateEnvironmentRequest,
   SessionPath,
   ShowSecretsQuery,
   TagPath,
@@ -21,11 +22,13 @@ import {
   UpdateRevisionTagRequest,
   VersionPath,
 } from '../apitype/esc.js'
-import { InvalidError, NotFoundError } from '../errors.js'
+import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
+import type { AccessControl } from '../rbac/access-control.js'
 import { validateOwnerName } from '../stacks/stack.js'
 import {
+  type Caller,
   DEFAULT_PROJECT,
   DiagnosticsError,
   decodeOverrides,
@@ -66,32 +69,49 @@ async function withDiagnostics<T>(reply: FastifyReply, work: () => Promise<T>): 
 }
 
 /** The ESC environments API as the esc/pulumi CLIs' client calls it (pulumi/esc cmd/esc/cli/client/client.go). */
-export function environmentRoutes(app: HttpServer, deps: { environments: EnvironmentService }): void {
+export function environmentRoutes(
+  app: HttpServer,
+  deps: { environments: EnvironmentService; access: AccessControl },
+): void {
   const svc = deps.environments
+  // The caller with their rights on other environments (imports, listings) and stacks (pulumi-stacks).
+  const callerOf = (request: FastifyRequest): Caller => {
+    const principal = userOf(request.principal)
+    const may = (permission: Parameters<AccessControl['authorize']>[1], resource: object) =>
+      deps.access.authorize(principal, permission, resource).allow
+    return {
+      login: principal.login,
+      access: {
+        environment: (ref, level) =>
+          may(`env:${level}`, { org: ref.org, project: ref.project, environment: ref.name }),
+        stack: (ref) => may('stack:read', ref),
+      },
+    }
+  }
 
   app.route({
     method: 'GET',
     url: BASE,
     config: { operationId: 'ListEnvironments_esc', permission: 'authenticated', auth: 'token' },
     schema: { querystring: ContinuationQuery },
-    handler: async (request) => svc.list(undefined, request.query.continuationToken),
+    handler: async (request) => svc.list(undefined, request.query.continuationToken, callerOf(request)),
   })
 
   app.route({
     method: 'GET',
     url: `${BASE}/:orgName`,
-    config: { operationId: 'ListOrgEnvironments_esc', permission: 'org:read', auth: 'token' },
+    config: { operationId: 'ListOrgEnvironments_esc', permission: 'authenticated', auth: 'token' },
     schema: { params: OrgPath, querystring: ContinuationQuery },
     handler: async (request) => {
       validateOwnerName(request.params.orgName)
-      return svc.list(request.params.orgName, request.query.continuationToken)
+      return svc.list(request.params.orgName, request.query.continuationToken, callerOf(request))
     },
   })
 
   app.route({
     method: 'POST',
     url: `${BASE}/:orgName`,
-    config: { operationId: 'CreateEnvironment_esc_environments', permission: 'org:write', auth: 'token' },
+    config: { operationId: 'CreateEnvironment_esc_environments', permission: 'env:create', auth: 'token' },
     schema: { params: OrgPath, body: CreateEnvironmentRequest },
     handler: async (request) => {
       const { project, name } = request.body
@@ -100,7 +120,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
         projectName: project || DEFAULT_PROJECT,
         envName: name,
       })
-      await svc.create(ref, userOf(request.principal))
+      await svc.create(ref, callerOf(request))
       return {}
     },
   })
@@ -110,7 +130,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: `${BASE}/:orgName/yaml/check`,
     config: {
       operationId: 'CheckYAML_esc',
-      permission: 'org:read',
+      permission: 'authenticated',
       auth: 'token',
       rawBody: true,
       yamlBody: true,
@@ -120,7 +140,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
       validateOwnerName(request.params.orgName)
       const showSecrets = request.query.showSecrets === 'true'
       return withDiagnostics(reply, () =>
-        svc.checkYaml(request.params.orgName, yamlOf(request.body), showSecrets, userOf(request.principal)),
+        svc.checkYaml(request.params.orgName, yamlOf(request.body), showSecrets, callerOf(request)),
       )
     },
   })
@@ -130,7 +150,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: `${BASE}/:orgName/yaml/open`,
     config: {
       operationId: 'OpenYAML_esc',
-      permission: 'org:write',
+      permission: 'authenticated',
       auth: 'token',
       rawBody: true,
       yamlBody: true,
@@ -143,7 +163,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
           request.params.orgName,
           yamlOf(request.body),
           request.query.duration,
-          userOf(request.principal),
+          callerOf(request),
           decodeOverrides(request.query.environmentOverrides),
         ),
       )
@@ -153,7 +173,13 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${BASE}/:orgName/yaml/open/:openSessionID`,
-    config: { operationId: 'ReadAnonymousOpenEnvironment_esc', permission: 'org:write', auth: 'token' },
+    // Reading an open session reveals decrypted values: audited although it is a GET.
+    config: {
+      operationId: 'ReadAnonymousOpenEnvironment_esc',
+      permission: 'authenticated',
+      auth: 'token',
+      audit: true,
+    },
     schema: { params: AnonymousSessionPath, querystring: PropertyQuery },
     handler: async (request) => {
       validateOwnerName(request.params.orgName)
@@ -162,6 +188,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
         undefined,
         request.params.openSessionID,
         request.query.property,
+        callerOf(request),
       )
     },
   })
@@ -182,7 +209,8 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, permission: decrypt ? 'org:write' : 'org:read', auth: 'token' },
+      // A decrypted definition shows the secrets: audited like an open.
+      config: { operationId, permission: decrypt ? 'env:open' : 'env:read', auth: 'token', audit: decrypt },
       handler: readDefinition(decrypt),
     })
   }
@@ -192,7 +220,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: ENV,
     config: {
       operationId: 'UpdateEnvironment_esc_environments',
-      permission: 'org:write',
+      permission: 'env:write',
       auth: 'token',
       rawBody: true,
       yamlBody: true,
@@ -207,7 +235,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
           refOf(request.params),
           yamlOf(request.body),
           ifMatch,
-          userOf(request.principal),
+          callerOf(request),
         )
         void reply.header(REVISION, String(result.revision))
         return { diagnostics: result.diagnostics }
@@ -218,7 +246,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'DELETE',
     url: ENV,
-    config: { operationId: 'DeleteEnvironment_esc_environments', permission: 'org:admin', auth: 'token' },
+    config: { operationId: 'DeleteEnvironment_esc_environments', permission: 'env:admin', auth: 'token' },
     schema: { params: EnvironmentPath },
     handler: async (request) => {
       await svc.delete(refOf(request.params))
@@ -229,10 +257,20 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/clone`,
-    config: { operationId: 'CloneEnvironment', permission: 'org:write', auth: 'token' },
+    config: { operationId: 'CloneEnvironment', permission: 'env:open', auth: 'token' },
     schema: { params: EnvironmentPath, body: CloneEnvironmentRequest },
     handler: async (request) => {
-      await svc.clone(refOf(request.params), request.body, userOf(request.principal))
+      // Open on the source (the copy's secrets become readable by whoever may open the copy), write on the copy.
+      const ref = refOf(request.params)
+      const target = { org: ref.org, project: request.body.project || ref.project, name: request.body.name }
+      const caller = callerOf(request)
+      const allowed = deps.access.authorize(request.principal, 'env:create', {
+        org: target.org,
+        project: target.project,
+        environment: target.name,
+      })
+      if (!allowed.allow) throw new ForbiddenError(`Forbidden: ${allowed.reason}`)
+      await svc.clone(ref, request.body, caller)
       return {}
     },
   })
@@ -244,10 +282,16 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'POST',
       url,
-      config: { operationId, permission: 'org:read', auth: 'token' },
+      config: { operationId, permission: 'env:read', auth: 'token' },
+      schema: { querystring: ShowSecretsQuery },
       handler: async (request) => {
         const p = versioned(request)
-        return svc.checkEnvironment(refOf(p), p.version, userOf(request.principal))
+        // Showing secrets decrypts them: it takes open, like `/decrypt` (`esc env get --show-secrets`).
+        const showSecrets = request.query.showSecrets === 'true'
+        const resource = { org: p.orgName, project: p.projectName, environment: p.envName }
+        const allowed = showSecrets && deps.access.authorize(request.principal, 'env:open', resource)
+        if (allowed && !allowed.allow) throw new ForbiddenError(`Forbidden: ${allowed.reason}`)
+        return svc.checkEnvironment(refOf(p), p.version, callerOf(request), showSecrets)
       },
     })
   }
@@ -261,12 +305,12 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'POST',
       url,
-      config: { operationId, permission: 'org:write', auth: 'token' },
+      config: { operationId, permission: 'env:open', auth: 'token' },
       schema: { querystring: DurationQuery },
       handler: async (request, reply) => {
         const p = versioned(request)
         return withDiagnostics(reply, () =>
-          svc.open(refOf(p), p.version, request.query.duration, userOf(request.principal)),
+          svc.open(refOf(p), p.version, request.query.duration, callerOf(request)),
         )
       },
     })
@@ -275,7 +319,12 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/open/:openSessionID`,
-    config: { operationId: 'ReadOpenEnvironment_esc_environments', permission: 'org:write', auth: 'token' },
+    config: {
+      operationId: 'ReadOpenEnvironment_esc_environments',
+      permission: 'env:open',
+      auth: 'token',
+      audit: true,
+    },
     schema: { params: SessionPath, querystring: PropertyQuery },
     handler: async (request) =>
       svc.readSession(
@@ -283,6 +332,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
         refOf(request.params),
         request.params.openSessionID,
         request.query.property,
+        callerOf(request),
       ),
   })
 
@@ -291,7 +341,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: `${ENV}/versions`,
     config: {
       operationId: 'ListEnvironmentRevisions_esc_environments',
-      permission: 'org:read',
+      permission: 'env:read',
       auth: 'token',
     },
     schema: { params: EnvironmentPath, querystring: RevisionsQuery },
@@ -308,7 +358,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: `${ENV}/versions/:version/retract`,
     config: {
       operationId: 'RetractEnvironmentRevision_esc_environments',
-      permission: 'org:write',
+      permission: 'env:write',
       auth: 'token',
     },
     schema: { params: VersionPath, body: RetractRevisionRequest },
@@ -319,7 +369,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
         request.params.version,
         replacement,
         reason ?? '',
-        userOf(request.principal),
+        callerOf(request),
       )
       return {}
     },
@@ -332,7 +382,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, permission: 'org:read', auth: 'token' },
+      config: { operationId, permission: 'env:read', auth: 'token' },
       schema: { querystring: PageQuery },
       handler: async (request) => {
         const p = versioned(request)
@@ -348,13 +398,13 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     url: `${ENV}/versions/tags`,
     config: {
       operationId: 'CreateRevisionTag_esc_environments_versions_tags',
-      permission: 'org:write',
+      permission: 'env:write',
       auth: 'token',
     },
     schema: { params: EnvironmentPath, body: CreateRevisionTagRequest },
     handler: async (request) => {
       const { name, revision } = request.body
-      await svc.putRevisionTag(refOf(request.params), name, revision, true, userOf(request.principal))
+      await svc.putRevisionTag(refOf(request.params), name, revision, true, callerOf(request))
       return {}
     },
   })
@@ -362,7 +412,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'ReadRevisionTag_esc_environments', permission: 'org:read', auth: 'token' },
+    config: { operationId: 'ReadRevisionTag_esc_environments', permission: 'env:read', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => svc.revisionTag(refOf(request.params), request.params.tagName),
   })
@@ -370,7 +420,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'UpdateRevisionTag_esc_environments', permission: 'org:write', auth: 'token' },
+    config: { operationId: 'UpdateRevisionTag_esc_environments', permission: 'env:write', auth: 'token' },
     schema: { params: TagPath, body: UpdateRevisionTagRequest },
     handler: async (request) => {
       const { tagName } = request.params
@@ -379,7 +429,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
         tagName,
         request.body.revision,
         false,
-        userOf(request.principal),
+        callerOf(request),
       )
       return {}
     },
@@ -388,7 +438,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'DELETE',
     url: `${ENV}/versions/tags/:tagName`,
-    config: { operationId: 'DeleteRevisionTag_esc_environments', permission: 'org:admin', auth: 'token' },
+    config: { operationId: 'DeleteRevisionTag_esc_environments', permission: 'env:admin', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => {
       await svc.deleteRevisionTag(refOf(request.params), request.params.tagName)
@@ -399,7 +449,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/tags`,
-    config: { operationId: 'ListEnvironmentTags_esc_environments', permission: 'org:read', auth: 'token' },
+    config: { operationId: 'ListEnvironmentTags_esc_environments', permission: 'env:read', auth: 'token' },
     schema: { params: EnvironmentPath, querystring: PageQuery },
     handler: async (request) =>
       svc.environmentTags(refOf(request.params), request.query.after, intOf(request.query.count, 'count')),
@@ -408,16 +458,16 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'POST',
     url: `${ENV}/tags`,
-    config: { operationId: 'CreateEnvironmentTag_esc_environments', permission: 'org:write', auth: 'token' },
+    config: { operationId: 'CreateEnvironmentTag_esc_environments', permission: 'env:write', auth: 'token' },
     schema: { params: EnvironmentPath, body: TagRequest },
     handler: async (request) =>
-      svc.putEnvironmentTag(refOf(request.params), request.body, undefined, userOf(request.principal)),
+      svc.putEnvironmentTag(refOf(request.params), request.body, undefined, callerOf(request)),
   })
 
   app.route({
     method: 'GET',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'GetEnvironmentTag_esc_environments', permission: 'org:read', auth: 'token' },
+    config: { operationId: 'GetEnvironmentTag_esc_environments', permission: 'env:read', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => svc.environmentTag(refOf(request.params), request.params.tagName),
   })
@@ -425,20 +475,20 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'UpdateEnvironmentTag_esc_environments', permission: 'org:write', auth: 'token' },
+    config: { operationId: 'UpdateEnvironmentTag_esc_environments', permission: 'env:write', auth: 'token' },
     schema: { params: TagPath, body: UpdateEnvironmentTagRequest },
     handler: async (request) => {
       const { newTag } = request.body
       const current = request.params.tagName
       const tag = { name: newTag.name || current, value: newTag.value }
-      return svc.putEnvironmentTag(refOf(request.params), tag, current, userOf(request.principal))
+      return svc.putEnvironmentTag(refOf(request.params), tag, current, callerOf(request))
     },
   })
 
   app.route({
     method: 'DELETE',
     url: `${ENV}/tags/:tagName`,
-    config: { operationId: 'DeleteEnvironmentTag_esc_environments', permission: 'org:admin', auth: 'token' },
+    config: { operationId: 'DeleteEnvironmentTag_esc_environments', permission: 'env:admin', auth: 'token' },
     schema: { params: TagPath },
     handler: async (request) => {
       await svc.deleteEnvironmentTag(refOf(request.params), request.params.tagName)
@@ -449,7 +499,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'GET',
     url: `${ENV}/settings`,
-    config: { operationId: 'GetEnvironmentSettings', permission: 'org:read', auth: 'token' },
+    config: { operationId: 'GetEnvironmentSettings', permission: 'env:read', auth: 'token' },
     schema: { params: EnvironmentPath },
     handler: async (request) => {
       const env = await svc.get(refOf(request.params))
@@ -460,7 +510,7 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
   app.route({
     method: 'PATCH',
     url: `${ENV}/settings`,
-    config: { operationId: 'PatchEnvironmentSettings', permission: 'org:admin', auth: 'token' },
+    config: { operationId: 'PatchEnvironmentSettings', permission: 'env:admin', auth: 'token' },
     schema: { params: EnvironmentPath, body: PatchEnvironmentSettingsRequest },
     handler: async (request) => {
       const ref = refOf(request.params)
@@ -478,10 +528,23 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
     app.route({
       method: 'GET',
       url,
-      config: { operationId, permission: 'org:read', auth: 'token' },
-      handler: async (request) => svc.referrers(refOf(versioned(request))),
+      config: { operationId, permission: 'env:read', auth: 'token' },
+      handler: async (request) => svc.referrers(refOf(versioned(request)), callerOf(request)),
     })
   }
+
+  app.route({
+    method: 'POST',
+    url: `${ENV}/rotate`,
+    // Rotation writes new rotator state into the definition: write, like an update.
+    config: { operationId: 'RotateEnvironment', permission: 'env:write', auth: 'token' },
+    schema: { params: EnvironmentPath, body: RotateEnvironmentRequest },
+    handler: async (request, reply) => {
+      // The ESC client's request struct has no json tag, so it sends `Paths`; Cloud's spec says `paths`.
+      const paths = request.body?.paths ?? request.body?.Paths ?? []
+      return withDiagnostics(reply, () => svc.rotate(refOf(request.params), paths, callerOf(request)))
+    },
+  })
 
   notProvidedRoutes(app)
 }
@@ -494,7 +557,6 @@ export function environmentRoutes(app: HttpServer, deps: { environments: Environ
 export const ESC_NOT_PROVIDED: readonly { feature: string; prefixes: readonly string[] }[] = [
   { feature: 'ESC environment drafts', prefixes: [`${ENV}/drafts`] },
   { feature: 'ESC approval workflows', prefixes: [`${ENV}/open/request`, '/api/change-requests'] },
-  { feature: 'ESC secret rotation', prefixes: [`${ENV}/rotate`] },
   { feature: 'ESC environment schedules', prefixes: [`${ENV}/schedules`] },
   { feature: 'ESC environment webhooks', prefixes: [`${ENV}/hooks`] },
 ]

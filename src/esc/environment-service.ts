@@ -31,6 +31,8 @@ import { schemaToJSON } from './eval/expr-export.js'
 import type { EscValue } from './eval/value.js'
 import type { OrgKeys } from './org-keys.js'
 import { ServerProviders, type StackOutputsSource } from './providers.js'
+import { rotationTargets, runRotations, selected } from './rotation.js'
+import { type StackImportsSource, stackReferrers } from './stack-referrers.js'
 
 /** Bounds of the environments API (documented in README "Environments (ESC)"). */
 export const ESC_LIMITS = {
@@ -60,8 +62,18 @@ export class DiagnosticsError extends InvalidError {
   }
 }
 
+/** The caller's rights beyond the route's own check: imported environments and stacks read by pulumi-stacks. */
+export interface CallerAccess {
+  environment(ref: EnvironmentRef, level: 'read' | 'open'): boolean
+  stack(ref: { org: string; project: string; stack: string }): boolean
+}
+
+/** Without an access check (tests, tools): everything the route let through. */
+export const FULL_ACCESS: CallerAccess = { environment: () => true, stack: () => true }
+
 export interface Caller {
   login: string
+  access?: CallerAccess
 }
 
 export interface Definition {
@@ -92,18 +104,22 @@ export class EnvironmentService {
       keys: OrgKeys
       clock: Clock
       stacks: StackOutputsSource
+      /** Stacks' latest imports, for referrers (absent: no stack referrers). */
+      stackImports?: StackImportsSource
       limits?: EvalLimits
     },
   ) {}
 
   // --- environments -------------------------------------------------------------------------------------------
 
-  async list(org: string | undefined, continuationToken: string | undefined) {
+  /** A page of environments; those the caller may not read are left out (the page may then be shorter). */
+  async list(org: string | undefined, continuationToken: string | undefined, caller?: Caller) {
     const after = continuationToken ? decodeToken(continuationToken) : undefined
     const limit = ESC_LIMITS.listPageSize
     const rows = await this.deps.store.list({ org, after, limit: limit + 1 })
-    const page = rows.slice(0, limit)
-    const last = page[page.length - 1]
+    const last = rows.slice(0, limit).at(-1)
+    const access = caller?.access ?? FULL_ACCESS
+    const page = rows.slice(0, limit).filter((e) => access.environment(e, 'read'))
     const tags = await this.deps.store.listTagsOf(page.map((e) => e.id))
     return {
       environments: page.map((e) => ({
@@ -167,7 +183,7 @@ export class EnvironmentService {
     let yaml = rev.yaml
     if (decrypt) {
       try {
-        yaml = await decryptDefinitionSecrets(rev.yaml, (c) => this.deps.keys.openSecret(env.org, c))
+        yaml = await decryptDefinitionSecrets(rev.yaml, (c) => this.deps.keys.openSecret(env.org, env.id, c))
       } catch {
         throw new InvalidError(
           `Bad Request: a secret of environment ${refText(ref)} cannot be decrypted: it was not encrypted for this organization by this server`,
@@ -187,11 +203,12 @@ export class EnvironmentService {
     }
     this.checkSize(yaml)
     // Secrets are decrypted while checking, so a ciphertext this organization cannot read is refused now.
-    const checked = await this.evaluate(env.org, `${env.project}/${env.name}`, yaml, caller, true, true)
+    // Its own ciphertexts must decrypt; what it imports is only checked (read is enough to import).
+    const checked = await this.evaluate(env.org, env, yaml, caller, true, true, undefined, 'read')
     if (hasErrors(checked.diags)) {
       throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(checked.diags))
     }
-    const stored = await encryptDefinitionSecrets(yaml, (p) => this.deps.keys.sealSecret(env.org, p))
+    const stored = await encryptDefinitionSecrets(yaml, (p) => this.deps.keys.sealSecret(env.org, env.id, p))
     const revision = env.latestRevision + 1
     const ok = await this.deps.store.appendRevision(env.id, env.latestRevision, {
       revision,
@@ -225,8 +242,19 @@ export class EnvironmentService {
       : [await this.revisionFor(source, request.version ? String(request.version) : undefined)]
     const first = revisions[0] as RevisionRow
     const id = randomUUID()
-    const renumber = (r: RevisionRow, i: number): RevisionRow =>
-      request.preserveHistory ? r : { ...r, revision: i + 1, creatorLogin: caller.login, createdAt: now }
+    // Secrets are bound to their environment: the copy's are sealed again for the new one.
+    const { keys } = this.deps
+    const reseal = async (yaml: string) =>
+      encryptDefinitionSecrets(
+        await decryptDefinitionSecrets(yaml, (c) => keys.openSecret(ref.org, source.id, c)),
+        (p) => keys.sealSecret(ref.org, id, p),
+      )
+    const renumber = async (r: RevisionRow, i: number): Promise<RevisionRow> => ({
+      ...(request.preserveHistory
+        ? r
+        : { ...r, revision: i + 1, creatorLogin: caller.login, createdAt: now }),
+      yaml: await reseal(r.yaml),
+    })
     const created = await store.create(
       {
         ...target,
@@ -237,11 +265,11 @@ export class EnvironmentService {
         createdAt: now,
         modifiedAt: now,
       },
-      renumber(first, 0),
+      await renumber(first, 0),
     )
     if (!created) throw new AlreadyExistsError(`Conflict: environment ${refText(target)} already exists`)
     for (const [i, r] of revisions.slice(1).entries()) {
-      await store.appendRevision(id, (revisions[i] as RevisionRow).revision, r)
+      await store.appendRevision(id, (revisions[i] as RevisionRow).revision, await renumber(r, i + 1))
     }
     if (request.preserveRevisionTags && request.preserveHistory) {
       for (const tag of await store.listRevisionTags(source.id)) await store.putRevisionTag(id, tag)
@@ -444,19 +472,23 @@ export class EnvironmentService {
     await this.deps.store.setDeletionProtected(env.id, value)
   }
 
-  /** Environments of the organization whose latest definition imports this one. Stacks are not tracked. */
-  async referrers(ref: EnvironmentRef) {
+  /** Environments whose latest definition, and stacks whose latest update, import this one (Cloud's shape). */
+  async referrers(ref: EnvironmentRef, caller?: Caller) {
+    const access = caller?.access ?? FULL_ACCESS
     const env = await this.get(ref)
     const names = new Set([
       `${env.project}/${env.name}`,
       ...(env.project === DEFAULT_PROJECT ? [env.name] : []),
     ])
-    const referrers: { environment: { project: string; name: string; revision: number } }[] = []
+    const referrers: (
+      | { environment: { project: string; name: string; revision: number } }
+      | { stack: { project: string; stack: string; version: number } }
+    )[] = []
     let after: EnvironmentRef | undefined
     for (;;) {
       const page = await this.deps.store.list({ org: env.org, after, limit: 200 })
       for (const other of page) {
-        if (other.id === env.id) continue
+        if (other.id === env.id || !access.environment(other, 'read')) continue
         const rev = await this.deps.store.getRevision(other.id, other.latestRevision)
         const loaded = rev ? loadDefinition(other.name, rev.yaml) : undefined
         if (loaded?.env?.imports.some((i) => i.environment && names.has(i.environment.value))) {
@@ -468,24 +500,98 @@ export class EnvironmentService {
       if (page.length < 200) break
       after = page[page.length - 1]
     }
+    if (this.deps.stackImports) {
+      referrers.push(...(await stackReferrers(this.deps.stackImports, env.org, names, access.stack)))
+    }
     return { referrers: { [`${env.org}/${env.project}/${env.name}`]: referrers } }
+  }
+
+  // --- rotation ----------------------------------------------------------------------------------------------
+
+  /**
+   * `fn::rotate` rotation of the latest revision (rotation.ts); the new state becomes a new revision.
+   * Cloud's RotateEnvironmentResponse.
+   */
+  async rotate(ref: EnvironmentRef, paths: readonly string[], caller: Caller) {
+    const env = await this.get(ref)
+    const rev = await this.revisionFor(env, undefined)
+    const { keys } = this.deps
+    // Decrypted, so the stored rotation state reads as plaintext; sealed again before it is stored.
+    let plain: string
+    try {
+      plain = await decryptDefinitionSecrets(rev.yaml, (c) => keys.openSecret(env.org, env.id, c))
+    } catch {
+      throw new InvalidError(`Bad Request: a secret of environment ${refText(ref)} cannot be decrypted`)
+    }
+    const loaded = loadDefinition(`${env.project}/${env.name}`, plain)
+    if (!loaded.env || hasErrors(loaded.diags)) {
+      throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(loaded.diags))
+    }
+    const all = rotationTargets(loaded.env)
+    const unmatched = paths.filter((p) => !all.some((t) => selected(t.path, [p])))
+    if (unmatched.length > 0) {
+      throw new DiagnosticsError(
+        'Bad Request: nothing to rotate at the given paths',
+        unmatched.map((p) => ({ summary: `no fn::rotate at path "${p}"` })),
+      )
+    }
+    const outcome = await runRotations(
+      plain,
+      all.filter((t) => selected(t.path, paths)),
+      new ServerProviders(env.org, this.deps.stacks),
+    )
+    let postRotationRevision: number | undefined
+    if (outcome.yaml !== undefined) {
+      const stored = await encryptDefinitionSecrets(outcome.yaml, (p) => keys.sealSecret(env.org, env.id, p))
+      postRotationRevision = env.latestRevision + 1
+      const ok = await this.deps.store.appendRevision(env.id, env.latestRevision, {
+        revision: postRotationRevision,
+        yaml: stored,
+        creatorLogin: caller.login,
+        createdAt: this.deps.clock.now(),
+      })
+      if (!ok)
+        throw new ConflictError(`Conflict: environment ${refText(ref)} was changed concurrently; retry`)
+    }
+    const now = iso(this.deps.clock.now())
+    const id = randomUUID()
+    const { rotations } = outcome
+    return {
+      id,
+      secretRotationEvent: {
+        id,
+        environmentId: env.id,
+        created: now,
+        preRotationRevision: rev.revision,
+        ...(postRotationRevision !== undefined ? { postRotationRevision } : {}),
+        userID: caller.login,
+        completed: now,
+        status: rotations.some((r) => r.status === 'failed') ? 'failed' : 'succeeded',
+        rotations,
+      },
+    }
   }
 
   // --- check and open ----------------------------------------------------------------------------------------
 
   async checkYaml(org: string, yaml: string, showSecrets: boolean, caller: Caller) {
     this.checkSize(yaml)
-    const result = await this.evaluate(org, ANONYMOUS_ENVIRONMENT, yaml, caller, true, showSecrets)
+    const result = await this.evaluate(org, undefined, yaml, caller, true, showSecrets)
     if (hasErrors(result.diags)) {
       throw new DiagnosticsError('Bad Request: the environment definition has errors', wire(result.diags))
     }
     return { ...environmentView(result.environment), diagnostics: wire(result.diags) }
   }
 
-  async checkEnvironment(ref: EnvironmentRef, version: string | undefined, caller: Caller) {
+  async checkEnvironment(
+    ref: EnvironmentRef,
+    version: string | undefined,
+    caller: Caller,
+    showSecrets = false,
+  ) {
     const env = await this.get(ref)
     const rev = await this.revisionFor(env, version)
-    const result = await this.evaluate(env.org, `${env.project}/${env.name}`, rev.yaml, caller, true)
+    const result = await this.evaluate(env.org, env, rev.yaml, caller, true, showSecrets)
     return { ...environmentView(result.environment), diagnostics: wire(result.diags) }
   }
 
@@ -497,19 +603,28 @@ export class EnvironmentService {
     overrides?: Record<string, string>,
   ) {
     this.checkSize(yaml)
-    const result = await this.evaluate(org, ANONYMOUS_ENVIRONMENT, yaml, caller, false, false, overrides)
-    return this.startSession(org, null, result, duration)
+    const result = await this.evaluate(org, undefined, yaml, caller, false, false, overrides)
+    return this.startSession(org, null, result, duration, caller)
   }
 
   async open(ref: EnvironmentRef, version: string | undefined, duration: string | undefined, caller: Caller) {
     const env = await this.get(ref)
     const rev = await this.revisionFor(env, version)
-    const result = await this.evaluate(env.org, `${env.project}/${env.name}`, rev.yaml, caller, false)
-    return this.startSession(env.org, env.id, result, duration)
+    const result = await this.evaluate(env.org, env, rev.yaml, caller, false)
+    return this.startSession(env.org, env.id, result, duration, caller)
   }
 
-  /** An open session's values (whole, or one property path); a session is bound to its org and environment. */
-  async readSession(org: string, ref: EnvironmentRef | undefined, id: string, property: string | undefined) {
+  /**
+   * An open session's values (whole, or one property path); a session is bound to its org, its environment and
+   * the user who opened it (its id alone is not enough to read decrypted values).
+   */
+  async readSession(
+    org: string,
+    ref: EnvironmentRef | undefined,
+    id: string,
+    property: string | undefined,
+    caller: Caller,
+  ) {
     const session = await this.deps.store.getOpenSession(id)
     const environmentId = ref ? (await this.get(ref)).id : null
     if (!session || session.org !== org || session.environmentId !== environmentId) {
@@ -520,9 +635,13 @@ export class EnvironmentService {
     }
     const payload = await this.deps.keys.openSession(org, session.sealed)
     if (!payload) throw new Error(`open session ${id} cannot be unsealed`)
-    const opened = JSON.parse(payload.toString('utf8')) as {
+    const { openedBy, ...opened } = JSON.parse(payload.toString('utf8')) as {
       properties: Record<string, EscValue>
       schema: unknown
+      openedBy?: string
+    }
+    if (openedBy !== undefined && openedBy !== caller.login) {
+      throw new NotFoundError(`Not Found: open session '${id}' not found`)
     }
     if (property === undefined || property === '') return opened
     return propertyAt(opened.properties, property)
@@ -539,6 +658,7 @@ export class EnvironmentService {
     environmentId: string | null,
     result: { environment?: EvaluatedEnvironment; diags: Diagnostic[] },
     duration: string | undefined,
+    caller: Caller,
   ) {
     if (hasErrors(result.diags)) {
       throw new DiagnosticsError('Bad Request: the environment has errors', wire(result.diags))
@@ -550,6 +670,7 @@ export class EnvironmentService {
     const payload = JSON.stringify({
       properties: result.environment?.properties ?? {},
       schema: schemaToJSON(result.environment?.schema ?? { never: true }),
+      openedBy: caller.login,
     })
     const now = this.deps.clock.now()
     await this.deps.store.putOpenSession(
@@ -603,15 +724,20 @@ export class EnvironmentService {
     return rev
   }
 
+  /** Evaluates a definition of `env` (undefined: anonymous YAML) with the caller's rights on what it imports. */
   private async evaluate(
     org: string,
-    name: string,
+    env: EnvironmentRow | undefined,
     yaml: string,
     caller: Caller,
     validating: boolean,
     showSecrets = false,
     overrides?: Record<string, string>,
+    // Imports need open whenever their values come back decrypted (open, or a check showing secrets).
+    importLevel: 'read' | 'open' = !validating || showSecrets ? 'open' : 'read',
   ) {
+    const name = env ? `${env.project}/${env.name}` : ANONYMOUS_ENVIRONMENT
+    const access = caller.access ?? FULL_ACCESS
     const loader: EnvironmentLoader = {
       loadEnvironment: async (imported) => {
         // `project/env@version`: a revision number or tag; overrides (pulumi's environmentOverrides) pin versions.
@@ -625,14 +751,18 @@ export class EnvironmentService {
             : parts.length === 2
               ? { org, project: parts[0] as string, name: parts[1] as string }
               : undefined
-        const env = ref && (await this.deps.store.get(ref))
-        if (!env) throw new Error(`environment "${imported}" not found`)
-        const rev = await this.revisionFor(env, version)
+        // An environment the caller may not read reads as missing; opening needs open on every import.
+        const found = ref && access.environment(ref, 'read') && (await this.deps.store.get(ref))
+        if (!found) throw new Error(`environment "${imported}" not found`)
+        if (importLevel === 'open' && !access.environment(found, 'open')) {
+          throw new Error(`permission denied: you may read but not open environment "${imported}"`)
+        }
+        const rev = await this.revisionFor(found, version)
         return {
           source: rev.yaml,
-          decrypter: this.deps.keys.decrypterFor(org),
+          decrypter: this.deps.keys.decrypterFor(org, found.id),
           // Ranges name the environment as imported, so the name is part of the key.
-          cacheKey: `${env.id}:${rev.revision}:${imported}`,
+          cacheKey: `${found.id}:${rev.revision}:${imported}`,
         }
       },
     }
@@ -650,8 +780,8 @@ export class EnvironmentService {
     return evaluateSource(name, yaml, {
       validating,
       showSecrets,
-      decrypter: this.deps.keys.decrypterFor(org),
-      providers: new ServerProviders(org, this.deps.stacks),
+      decrypter: this.deps.keys.decrypterFor(org, env?.id),
+      providers: new ServerProviders(org, this.deps.stacks, (ref) => access.stack(ref)),
       environments: loader,
       execContext,
       limits: this.deps.limits,

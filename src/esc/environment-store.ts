@@ -84,6 +84,10 @@ export interface EnvironmentStore {
   getOrgKey(org: string): Promise<Buffer | undefined>
   /** Stores the wrapped key unless one exists; returns whichever is stored (first writer wins). */
   insertOrgKeyIfAbsent(org: string, wrappedKey: Buffer, at: number): Promise<Buffer>
+  /** Organization keys after `afterOrg`, in org order (key migration). */
+  pageOrgKeys(afterOrg: string, limit: number): Promise<{ id: string; wrappedKey: Buffer }[]>
+  /** Replaces a wrapped key only if it is still `expected`; true when this call replaced it. */
+  replaceOrgKey(org: string, expected: Buffer, wrappedKey: Buffer): Promise<boolean>
 
   putOpenSession(session: OpenSessionRow, at: number): Promise<void>
   getOpenSession(id: string): Promise<OpenSessionRow | undefined>

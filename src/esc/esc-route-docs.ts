@@ -13,6 +13,7 @@ import {
   ListEnvironmentTagsResponse,
   OpenEnvironmentResponse,
   ReadOpenEnvironmentResponse,
+  RotateEnvironmentResponse,
   UpdateEnvironmentResponse,
 } from '../apitype/esc.js'
 
@@ -119,5 +120,9 @@ export const ESC_ROUTE_DOCS: Readonly<Record<string, EscRouteDoc>> = {
   ListEnvironmentReferrers_esc_environments_versions: {
     summary: 'Environments importing this one (any revision)',
     response: ListEnvironmentReferrersResponse,
+  },
+  RotateEnvironment: {
+    summary: 'Rotate the fn::rotate secrets (each answers whether its rotator is available)',
+    response: RotateEnvironmentResponse,
   },
 }

@@ -4,6 +4,7 @@ import type { Stack, StackRef } from '../stacks/stack.js'
 import type { EscProvider, EscRotator, ProviderLoader } from './eval/evaluator.js'
 import type { Schema } from './eval/schema.js'
 import { type EscValue, fromJSON } from './eval/value.js'
+import { RANDOM_SECRET, randomSecretRotator } from './random-secret-rotator.js'
 
 /** What pulumi-stacks needs from the rest of the server: stack lookup, state text and stack-secret decryption. */
 export interface StackOutputsSource {
@@ -56,6 +57,8 @@ export class ServerProviders implements ProviderLoader {
   constructor(
     private readonly org: string,
     private readonly stacks: StackOutputsSource,
+    /** The caller may read this stack (its outputs are read with the caller's permissions). */
+    private readonly mayRead: (ref: StackRef) => boolean = () => true,
   ) {}
 
   async loadProvider(name: string): Promise<EscProvider> {
@@ -69,7 +72,10 @@ export class ServerProviders implements ProviderLoader {
   }
 
   async loadRotator(name: string): Promise<EscRotator> {
-    throw new Error(`rotator "${name}" is not available on this server (secret rotation is not provided)`)
+    if (name === RANDOM_SECRET) return randomSecretRotator
+    throw new Error(
+      `rotator "${name}" is not available on this server (pulumi-backend provides ${RANDOM_SECRET} only)`,
+    )
   }
 
   private pulumiStacks(): EscProvider {
@@ -99,6 +105,8 @@ export class ServerProviders implements ProviderLoader {
     if (org !== this.org) throw new Error(`stack "${name}" is not in organization ${this.org}`)
     let found: Stack
     try {
+      // A stack the caller may not read reads as missing, as the stacks API answers it.
+      if (!this.mayRead({ org, project, stack })) throw new Error('hidden')
       found = await this.stacks.getStack({ org, project, stack })
     } catch {
       throw new Error(`stack "${name}" not found`)

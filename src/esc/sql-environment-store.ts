@@ -327,6 +327,27 @@ export class SqlEnvironmentStore implements EnvironmentStore {
     return stored
   }
 
+  async pageOrgKeys(afterOrg: string, limit: number): Promise<{ id: string; wrappedKey: Buffer }[]> {
+    const rows = await this.db
+      .selectFrom('esc_org_keys')
+      .select(['org', 'wrapped_key'])
+      .where('org', '>', afterOrg)
+      .orderBy('org')
+      .limit(limit)
+      .execute()
+    return rows.map((row) => ({ id: row.org, wrappedKey: row.wrapped_key }))
+  }
+
+  async replaceOrgKey(org: string, expected: Buffer, wrappedKey: Buffer): Promise<boolean> {
+    const result = await this.db
+      .updateTable('esc_org_keys')
+      .set({ wrapped_key: wrappedKey })
+      .where('org', '=', org)
+      .where('wrapped_key', '=', expected)
+      .executeTakeFirst()
+    return Number(result.numUpdatedRows) === 1
+  }
+
   async putOpenSession(session: OpenSessionRow, at: number): Promise<void> {
     await this.db
       .insertInto('esc_open_sessions')

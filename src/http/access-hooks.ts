@@ -103,10 +103,23 @@ export function resourceOf(request: FastifyRequest): Resource {
     (request.routeOptions.config.permission === 'stack:create' && typeof body?.stackName === 'string'
       ? body.stackName
       : undefined)
+  if (request.routeOptions.config.permission?.startsWith('env:')) return environmentOf(request, params)
   return { org: params.orgName, project: params.projectName, stack }
 }
 
+/** `org/project/env` of an ESC route; environment creation names it in the body (project "default" if none). */
+function environmentOf(request: FastifyRequest, params: Record<string, string | undefined>): Resource {
+  const body = request.body as { project?: unknown; name?: unknown } | undefined
+  const creating = request.routeOptions.config.permission === 'env:create'
+  const project = creating ? (typeof body?.project === 'string' && body.project) || 'default' : undefined
+  const name = creating && typeof body?.name === 'string' ? body.name : undefined
+  return { org: params.orgName, project: params.projectName ?? project, environment: params.envName ?? name }
+}
+
 function notFoundMessage(resource: Resource): string {
+  // The services' own wording, so a hidden environment or stack reads exactly like a missing one.
+  if (resource.environment !== undefined)
+    return `Not Found: environment ${resource.org}/${resource.project}/${resource.environment} not found`
   return `Not Found: stack '${resource.org}/${resource.project}/${resource.stack}' not found`
 }
 
@@ -119,7 +132,9 @@ function eventOf(
 ): AuditEvent {
   const resource = resourceOf(request)
   const params = (request.params ?? {}) as Record<string, string | undefined>
-  const path = [resource.org, resource.project, resource.stack].filter(Boolean).join('/')
+  const path = [resource.org, resource.project, resource.stack ?? resource.environment]
+    .filter(Boolean)
+    .join('/')
   const subject = params.tokenId ?? params.userName ?? params.teamName
   return {
     timeMs: audit.clock.now(),

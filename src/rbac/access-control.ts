@@ -22,12 +22,15 @@ export class AccessControl {
   decide(principal: Principal | undefined, permission: Permission, resource: Resource): Verdict {
     const decision = authorize(this.policy(), principal, permission, resource)
     if (decision.allow) return decision
+    // Stacks and environments alike: a caller who may not read the thing is told it does not exist.
+    const kind = permission.startsWith('stack:') ? 'stack' : permission.startsWith('env:') ? 'env' : undefined
+    const read = kind === 'stack' ? 'stack:read' : 'env:read'
     const hide =
-      permission.startsWith('stack:') &&
-      permission !== 'stack:read' &&
+      kind !== undefined &&
       permission !== 'stack:create' &&
-      !authorize(this.policy(), principal, 'stack:read', resource).allow
-    return { allow: false, reason: decision.reason, hide: hide || permission === 'stack:read' }
+      permission !== 'env:create' &&
+      (permission === read || !authorize(this.policy(), principal, read, resource).allow)
+    return { allow: false, reason: decision.reason, hide }
   }
 
   authorize(principal: Principal | undefined, permission: Permission, resource: Resource): Decision {

@@ -54,7 +54,7 @@ const TABLE: [
   ],
   ['default read: no create', user('u'), 'stack:create', stack('acme/web/new'), 'insufficient'],
   ['default read: org read', user('u'), 'org:read', { org: 'acme' }, true],
-  // org:write guards org-owned non-stack resources (ESC environments: create, update, open).
+  // org:write guards org-owned non-stack resources (org webhooks).
   [
     'default read: no org write',
     user('u'),

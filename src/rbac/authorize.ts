@@ -1,4 +1,5 @@
 import type { Principal, UserPrincipal } from '../identity/principal.js'
+import { authorizeEnvironment } from './environment-policy.js'
 import {
   LEVELS,
   type Level,
@@ -36,6 +37,8 @@ export function authorize(
   }
   if (permission === 'update') return deny('this endpoint requires the update token of a running update')
   if (permission === 'authenticated' || principal.admin) return ALLOW
+  if (permission.startsWith('env:'))
+    return policy ? authorizeEnvironment(policy, principal, permission, resource) : ALLOW
   const need = requiredLevel(permission) as Level
   if (!policy) {
     return need === 'admin' && permission === 'org:admin' ? deny('requires an administrator') : ALLOW

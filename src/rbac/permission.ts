@@ -17,9 +17,11 @@ export function isLevel(value: unknown): value is Level {
  * - `authenticated`: any signed-in user (own profile, own tokens, listings filtered per stack);
  * - `update`: the holder of the update's lease (the lease check itself is authentication);
  * - `org:read` / `org:write` / `org:admin`: the organization-wide level (defaultPermission and groupRoles only);
- *   org-owned things that are not stacks (ESC environments, org webhooks) use it;
+ *   org-owned things that are neither stacks nor environments (org webhooks) use it;
  * - `stack:read|write|admin`: the level on `org/project/stack` from the path;
- * - `stack:create`: write on the stack about to be created (its name comes from the body).
+ * - `stack:create`: write on the stack about to be created (its name comes from the body);
+ * - `env:read|open|write|admin`: the level on the ESC environment `org/project/env` from the path
+ *   (environment-policy.ts); `env:create`: write on the environment about to be created (named by the body).
  */
 export type Permission =
   | 'public'
@@ -32,6 +34,11 @@ export type Permission =
   | 'stack:write'
   | 'stack:admin'
   | 'stack:create'
+  | 'env:read'
+  | 'env:open'
+  | 'env:write'
+  | 'env:admin'
+  | 'env:create'
 
 export const PERMISSIONS: readonly Permission[] = [
   'public',
@@ -44,6 +51,11 @@ export const PERMISSIONS: readonly Permission[] = [
   'stack:write',
   'stack:admin',
   'stack:create',
+  'env:read',
+  'env:open',
+  'env:write',
+  'env:admin',
+  'env:create',
 ]
 
 /** The level a permission requires, for the org- and stack-scoped ones. */
@@ -69,6 +81,8 @@ export interface Resource {
   org?: string | undefined
   project?: string | undefined
   stack?: string | undefined
+  /** The ESC environment, for `env:` permissions. */
+  environment?: string | undefined
   /** Teams granted access to this stack when it was created (`pulumi stack init --teams`). */
   teams?: readonly string[] | undefined
 }

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from 'yaml'
+import { type EnvironmentPolicy, parseEnvironmentPolicies } from './environment-policy.js'
 import { compileGlob } from './glob.js'
 import { isLevel, LEVELS, type Level } from './permission.js'
 
@@ -28,6 +29,8 @@ export interface RbacPolicy {
   defaultPermission: Level
   groupRoles: readonly GroupRole[]
   stackPolicies: readonly StackPolicy[]
+  /** ESC environments by `org/project/env` pattern (environment-policy.ts). */
+  environmentPolicies: readonly EnvironmentPolicy[]
 }
 
 /** An invalid RBAC file; the message names the file and line. */
@@ -35,13 +38,13 @@ export class RbacConfigError extends Error {
   override name = 'RbacConfigError'
 }
 
-const TOP_KEYS = ['defaultPermission', 'groupRoles', 'stackPolicies']
+const TOP_KEYS = ['defaultPermission', 'groupRoles', 'stackPolicies', 'environmentPolicies']
 const ROLE_KEYS = ['group', 'permission', 'effect']
 const POLICY_KEYS = ['group', 'stackPattern', 'projectPattern', 'permission', 'effect']
 
 /**
  * Parses the YAML of -rbac-config: the Go server's format (defaultPermission, groupRoles, stackPolicies with
- * globs) plus `effect: deny` and `projectPattern`. Unlike the Go server, every mistake is an error with its line
+ * globs) plus `effect: deny`, `projectPattern` and `environmentPolicies`. Unlike the Go server, every mistake is an error with its line
  * (nothing is skipped with a warning), and a missing defaultPermission means `none` (fail closed).
  */
 export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolicy {
@@ -61,7 +64,7 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
   }
   const root = doc.contents
   if (root === null || (isScalar(root) && root.value === null)) {
-    return { defaultPermission: 'none', groupRoles: [], stackPolicies: [] }
+    return { defaultPermission: 'none', groupRoles: [], stackPolicies: [], environmentPolicies: [] }
   }
   if (!isMap(root)) return fail(root, 'expected a mapping with defaultPermission, groupRoles, stackPolicies')
   checkKeys(root, TOP_KEYS, fail)
@@ -149,7 +152,14 @@ export function parseRbacConfig(text: string, source = 'rbac config'): RbacPolic
       fail(entry, 'a deny of "none" denies nothing')
     return policy
   })
-  return { defaultPermission, groupRoles, stackPolicies }
+  const environmentPolicies = parseEnvironmentPolicies(entries('environmentPolicies'), {
+    fail,
+    checkKeys: (map, known) => checkKeys(map, known, fail),
+    stringAt,
+    effectAt,
+    lineOf,
+  })
+  return { defaultPermission, groupRoles, stackPolicies, environmentPolicies }
 }
 
 function checkKeys(map: YAMLMap, known: string[], fail: (node: Node, message: string) => never): void {

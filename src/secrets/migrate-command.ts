@@ -1,13 +1,15 @@
 import type { Config } from '../config/load-config.js'
 import { openDatabase } from '../db/open-database.js'
 import { SqlStore } from '../db/store.js'
+import { escKeyContext } from '../esc/org-keys.js'
+import { SqlEnvironmentStore } from '../esc/sql-environment-store.js'
 import { describeError } from '../lib/describe-error.js'
-import { MigrationError, migrateSecretsKey } from './migrate-secrets-key.js'
+import { MigrationError, migrateSecretsKey, type WrappedKeySet } from './migrate-secrets-key.js'
 import { keyProviderFor } from './unlock-secrets.js'
 
 /**
  * `pulumi-backend -migrate-secrets-key -old-secrets-provider=… [-old-master-key|-old-kms-key] <new provider
- * options>`: re-wraps every stack key, verifies each, moves the canary, and exits (the Go server's flags). Run it
+ * options>`: re-wraps every stack key and ESC organization key, verifies each, moves the canary, and exits (the Go server's flags). Run it
  * with the server stopped. Returns the exit code.
  */
 export async function migrateSecretsKeyCommand(
@@ -21,8 +23,22 @@ export async function migrateSecretsKeyCommand(
   const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections })
   try {
     const store = new SqlStore(database.db, database.dialect)
-    print(`migrating stack keys of ${config.db}: from ${from.description} to ${to.description}`)
-    await migrateSecretsKey({ meta: store.meta, stackKeys: store.stackKeys, from, to, progress: print })
+    print(`migrating stack and ESC keys of ${config.db}: from ${from.description} to ${to.description}`)
+    const esc = new SqlEnvironmentStore(database.db)
+    const escKeys: WrappedKeySet = {
+      label: 'ESC organization',
+      page: (after, limit) => esc.pageOrgKeys(after, limit),
+      replace: (org, expected, wrapped) => esc.replaceOrgKey(org, expected, wrapped),
+      context: escKeyContext,
+    }
+    await migrateSecretsKey({
+      meta: store.meta,
+      stackKeys: store.stackKeys,
+      otherKeys: [escKeys],
+      from,
+      to,
+      progress: print,
+    })
     return 0
   } catch (error) {
     print(

@@ -19,8 +19,29 @@ export interface MigrationReport {
 
 const PAGE = 200
 
+/** One table of data keys wrapped by the provider: stack keys, ESC organization keys. */
+export interface WrappedKeySet {
+  /** For messages: `stack`, `ESC organization`. */
+  label: string
+  page(after: string, limit: number): Promise<{ id: string; wrappedKey: Buffer }[]>
+  replace(id: string, expected: Buffer, wrappedKey: Buffer): Promise<boolean>
+  context(id: string): string
+}
+
+/** The stack keys as a key set. */
+export function stackKeySet(stackKeys: StackKeyStore): WrappedKeySet {
+  return {
+    label: 'stack',
+    page: async (after, limit) =>
+      (await stackKeys.page(after, limit)).map((k) => ({ id: k.stackId, wrappedKey: k.wrappedKey })),
+    replace: (id, expected, wrapped) => stackKeys.replace(id, expected, wrapped),
+    context: keyContext,
+  }
+}
+
 /**
- * -migrate-secrets-key: re-wraps every stack's data key from `from` to `to` (local↔awskms, local key rotation), as
+ * -migrate-secrets-key: re-wraps every stack's data key (and every other key set given: ESC organization keys) from
+ * `from` to `to` (local↔awskms, local key rotation), as
  * the Go server's runSecretsMigration, but safe to interrupt and run again: each key is written only after its new
  * wrapping was unwrapped and compared with the plaintext, with a compare-and-set on the old bytes; a key that
  * already opens with `to` is skipped; the canary moves to `to` only after every key opens with `to`. The data
@@ -29,11 +50,14 @@ const PAGE = 200
 export async function migrateSecretsKey(deps: {
   meta: MetaStore
   stackKeys: StackKeyStore
+  /** Key sets migrated after the stack keys, the same way. */
+  otherKeys?: readonly WrappedKeySet[]
   from: KeyProvider
   to: KeyProvider
   progress: (line: string) => void
 }): Promise<MigrationReport> {
-  const { meta, stackKeys, from, to, progress } = deps
+  const { meta, from, to, progress } = deps
+  const sets = [stackKeySet(deps.stackKeys), ...(deps.otherKeys ?? [])]
   const canaries = await storedCanaries(meta)
   const oldCanary = canaries.get(from.kind)
   const oldOpens = oldCanary !== undefined && (await canaryOpens(from, oldCanary))
@@ -50,56 +74,10 @@ export async function migrateSecretsKey(deps: {
   }
 
   const report: MigrationReport = { total: 0, rewrapped: 0, alreadyDone: 0 }
-  let after = ''
-  for (;;) {
-    const page = await stackKeys.page(after, PAGE)
-    if (page.length === 0) break
-    for (const { stackId, wrappedKey } of page) {
-      report.total++
-      const context = keyContext(stackId)
-      if (await to.unwrap(wrappedKey, context)) {
-        report.alreadyDone++
-        continue
-      }
-      const plaintext = await from.unwrap(wrappedKey, context)
-      if (!plaintext) {
-        throw new MigrationError(
-          `the key of stack ${stackId} opens with neither ${from.description} nor ${to.description}; stopped, ` +
-            `${report.rewrapped} keys re-wrapped so far (run again after fixing: finished keys are skipped)`,
-        )
-      }
-      const rewrapped = await to.wrap(plaintext, context)
-      const check = await to.unwrap(rewrapped, context)
-      if (!check?.equals(plaintext)) {
-        throw new MigrationError(
-          `the new wrapping of stack ${stackId}'s key did not verify; nothing written for it`,
-        )
-      }
-      if (!(await stackKeys.replace(stackId, wrappedKey, rewrapped))) {
-        throw new MigrationError(
-          `the key of stack ${stackId} changed during the migration; is a server running?`,
-        )
-      }
-      report.rewrapped++
-      progress(`  re-wrapped ${report.total}: stack ${stackId}`)
-    }
-    after = page.at(-1)?.stackId ?? after
-  }
+  for (const set of sets) await migrateSet(set, from, to, report, progress)
 
   progress(`verifying: every one of ${report.total} keys opens with ${to.description}…`)
-  after = ''
-  for (;;) {
-    const page = await stackKeys.page(after, PAGE)
-    if (page.length === 0) break
-    for (const { stackId, wrappedKey } of page) {
-      if (!(await to.unwrap(wrappedKey, keyContext(stackId)))) {
-        throw new MigrationError(
-          `verification failed: the key of stack ${stackId} does not open with ${to.description}`,
-        )
-      }
-    }
-    after = page.at(-1)?.stackId ?? after
-  }
+  for (const set of sets) await verifySet(set, to)
 
   if (oldOpens && !(await moveServerKey(meta, from, to))) {
     progress(
@@ -133,4 +111,65 @@ async function moveCanary(
   const existing = await meta.get(CANARY_META_KEYS[to.kind])
   await meta.compareAndSet(CANARY_META_KEYS[to.kind], existing, canary)
   await meta.delete(CANARY_META_KEYS[from.kind])
+}
+
+/** Re-wraps one key set, skipping keys `to` already opens (an earlier, interrupted run). */
+async function migrateSet(
+  set: WrappedKeySet,
+  from: KeyProvider,
+  to: KeyProvider,
+  report: MigrationReport,
+  progress: (line: string) => void,
+): Promise<void> {
+  let after = ''
+  for (;;) {
+    const page = await set.page(after, PAGE)
+    if (page.length === 0) return
+    for (const { id, wrappedKey } of page) {
+      report.total++
+      const context = set.context(id)
+      if (await to.unwrap(wrappedKey, context)) {
+        report.alreadyDone++
+        continue
+      }
+      const plaintext = await from.unwrap(wrappedKey, context)
+      if (!plaintext) {
+        throw new MigrationError(
+          `the key of ${set.label} ${id} opens with neither ${from.description} nor ${to.description}; stopped, ` +
+            `${report.rewrapped} keys re-wrapped so far (run again after fixing: finished keys are skipped)`,
+        )
+      }
+      const rewrapped = await to.wrap(plaintext, context)
+      const check = await to.unwrap(rewrapped, context)
+      if (!check?.equals(plaintext)) {
+        throw new MigrationError(
+          `the new wrapping of ${set.label} ${id}'s key did not verify; nothing written for it`,
+        )
+      }
+      if (!(await set.replace(id, wrappedKey, rewrapped))) {
+        throw new MigrationError(
+          `the key of ${set.label} ${id} changed during the migration; is a server running?`,
+        )
+      }
+      report.rewrapped++
+      progress(`  re-wrapped ${report.total}: ${set.label} ${id}`)
+    }
+    after = page.at(-1)?.id ?? after
+  }
+}
+
+async function verifySet(set: WrappedKeySet, to: KeyProvider): Promise<void> {
+  let after = ''
+  for (;;) {
+    const page = await set.page(after, PAGE)
+    if (page.length === 0) return
+    for (const { id, wrappedKey } of page) {
+      if (!(await to.unwrap(wrappedKey, set.context(id)))) {
+        throw new MigrationError(
+          `verification failed: the key of ${set.label} ${id} does not open with ${to.description}`,
+        )
+      }
+    }
+    after = page.at(-1)?.id ?? after
+  }
 }

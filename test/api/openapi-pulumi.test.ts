@@ -74,6 +74,8 @@ const ALLOWED = new Set<string>([
   `PATCH /api/stacks/{orgName}/{projectName}/{stackName}/{updateKind}/{updateId}/checkpointdelta body.deploymentDelta: type array, Pulumi: object`,
   // ESC: query values are strings here too (no coercion), the same wire bytes; showSecrets takes ParseBool spellings.
   `POST /api/esc/environments/{orgName}/yaml/check query.showSecrets: type string, Pulumi: boolean`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/check query.showSecrets: type string, Pulumi: boolean`,
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/check query.showSecrets: type string, Pulumi: boolean`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.before: type string, Pulumi: integer`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions query.count: type string, Pulumi: integer`,
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/versions/tags query.count: type string, Pulumi: integer`,
@@ -84,6 +86,8 @@ const ALLOWED = new Set<string>([
   `POST /api/esc/environments/{orgName}/yaml/open query.environmentOverrides: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/open query.environmentOverrides: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/versions/{version}/open query.environmentOverrides: not in Pulumi's`,
+  // The ESC client's rotate request struct has no json tag, so it sends `Paths` (client.go :: RotateEnvironment).
+  `POST /api/esc/environments/{orgName}/{projectName}/{envName}/rotate body.Paths: not in Pulumi's`,
   // The ESC client's EnvironmentTag has an id (pulumi/esc cmd/esc/cli/client apitype.go); the spec omits it.
   `GET /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.tags{}.id: not in Pulumi's`,
   `POST /api/esc/environments/{orgName}/{projectName}/{envName}/tags answer.id: not in Pulumi's`,

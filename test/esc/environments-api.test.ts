@@ -2,11 +2,12 @@
 // (pulumi/esc cmd/esc/cli/client/client.go): YAML bodies, ETag / Pulumi-ESC-Revision headers, open sessions.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import SQLite from 'better-sqlite3'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliApiError, type CliClient } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
+import { complete, createAndStart } from '../support/update-driver.js'
 
 const ENVS = '/api/esc/environments/acme'
 const yaml = (text: string) => ({ rawBody: Buffer.from(text) })
@@ -108,17 +109,15 @@ describe('ESC environments API', () => {
     assert.equal(props.password?.value, 'hunter2-plain')
     assert.equal(props.password?.secret, true)
     // Nowhere in the database in plaintext (definitions, sessions).
-    const db = new SQLite(server.dbPath, { readonly: true })
-    try {
-      for (const table of ['esc_revisions', 'esc_open_sessions']) {
-        const rows = db.prepare(`select * from ${table}`).all()
-        assert.doesNotMatch(
-          JSON.stringify(rows, (_k, v) => (Buffer.isBuffer(v) ? v.toString('latin1') : v)),
-          /hunter2-plain/,
-        )
-      }
-    } finally {
-      db.close()
+    // (SQLite or PostgreSQL, whichever the test server runs on.)
+    for (const table of ['esc_revisions', 'esc_open_sessions']) {
+      const rows = await queryDatabase(server.dbPath, `select * from ${table}`)
+      assert.doesNotMatch(
+        JSON.stringify(rows, (_k, v) =>
+          v && v.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v,
+        ),
+        /hunter2-plain/,
+      )
     }
     // Updating with the stored (ciphertext) definition keeps the secret.
     await cli.call('PATCH', path, yaml(stored.replace('values:', 'values:\n  extra: 1')))
@@ -356,6 +355,28 @@ describe('ESC environments API', () => {
     )
   })
 
+  it('lists stacks whose latest update imported the environment as referrers', async () => {
+    await createEnv(cli, 'ref', 'shared', 'values:\n  a: 1\n')
+    const up = async (stack: string, imports: string[]) => {
+      const id = { org: 'acme', project: 'refapp', stack }
+      await cli.call('POST', '/api/stacks/acme/refapp', { body: { stackName: stack } }).catch(() => {})
+      const environments = JSON.stringify(imports.map((name) => ({ id: name })))
+      const update = await createAndStart(cli, id, { environment: { 'stack.environments': environments } })
+      await complete(cli, update)
+    }
+    await up('dev', ['ref/shared@1'])
+    await up('prod', ['ref/shared'])
+    await up('prod', []) // prod's latest update no longer imports it
+    await up('qa', ['ref/other'])
+    const listed = await cli.call<{ referrers: Record<string, { stack?: unknown }[]> }>(
+      'GET',
+      `${ENVS}/ref/shared/referrers`,
+    )
+    assert.deepEqual(listed.body.referrers['acme/ref/shared'], [
+      { stack: { project: 'refapp', stack: 'dev', version: 1 } },
+    ])
+  })
+
   it('opens stack outputs of this server with fn::open::pulumi-stacks, secrets decrypted', async () => {
     await cli.call('POST', '/api/stacks/acme/net', { body: { stackName: 'prod' } })
     const stackPath = '/api/stacks/acme/net/prod'
@@ -401,6 +422,60 @@ describe('ESC environments API', () => {
     assert.match(missing[0]?.summary ?? '', /not found/)
   })
 
+  it('rotates fn::rotate::random-secret into a new revision (stored encrypted, previous kept)', async () => {
+    const path = await createEnv(
+      cli,
+      'rot',
+      'keys',
+      [
+        'values:',
+        '  signing:',
+        '    fn::rotate::random-secret:',
+        '      inputs: { length: 40, encoding: hex }',
+        '',
+      ].join('\n'),
+    )
+    type Rotated = {
+      id: string
+      secretRotationEvent: {
+        status: string
+        preRotationRevision: number
+        postRotationRevision?: number
+        rotations: { environmentPath: string; status: string; errorMessage?: string }[]
+      }
+    }
+    // Before its first rotation, opening says what to do.
+    const before = await cli.call('POST', `${path}/open`).catch((e: unknown) => e)
+    assert.ok(
+      before instanceof CliApiError && /has not been rotated yet/.test(before.response.raw.toString()),
+    )
+    // The ESC client sends `Paths` (an untagged Go field).
+    const first = await cli.call<Rotated>('POST', `${path}/rotate`, { body: { Paths: [] } })
+    const event = first.body.secretRotationEvent
+    assert.equal(event.status, 'succeeded')
+    assert.deepEqual(
+      event.rotations.map((r) => [r.environmentPath, r.status]),
+      [['signing', 'succeeded']],
+    )
+    assert.equal(event.postRotationRevision, event.preRotationRevision + 1)
+    // The state is stored encrypted and opens as a secret.
+    assert.doesNotMatch((await cli.call('GET', path)).raw.toString(), /current: [0-9a-f]{40}/)
+    const opened = (await openEnv(cli, path)).signing?.value as Record<string, EscValue>
+    const current = opened.current?.value as string
+    assert.match(current, /^[0-9a-f]{40}$/)
+    assert.equal(opened.current?.secret, true)
+    // A second rotation, by path, keeps the previous value.
+    const second = await cli.call<Rotated>('POST', `${path}/rotate`, { body: { paths: ['signing'] } })
+    assert.equal(second.body.secretRotationEvent.status, 'succeeded')
+    const reopened = (await openEnv(cli, path)).signing?.value as Record<string, EscValue>
+    assert.equal(reopened.previous?.value, current)
+    assert.notEqual(reopened.current?.value, current)
+    const diags = await diagnosticsOf(
+      cli.call('POST', `${path}/rotate`, { body: { paths: ['nothing.here'] } }),
+    )
+    assert.equal(diags[0]?.summary, 'no fn::rotate at path "nothing.here"')
+  })
+
   it('answers Cloud-only ESC features with a 404 that names them', async () => {
     const path = await createEnv(cli, 'app', 'cloudonly')
     await assertApiError(
@@ -409,7 +484,6 @@ describe('ESC environments API', () => {
       /ESC environment drafts are not provided by this server/,
     )
     await assertApiError(cli.call('GET', `${path}/schedules/s1`), 404, /schedules are not provided/)
-    await assertApiError(cli.call('POST', `${path}/rotate`, { body: {} }), 404, /rotation are not provided/)
     await assertApiError(
       cli.call('POST', '/api/change-requests/acme/cr1/submit', { body: {} }),
       404,

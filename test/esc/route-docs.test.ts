@@ -142,6 +142,7 @@ describe('ESC route documentation', () => {
       'GET',
       `${ENVS}/docs/base/versions/2/referrers`,
     )
+    await call('RotateEnvironment', 'POST', `${ENV}/rotate`, { body: { paths: [] } })
     await call('CloneEnvironment', 'POST', `${ENV}/clone`, { body: { name: 'copy' } })
     await call('DeleteEnvironment_esc_environments', 'DELETE', `${ENVS}/docs/copy`)
     assert.deepEqual(

@@ -15,6 +15,7 @@ const KEY_A = 'ab'.repeat(32) // the test server's default -master-key
 const KEY_B = '12'.repeat(32)
 const KEY_C = '9f'.repeat(32)
 const STACKS = ['alpha', 'bravo', 'charlie']
+const ESC_ENV = '/api/esc/environments/acme/app/keys'
 
 describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => {
   const kms = new LocalAwsKms()
@@ -43,6 +44,9 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
         )
         assert.equal(Buffer.from(answer.body.plaintext, 'base64').toString(), `secret of ${stack}`)
       }
+      // The ESC organization key moves with the stack keys: the environment's secret still decrypts.
+      const definition = await server.client.call('GET', `${ESC_ENV}/decrypt`)
+      assert.match(definition.raw.toString(), /fn::secret: esc-secret-of-acme/)
     } finally {
       await server.close()
     }
@@ -83,6 +87,12 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
         )
         ciphertexts.set(stack, answer.body.ciphertext)
       }
+      await server.client.call('POST', '/api/esc/environments/acme', {
+        body: { project: 'app', name: 'keys' },
+      })
+      await server.client.call('PATCH', ESC_ENV, {
+        rawBody: Buffer.from('values:\n  s:\n    fn::secret: esc-secret-of-acme\n'),
+      })
     } finally {
       await server.close()
     }
@@ -105,9 +115,10 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
     kms.failEncryptAfter = undefined
     const resumed = await migrate([...toKms, '-old-secrets-provider=local', `-old-master-key=${KEY_A}`])
     assert.equal(resumed.code, 0, resumed.output)
+    assert.match(resumed.output, /re-wrapped 4: ESC organization acme/)
     assert.match(
       resumed.output,
-      /done: 3 keys now wrapped by AWS KMS key alias\/pulumi \(2 re-wrapped now, 1 by an earlier run\)/,
+      /done: 4 keys now wrapped by AWS KMS key alias\/pulumi \(3 re-wrapped now, 1 by an earlier run\)/,
     )
 
     await assertSecretsReadable(toKms)
@@ -120,7 +131,7 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
     const again = await migrate([...toKms, '-old-secrets-provider=local', `-old-master-key=${KEY_A}`])
     assert.equal(again.code, 0, again.output)
     assert.match(again.output, /canary already opens with AWS KMS key alias\/pulumi/)
-    assert.match(again.output, /\(0 re-wrapped now, 3 by an earlier run\)/)
+    assert.match(again.output, /\(0 re-wrapped now, 4 by an earlier run\)/)
   })
 
   it('refuses an old key that is not the current one, writing nothing', async () => {

@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { SignJWT } from 'jose'
 import { assertApiError } from '../support/assert-api-error.js'
-import { CliClient } from '../support/cli-client.js'
+import type { CliClient } from '../support/cli-client.js'
+import { jwtClient } from '../support/jwt-client.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const SECRET = 'a-shared-hmac-secret-of-at-least-32-characters'
@@ -23,15 +23,7 @@ stackPolicies:
 describe('access control through the API (jwt mode, -rbac-config)', () => {
   let server: TestServer
   let dir: string
-  const as = async (sub: string, groups: string[]) =>
-    new CliClient(
-      server.url,
-      await new SignJWT({ sub, groups })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setIssuedAt()
-        .setExpirationTime('10m')
-        .sign(new TextEncoder().encode(SECRET)),
-    )
+  const as = (sub: string, groups: string[]) => jwtClient(server.url, SECRET, { sub, groups })
   let reader: CliClient
   let writer: CliClient
   let admin: CliClient

@@ -34,10 +34,11 @@ export interface TestServer {
 
 /** Boots the real app (createApp, as main does) on a real database (see `testDatabase`) and a loopback port. */
 export async function startTestServer(
-  options: { args?: string[]; overrides?: AppOverrides; dir?: string } = {},
+  options: { args?: string[]; overrides?: AppOverrides; dir?: string; db?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pulumi-backend-test-'))
-  const dbPath = await testDatabase(dir)
+  // `db`: a given -db value (e.g. a dialect other than the run's), else the run's dialect (see `testDatabase`).
+  const dbPath = options.db ?? (await testDatabase(dir))
   const token = `test-${randomBytes(8).toString('hex')}`
   const parsed = loadConfig(
     [

@@ -21,7 +21,13 @@ export interface RunningUpdate {
 export async function createAndStart(
   cli: CliClient,
   stack: StackId,
-  options: { kind?: 'update' | 'preview' | 'refresh' | 'destroy'; dryRun?: boolean; journal?: boolean } = {},
+  options: {
+    kind?: 'update' | 'preview' | 'refresh' | 'destroy'
+    dryRun?: boolean
+    journal?: boolean
+    /** More update metadata `environment` entries (e.g. `stack.environments`). */
+    environment?: Record<string, string>
+  } = {},
 ): Promise<RunningUpdate> {
   const kind = options.kind ?? 'update'
   const created = await cli.call<{ updateID: string }>('POST', `${stackPath(stack)}/${kind}`, {
@@ -32,7 +38,7 @@ export async function createAndStart(
       description: '',
       options: { color: 'raw', dryRun: options.dryRun ?? false, parallel: 16, showNames: false },
       config: { [`${stack.project}:greeting`]: { string: 'hello', secret: false, object: false } },
-      metadata: { message: 'test update', environment: { 'exec.kind': 'cli' } },
+      metadata: { message: 'test update', environment: { 'exec.kind': 'cli', ...options.environment } },
     },
   })
   const id = created.body.updateID

@@ -71,6 +71,11 @@ export interface EscRotator {
     state: Record<string, EscValue> | undefined,
     context: ExecContext,
   ): Promise<EscValue>
+  /** The new state (plain strings; stored as secrets), for `POST …/rotate`. Absent: this rotator cannot rotate. */
+  rotate?(
+    inputs: Record<string, EscValue>,
+    state: Record<string, EscValue> | undefined,
+  ): Promise<Record<string, string>>
 }
 
 /** Resolves `fn::open::<name>` and `fn::rotate::<name>`; throws an Error whose message becomes the diagnostic. */

@@ -154,7 +154,8 @@ export function parseYamlSyntax(environment: string, source: string): ParsedSynt
     // The parser recurses per nesting level: running out of stack means the document nests too deeply.
     const summary = /Maximum call stack/.test(message)
       ? 'the document is nested too deeply'
-      : `yaml: line ${line}: ${message.replace(/ at line \d+, column \d+.*$/, '')}`
+      : (unterminatedFlow(source, offset, message) ??
+        `yaml: line ${line}: ${message.replace(/ at line \d+, column \d+.*$/, '')}`)
     return { diags: [errorDiag(summary, undefined, '')] }
   }
   const index = new PositionIndex(source, environment)
@@ -270,4 +271,35 @@ function convert(node: YamlNode, path: string, index: PositionIndex, diags: Diag
 
 function shift(p: Pos, text: string): Pos {
   return { line: p.line, column: p.column + [...text].length, byte: p.byte + utf8Length(text) }
+}
+
+/**
+ * go-yaml's wording for a flow collection left open (`[a, b` / `{a: 1`): "did not find expected ',' or ']'",
+ * on the line of the opening bracket counted from 0, since go-yaml reports its context mark unadjusted
+ * (yaml.v3 decode.go :: parser.fail). Undefined for other errors, or when the opener cannot be told.
+ */
+function unterminatedFlow(source: string, offset: number, message: string): string | undefined {
+  const kind = /^Flow (sequence|map) /.exec(message)?.[1]
+  if (!kind) return undefined
+  const openers: number[] = []
+  let quote: string | undefined
+  for (let i = 0; i < offset && i < source.length; i++) {
+    const c = source[i] as string
+    if (quote) {
+      if (c === quote && !(quote === '"' && source[i - 1] === '\\')) quote = undefined
+      continue
+    }
+    const prev = source[i - 1]
+    const startsValue = openers.length > 0 || prev === undefined || /[\s:-]/.test(prev)
+    if ((c === '"' || c === "'") && startsValue) quote = c
+    else if (c === '#' && (prev === undefined || /\s/.test(prev))) {
+      while (i < source.length && source[i] !== '\n') i++
+    } else if ((c === '[' || c === '{') && startsValue) openers.push(i)
+    else if ((c === ']' || c === '}') && openers.length > 0) openers.pop()
+  }
+  const opener = openers.at(-1)
+  if (opener === undefined) return undefined
+  const line = source.slice(0, opener).split('\n').length - 1
+  if (line === 0) return undefined
+  return `yaml: line ${line}: did not find expected ',' or '${source[opener] === '[' ? ']' : '}'}'`
 }
