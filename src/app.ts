@@ -323,6 +323,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     // The web console: the same services, signed in by the same authenticator.
     consoleRoutes(http, {
       ...routeDeps,
+      flashes: store.consoleFlashes,
       authenticator,
       clock,
       idpLogin: login?.loginEnabled ? { providerName: login.providerName } : undefined,

@@ -28,6 +28,7 @@ const TABLE_KEYS = {
   webhook_deliveries: ['id'],
   search_resources: ['stack_id', 'urn'],
   audit_events: ['seq'],
+  console_flashes: ['id'],
 } as const satisfies Record<keyof Database | keyof EscTables, readonly string[]>
 
 export type BackupTable = keyof typeof TABLE_KEYS

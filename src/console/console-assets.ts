@@ -44,6 +44,10 @@ button.danger { color: #fff; background: var(--bad); border: 0; }
 input.token { width: 100%; max-width: 40rem; font-family: monospace; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
 textarea, input[type=password] { width: 100%; max-width: 40rem; font: inherit; }
+svg.graph rect { width: 190px; height: 20px; rx: 4px; fill: #f6f8fa; stroke: #0550ae; }
+svg.graph text { font-size: 11px; fill: #1b1f24; }
+svg.graph a:focus rect, svg.graph a:hover rect { fill: #ddf4ff; }
+svg.graph .edges { stroke: #8c959f; fill: none; }
 @media (max-width: 40rem) { main { padding: .5rem; } th, td { padding: .25rem; } }
 `
 

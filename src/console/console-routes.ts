@@ -1,13 +1,10 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import type { ResourceV3 } from '../apitype/core.js'
-import { ForbiddenError, InvalidError, NotFoundError } from '../errors.js'
-import { errorResponse } from '../http/error-handler.js'
+import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
-import type { AuthKind } from '../http/route-config.js'
 import type { RouteDeps } from '../http/route-table.js'
 import { clearedSessionCookie, sessionCookie } from '../http/session-cookie.js'
 import type { Authenticator } from '../identity/authenticator.js'
-import type { UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
 import { parseDecimalInteger } from '../lib/decimal.js'
 import type { SecretsService } from '../secrets/secrets-service.js'
@@ -17,19 +14,30 @@ import { diffStates } from '../state/state-diff.js'
 import { parseEngineEventFilter } from '../updates/engine-event-filter.js'
 import { EngineEventReader } from '../updates/engine-event-reader.js'
 import type { Update } from '../updates/update.js'
+import { consoleAdminRoutes } from './console-admin-routes.js'
 import { CONSOLE_CSS, CONSOLE_JS } from './console-assets.js'
 import { authorizeConsole, type ConsoleAction } from './console-authorization.js'
+import {
+  formOf,
+  frameOf,
+  pageRegistrar,
+  queryOf,
+  requireAllowed as requireAllowedBy,
+  userFrame,
+  userOf,
+} from './console-page.js'
 import { consoleOperation } from './console-route.js'
-import { checkCsrf, checkOrigin, csrfTokenOf, isHttps } from './console-session.js'
+import { checkCsrf, checkOrigin, isHttps } from './console-session.js'
+import { consoleTokenRoutes } from './console-token-routes.js'
+import { ConsoleFlash } from './flash/console-flash.js'
+import type { FlashStore } from './flash/flash-store.js'
 import { diffPage } from './pages/diff-page.js'
 import { graphPage } from './pages/graph-page.js'
 import { historyPage } from './pages/history-page.js'
-import { errorPage } from './pages/layout.js'
 import type { ResourceView } from './pages/resource-tree.js'
 import { signinPage } from './pages/signin-page.js'
 import { SECRET_SIG, stackPage, stackPath } from './pages/stack-page.js'
 import { type StackRow, stacksPage } from './pages/stacks-page.js'
-import { tokensPage } from './pages/tokens-page.js'
 import { updateLogPage } from './pages/update-log-page.js'
 import { setConsoleHeaders } from './security-headers.js'
 import { type LogLine, renderEngineEvents } from './update-log/engine-event-text.js'
@@ -37,8 +45,10 @@ import { type LogLine, renderEngineEvents } from './update-log/engine-event-text
 /** The API's services (design.md §3: no second implementation), plus what signing in needs. */
 export type ConsoleDeps = Pick<
   RouteDeps,
-  'tokens' | 'stacks' | 'state' | 'secrets' | 'updates' | 'updateStore' | 'logs' | 'access'
+  'tokens' | 'stacks' | 'state' | 'secrets' | 'updates' | 'updateStore' | 'logs' | 'access' | 'auditQuery'
 > & {
+  /** One-time messages (the new token after POST-redirect-GET). */
+  flashes: FlashStore
   /** The auth mode's authenticator: a pasted token is checked exactly as `Authorization: token …` is. */
   authenticator: Authenticator
   /** The identity provider's browser login (/login), in oidc and google modes when it is configured. */
@@ -61,69 +71,16 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
   })
   const events = new EngineEventReader({ logs: deps.logs, pageSize: 1000, maxScanned: 20_000 })
   const unfiltered = parseEngineEventFilter({})
+  const flash = new ConsoleFlash(deps.flashes, deps.clock)
 
-  const page = (
-    method: 'GET' | 'POST',
-    url: string,
-    name: string,
-    auth: AuthKind,
-    handler: (request: FastifyRequest, reply: FastifyReply) => Promise<string | undefined>,
-  ) =>
-    app.route({
-      method,
-      url,
-      // Form posts arrive urlencoded (formBody lets them past the JSON-only media check): the console parses them
-      // itself, and checks their origin and CSRF token.
-      config: {
-        operationId: consoleOperation(name),
-        // The console checks the session itself (redirecting to /signin) and authorizes each page through
-        // authorizeConsole, with the same RBAC decision as the API.
-        permission: 'public',
-        auth,
-        rawBody: true,
-        scansJson: true,
-        formBody: true,
-      },
-      handler: async (request, reply) => {
-        setConsoleHeaders(reply)
-        // The API's paths are never console pages, whatever parametric route they fall into.
-        if (request.url.startsWith('/api/'))
-          throw new NotFoundError(`Not Found: no route for ${request.method} ${request.url}`)
-        if (auth === 'session' && !request.principal) return reply.redirect('/signin', 303)
-        try {
-          const body = await handler(request, reply)
-          if (body === undefined) return reply
-          return reply.type('text/html; charset=utf-8').send(body)
-        } catch (error) {
-          const { code, message } = errorResponse(error)
-          if (code >= 500) request.log.error({ err: error }, 'console page failed')
-          return reply
-            .code(code)
-            .type('text/html; charset=utf-8')
-            .send(
-              errorPage(code, code >= 500 ? 'Internal error; see the server log' : message, frameOf(request)),
-            )
-        }
-      },
-    })
-
-  const frameOf = (request: FastifyRequest) =>
-    request.principal?.kind === 'user'
-      ? { login: request.principal.login, csrf: csrfTokenOf(request) }
-      : undefined
-  const userOf = (request: FastifyRequest) => request.principal as UserPrincipal
+  const page = pageRegistrar(app)
   const refOf = (request: FastifyRequest): StackRef => {
     const p = request.params as StackParams
     return { org: p.org, project: p.project, stack: p.stack }
   }
-  const requireAllowed = (request: FastifyRequest, action: ConsoleAction, ref?: StackRef) => {
-    if (!authorizeConsole(deps.access, userOf(request), action, ref)) {
-      throw new ForbiddenError(`Forbidden: you may not ${action.replace(':', ' ')} here`)
-    }
-  }
-  const formOf = (request: FastifyRequest) =>
-    new URLSearchParams((request.body as Buffer | undefined)?.toString('utf8') ?? '')
-  const query = (request: FastifyRequest) => request.query as Record<string, string | undefined>
+  const requireAllowed = (request: FastifyRequest, action: ConsoleAction, ref?: StackRef) =>
+    requireAllowedBy(deps.access, request, action, ref)
+  const query = queryOf
 
   for (const [name, type, text] of [
     ['console.css', 'text/css', CONSOLE_CSS],
@@ -161,36 +118,8 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     return undefined
   })
 
-  const showTokens = async (request: FastifyRequest, created?: { description: string; token: string }) =>
-    tokensPage(await deps.tokens.listPersonal(userOf(request)), created, {
-      login: userOf(request).login,
-      csrf: csrfTokenOf(request),
-    })
-
-  page('GET', '/tokens', 'tokens', 'session', (request) => showTokens(request))
-
-  page('POST', '/tokens', 'token create', 'session', async (request) => {
-    const form = formOf(request)
-    checkCsrf(request, form)
-    const description = (form.get('description') ?? '').trim()
-    const days = parseDecimalInteger(form.get('days') || '0', 0)
-    if (description === '' || days === undefined) {
-      throw new InvalidError(
-        'Bad Request: a token needs a description and a whole number of days (0 = never expires)',
-      )
-    }
-    const expires = days === 0 ? 0 : Math.floor(deps.clock.now() / 1000) + days * 86_400
-    // The same use case as POST /api/user/tokens; the token is rendered once and never stored.
-    const { token } = await deps.tokens.createPersonal(userOf(request), { description, expires })
-    return showTokens(request, { description, token })
-  })
-
-  page('POST', '/tokens/:tokenId/revoke', 'token revoke', 'session', async (request, reply) => {
-    checkCsrf(request, formOf(request))
-    await deps.tokens.deletePersonal(userOf(request), (request.params as { tokenId: string }).tokenId)
-    void reply.redirect('/tokens', 303)
-    return undefined
-  })
+  consoleTokenRoutes(page, { tokens: deps.tokens, clock: deps.clock, flash })
+  consoleAdminRoutes(page, { ...deps, flash })
 
   page('GET', '/stacks', 'stacks', 'session', async (request) => {
     requireAllowed(request, 'stack:read')
@@ -208,6 +137,9 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
         continuationToken,
       })
       for (const stack of found.stacks) {
+        // Only the stacks the caller may read: the same decision as GET /api/user/stacks (stack-routes.ts).
+        const ref = { org: stack.org, project: stack.project, stack: stack.name }
+        if (!authorizeConsole(deps.access, userOf(request), 'stack:read', ref)) continue
         if (filter.q && !`${stack.org}/${stack.project}/${stack.name}`.includes(filter.q)) continue
         const lastUpdate = stack.lastUpdateId ? await deps.updateStore.get(stack.lastUpdateId) : undefined
         rows.push({ stack, lastUpdate })
@@ -242,7 +174,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
         canWrite: authorizeConsole(deps.access, userOf(request), 'stack:write', ref),
         now: deps.clock.now(),
       },
-      { login: userOf(request).login, csrf: csrfTokenOf(request) },
+      userFrame(request),
     )
   }
 

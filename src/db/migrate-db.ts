@@ -31,6 +31,7 @@ const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch
   { name: 'webhook_deliveries', key: ['id'], rowsPerBatch: 500 },
   { name: 'search_resources', key: ['stack_id', 'urn'], rowsPerBatch: 500 },
   { name: 'audit_events', key: ['seq'], rowsPerBatch: 500 },
+  { name: 'console_flashes', key: ['id'], rowsPerBatch: 500 },
 ]
 
 /** The server's own bookkeeping: each database applies its migrations itself. */

@@ -15,6 +15,16 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable
   search_resources: SearchResourceTable
   audit_events: AuditEventTable
+  console_flashes: ConsoleFlashTable
+}
+
+/** A console one-time message (0030-console-flashes), sealed with a key derived from the session cookie. */
+export interface ConsoleFlashTable {
+  /** sha256 hex derived from the session cookie: one pending flash per session. */
+  id: string
+  /** base64 of the AES-GCM sealed JSON message. */
+  sealed: string
+  expires_at: number
 }
 
 /** One audit event (0020-audit); `hash` chains it to the previous row's. */

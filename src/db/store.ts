@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely'
 import type { StoredAuditEvent } from '../audit/audit-event.js'
 import { auditScope } from '../audit/audit-scope.js'
 import { type AuditStore, SqlAuditStore } from '../audit/audit-store.js'
+import { type FlashStore, SqlFlashStore } from '../console/flash/flash-store.js'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
@@ -39,6 +40,8 @@ export interface Store {
   readonly webhooks: WebhookStore
   readonly searchIndex: SearchIndexStore
   readonly audit: AuditStore
+  /** The web console's one-time messages. */
+  readonly consoleFlashes: FlashStore
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>
   /**
    * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
@@ -62,6 +65,7 @@ export class SqlStore implements Store {
   readonly webhooks: WebhookStore
   readonly searchIndex: SearchIndexStore
   readonly audit: SqlAuditStore
+  readonly consoleFlashes: FlashStore
 
   /** `effects` is set inside a transaction: what to run once it commits. */
   constructor(
@@ -82,6 +86,7 @@ export class SqlStore implements Store {
     this.webhooks = new SqlWebhookStore(db)
     this.searchIndex = new SqlSearchIndexStore(db)
     this.audit = new SqlAuditStore(db, dialect === 'postgres')
+    this.consoleFlashes = new SqlFlashStore(db)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

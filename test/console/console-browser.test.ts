@@ -1,6 +1,7 @@
 // The web console in real Chromium (Debian's chromium driven by playwright-core): sign in, browse stacks, a stack
 // and one resource, history, a live log while an update runs through the CLI-exact client, a version diff, cancel
-// a running update, token creation. Screenshots of each page go to .tmp/console-screenshots/ for review.
+// a running update, token creation, organization tokens and the audit log. Screenshots of each page go to
+// .tmp/console-screenshots/ for review.
 // Skipped, with the reason printed, where no chromium is installed.
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync } from 'node:fs'
@@ -168,6 +169,35 @@ describe('web console in Chromium', { skip }, () => {
     await page.goto(`${server.url}/tokens`)
     await page.getByText('ci laptop').waitFor()
     assert.equal(await page.getByLabel('Token', { exact: true }).count(), 0, 'shown only once')
+  })
+
+  it('creates an organization token (shown once after the redirect) and browses the audit log', async () => {
+    await page.getByRole('link', { name: 'Admin' }).click()
+    await page.getByRole('link', { name: 'organization tokens' }).first().click()
+    await page.waitForURL(/\/admin\/acme\/tokens$/)
+    await page.getByLabel('Name').fill('deploy-bot')
+    await page.getByLabel('Description').fill('CI deploys')
+    await page.getByRole('button', { name: 'Create organization token' }).click()
+    await page.waitForURL(/\/admin\/acme\/tokens$/)
+    const token = await page.getByLabel('Token', { exact: true }).inputValue()
+    assert.ok(token.length > 20)
+    assert.ok(!page.url().includes(token), 'no token in the URL')
+    await shot('org-tokens')
+    await page.reload()
+    assert.equal(
+      await page.getByLabel('Token', { exact: true }).count(),
+      0,
+      'a reload neither re-posts nor shows it',
+    )
+    assert.equal(await page.getByRole('cell', { name: 'deploy-bot', exact: true }).count(), 1, 'created once')
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    // The console's own form post is audited under its console operation name.
+    await page.getByLabel('Event').fill('console.org token create')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.getByRole('cell', { name: 'console.org token create' }).first().waitFor()
+    const download = await page.getByRole('link', { name: 'Export as CSV' }).getAttribute('href')
+    assert.equal(download, '/admin/acme/audit/export?event=console.org+token+create')
+    await shot('audit-log')
   })
 
   it('reads well on a phone-sized screen', async () => {

@@ -236,15 +236,16 @@ describe('web console', () => {
 
   it('creates a personal token shown once, lists it, and revokes it', async () => {
     const created = await post('/tokens', { csrf: await csrfOf('/tokens'), description: 'laptop', days: '0' })
-    assert.equal(created.status, 200)
-    const body = await created.text()
+    assert.equal(created.status, 303, 'POST-redirect-GET: a reload never posts the form again')
+    assert.equal(created.headers.get('location'), '/tokens', 'the token never goes in the URL')
+    const body = await (await get('/tokens')).text()
     const token = /id="token-value" class="token" readonly value="([^"]+)"/.exec(body)?.[1]
     assert.ok(token, 'the new token is shown')
     const whoami = await fetch(`${server.url}/api/user`, { headers: { authorization: `token ${token}` } })
     assert.equal(whoami.status, 200, 'the token works against the API')
     const listed = await (await get('/tokens')).text()
     assert.match(listed, /laptop/)
-    assert.doesNotMatch(listed, new RegExp(token), 'shown only once')
+    assert.doesNotMatch(listed, new RegExp(token), 'shown only once (a reload shows the list only)')
     const id = /action="\/tokens\/([^"/]+)\/revoke"/.exec(listed)?.[1]
     assert.ok(id)
     const revoked = await post(`/tokens/${id}/revoke`, { csrf: await csrfOf('/tokens') })

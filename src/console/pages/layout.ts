@@ -22,7 +22,7 @@ export function layout(frame: PageFrame): string {
   <a class="brand" href="/stacks">pulumi-backend</a>
   ${
     frame.user
-      ? html`<nav aria-label="Main"><a href="/stacks">Stacks</a> <a href="/tokens">Tokens</a></nav>
+      ? html`<nav aria-label="Main"><a href="/stacks">Stacks</a> <a href="/tokens">Tokens</a> <a href="/admin">Admin</a></nav>
   <form method="post" action="/signout" class="signout">
     <input type="hidden" name="csrf" value="${frame.user.csrf}">
     <span class="who">${frame.user.login}</span> <button type="submit">Sign out</button>

@@ -1,6 +1,7 @@
 import type { AccessToken } from '../../identity/access-token-store.js'
 import { html, urlPart } from '../html.js'
 import { layout, type PageFrame, when } from './layout.js'
+import { newTokenCard } from './new-token-card.js'
 
 export function tokensPage(
   tokens: readonly AccessToken[],
@@ -11,13 +12,7 @@ export function tokensPage(
     title: 'Access tokens',
     user,
     body: html`<h1>Your access tokens</h1>
-${
-  created
-    ? html`<section class="card" role="status" aria-labelledby="new-token"><h2 id="new-token">New token “${created.description}”</h2>
-<p>Copy it now: it is shown only this once.</p>
-<label for="token-value">Token</label><input id="token-value" class="token" readonly value="${created.token}"></section>`
-    : ''
-}
+${newTokenCard(created)}
 <form method="post" action="/tokens" class="filters">
 <input type="hidden" name="csrf" value="${user.csrf}">
 <label>Description <input name="description" required maxlength="200"></label>

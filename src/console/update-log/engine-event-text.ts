@@ -1,62 +1,78 @@
 /**
- * An update's stored engine events as the lines the CLI prints for them in its diff display (`pulumi up --diff`,
- * pkg/backend/display/diff.go :: RenderDiffEvent, ShowDiffEvents). Each line carries the colour class of its
- * operation. Property-level bodies (inputs, outputs, diffs) are not rendered yet: see the console README section.
+ * An update's stored engine events as the lines the CLI prints for them in its diff display (`pulumi up --diff`
+ * with same resources shown: pkg/backend/display/diff.go :: ShowDiffEvents, RenderDiffEvent), property bodies
+ * included (object_diff.go). Each line carries the colour of its operation; diagnostics (which the CLI writes to
+ * stderr) are marked so.
  */
+import { TextSink } from './property-printer.js'
+import {
+  type Step,
+  type StepMetadata,
+  stepOf,
+  writeDetails,
+  writeOutputs,
+  writeSummary,
+} from './step-text.js'
+
 export interface LogLine {
   text: string
   tone: 'plain' | 'create' | 'update' | 'delete' | 'replace' | 'info' | 'warning' | 'error' | 'heading'
-}
-
-interface StepMetadata {
-  op?: string
-  urn?: string
-  type?: string
-  old?: { id?: string; parent?: string; provider?: string } | null
-  new?: { id?: string; parent?: string; provider?: string } | null
-  provider?: string
+  /** A diagnostic: the CLI prints it on stderr. */
+  stderr?: true
 }
 
 interface EngineEvent {
   preludeEvent?: { config?: Record<string, string> }
-  resourcePreEvent?: { metadata?: StepMetadata }
-  diagnosticEvent?: { message?: string; severity?: string; urn?: string }
-  summaryEvent?: { durationSeconds?: number; resourceChanges?: Record<string, number> }
+  resourcePreEvent?: { metadata?: StepMetadata; planning?: boolean }
+  resOutputsEvent?: { metadata?: StepMetadata; planning?: boolean }
+  resOpFailedEvent?: { metadata?: StepMetadata }
+  diagnosticEvent?: { message?: string; prefix?: string; severity?: string; urn?: string }
+  summaryEvent?: { durationSeconds?: number; resourceChanges?: Record<string, number>; isPreview?: boolean }
   stdoutEvent?: { message?: string }
 }
 
-// deploy.StepOp display symbols and colours (display/diff.go, deploy/step.go :: Prefix).
-const OPS: Record<string, { symbol: string; tone: LogLine['tone'] }> = {
-  same: { symbol: ' ', tone: 'plain' },
-  create: { symbol: '+', tone: 'create' },
-  update: { symbol: '~', tone: 'update' },
-  delete: { symbol: '-', tone: 'delete' },
-  replace: { symbol: '+-', tone: 'replace' },
-  'create-replacement': { symbol: '++', tone: 'replace' },
-  'delete-replaced': { symbol: '--', tone: 'replace' },
-  read: { symbol: '>', tone: 'info' },
-  refresh: { symbol: '~', tone: 'update' },
-  import: { symbol: '=', tone: 'info' },
-  discard: { symbol: '-', tone: 'delete' },
+// Line colours of the step ops (deploy.Color) and of the display's own parts.
+const TONES: Record<string, LogLine['tone']> = {
+  same: 'plain',
+  create: 'create',
+  import: 'create',
+  update: 'update',
+  refresh: 'update',
+  delete: 'delete',
+  'read-discard': 'delete',
+  'discard-replaced': 'delete',
+  replace: 'replace',
+  'create-replacement': 'replace',
+  'delete-replaced': 'replace',
+  'read-replacement': 'replace',
+  'import-replacement': 'replace',
+  read: 'info',
+  heading: 'heading',
+  info: 'info',
+  warning: 'warning',
+  error: 'error',
 }
 
-// Summary order as the CLI prints it (display/progress.go :: renderSummary via deploy.StepOps order).
+// deploy.StepOps order, with deploy.PastTense; sames and reads are not changes.
 const SUMMARY: readonly [string, string, string][] = [
-  ['create', '+', 'created'],
-  ['update', '~', 'updated'],
-  ['delete', '-', 'deleted'],
+  ['create', '+ ', 'created'],
+  ['update', '~ ', 'updated'],
+  ['delete', '- ', 'deleted'],
   ['replace', '+-', 'replaced'],
-  ['read', '>', 'read'],
-  ['refresh', '~', 'refreshed'],
-  ['import', '=', 'imported'],
-  ['discard', '-', 'discarded'],
+  ['create-replacement', '++', 'create-replacementd'],
+  ['delete-replaced', '--', 'deleted'],
+  ['refresh', '~ ', 'refreshed'],
+  ['discard-replaced', '<<', 'discarded'],
+  ['remove-pending-replace', '~ ', 'remove-pending-replaced'],
+  ['import', '= ', 'imported'],
+  ['import-replacement', '=>', 'imported'],
 ]
 
 export function renderEngineEvents(eventTexts: readonly string[]): LogLine[] {
   const lines: LogLine[] = []
-  // The CLI nests a step under its parent only when the parent was displayed before it (a destroy shows children
-  // first, at the top level): display/diff.go :: getIndent walks the displayed parents.
-  const shownDepth = new Map<string, number>()
+  // diff.go keeps every step seen so far: a step is indented under its displayed parents (getIndent).
+  const seen = new Map<string, Step>()
+  let errored = 0
   for (const text of eventTexts) {
     let event: EngineEvent
     try {
@@ -64,58 +80,115 @@ export function renderEngineEvents(eventTexts: readonly string[]): LogLine[] {
     } catch {
       continue
     }
+    const out = new TextSink()
     if (event.preludeEvent) {
-      lines.push({ text: 'Configuration:', tone: 'plain' })
-      for (const [key, value] of Object.entries(event.preludeEvent.config ?? {}).sort()) {
-        lines.push({ text: `    ${key}: ${value}`, tone: 'plain' })
+      out.write('Configuration:\n')
+      for (const key of Object.keys(event.preludeEvent.config ?? {}).sort()) {
+        out.write(`    ${key}: ${event.preludeEvent.config?.[key]}\n`)
       }
     } else if (event.resourcePreEvent?.metadata) {
-      lines.push(...stepLines(event.resourcePreEvent.metadata, shownDepth))
-    } else if (event.diagnosticEvent?.message) {
-      const tone = event.diagnosticEvent.severity === 'error' ? 'error' : 'info'
-      const severity = event.diagnosticEvent.severity === 'warning' ? 'warning' : tone
-      for (const line of stripColor(event.diagnosticEvent.message).replace(/\n$/, '').split('\n')) {
-        lines.push({ text: line, tone: severity === 'warning' ? 'warning' : tone })
+      const step = stepOf(event.resourcePreEvent.metadata, event.resourcePreEvent.planning)
+      seen.set(step.urn, step)
+      if (step.op !== 'refresh' && step.op !== 'import') {
+        const indent = indentOf(step, seen)
+        writeSummary(out, step, indent)
+        writeDetails(out, step, indent)
       }
+    } else if (event.resOutputsEvent?.metadata) {
+      const step = stepOf(event.resOutputsEvent.metadata, event.resOutputsEvent.planning)
+      writeOutputs(out, step, indentOf(step, seen))
+    } else if (event.resOpFailedEvent) {
+      errored++
+    } else if (event.diagnosticEvent?.message && event.diagnosticEvent.severity !== 'debug') {
+      const d = event.diagnosticEvent
+      out.color(d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info')
+      out.write(stripColor(`${d.prefix ?? ''}${d.message}`))
+      lines.push(...toLines(out).map((l) => ({ ...l, stderr: true as const })))
+      continue
+    } else if (event.stdoutEvent?.message) {
+      out.write(stripColor(event.stdoutEvent.message))
     } else if (event.summaryEvent) {
-      lines.push(...summaryLines(event.summaryEvent))
+      writeSummaryEvent(out, event.summaryEvent, errored)
     }
+    lines.push(...toLines(out))
   }
   return lines
 }
 
-function stepLines(step: StepMetadata, shownDepth: Map<string, number>) {
-  const urn = step.urn ?? ''
-  const parent = (step.new ?? step.old)?.parent
-  const parentDepth = parent ? shownDepth.get(parent) : undefined
-  const depth = parentDepth === undefined ? 0 : parentDepth + 1
-  shownDepth.set(urn, depth)
-  const op = OPS[step.op ?? 'same'] ?? OPS.same
-  const symbol = depth === 0 && step.op === 'same' ? '  ' : `${op?.symbol ?? ' '} `.slice(0, 2)
-  const tone = op?.tone ?? 'plain'
-  const indent = ' '.repeat(4 * depth)
-  const detail = ' '.repeat(4 * depth + 4)
-  const out: LogLine[] = [{ text: `${indent}${symbol}${step.type}: (${step.op})`, tone }]
-  const id = step.old?.id || step.new?.id
-  if (id) out.push({ text: `${detail}[id=${id}]`, tone })
-  out.push({ text: `${detail}[urn=${urn}]`, tone })
-  return out
-}
-
-function summaryLines(summary: NonNullable<EngineEvent['summaryEvent']>): LogLine[] {
-  const changes = summary.resourceChanges ?? {}
-  const out: LogLine[] = [{ text: 'Resources:', tone: 'heading' }]
-  for (const [op, symbol, verb] of SUMMARY) {
-    const count = changes[op]
-    if (count) out.push({ text: `    ${symbol.padEnd(2)}${count} ${verb}`, tone: OPS[op]?.tone ?? 'plain' })
+/** object_diff.go :: getIndent: one level per displayed ancestor (a destroy shows children before parents). */
+function indentOf(step: Step, seen: Map<string, Step>): number {
+  let indent = 0
+  let parent = (step.new ?? step.old)?.parent
+  while (parent) {
+    const shown = seen.get(parent)
+    if (!shown) break
+    indent++
+    parent = (shown.new ?? shown.old)?.parent
   }
-  if (changes.same) out.push({ text: `    ${changes.same} unchanged`, tone: 'plain' })
-  out.push({ text: '', tone: 'plain' })
-  out.push({ text: `Duration: ${formatDuration(summary.durationSeconds ?? 0)}`, tone: 'heading' })
-  return out
+  return indent
 }
 
-// Go's time.Duration rounded to seconds, as the CLI prints it ("7s", "1m5s", "1h2m3s").
+/** diff.go :: renderSummaryEvent */
+function writeSummaryEvent(
+  out: TextSink,
+  summary: NonNullable<EngineEvent['summaryEvent']>,
+  errored: number,
+) {
+  const changes = summary.resourceChanges ?? {}
+  const planTo = summary.isPreview ? 'to ' : ''
+  out.color('heading')
+  out.write('Resources:\n')
+  let kinds = 0
+  let count = 0
+  for (const [op, prefix, past] of SUMMARY) {
+    const c = changes[op]
+    if (!c) continue
+    kinds++
+    count += c
+    out.color(op)
+    out.write(`    ${prefix}${c} ${planTo}${summary.isPreview ? op : past}\n`)
+  }
+  out.color('')
+  const pieces: string[] = []
+  if (kinds >= 2) pieces.push(`${count} ${count === 1 ? 'change' : 'changes'}`)
+  if (changes.same) pieces.push(`${changes.same} unchanged`)
+  if (pieces.length > 0) out.write(`    ${pieces.join('. ')}\n`)
+  if (errored > 0) {
+    out.color('error')
+    out.write(`    ${errored} errored\n`)
+    out.color('')
+  }
+  if (!summary.isPreview) {
+    out.write('\n')
+    out.color('heading')
+    out.write(`Duration: ${formatDuration(Math.ceil(summary.durationSeconds ?? 0))}\n`)
+  }
+}
+
+// TextSink's colour marks: \uE000<op>\uE001.
+const MARK = /\uE000([^\uE001]*)\uE001/g
+const TRAILING_MARKS = /(\uE000[^\uE001]*\uE001)+$/
+
+/** The collected text as lines, each coloured by the first colour written on it (else the one in force). */
+function toLines(out: TextSink): LogLine[] {
+  const lines: LogLine[] = []
+  let current = ''
+  // Colour resets after the last newline start no line.
+  const text = out.text.replace(TRAILING_MARKS, '').replace(/\n$/, '')
+  if (text === '') return lines
+  for (const raw of text.split('\n')) {
+    let first: string | undefined
+    const line = raw.replace(MARK, (_m, op: string) => {
+      first ??= op
+      current = op
+      return ''
+    })
+    lines.push({ text: line, tone: TONES[first ?? current] ?? 'plain' })
+  }
+  return lines
+}
+
+// Go's time.Duration of whole seconds, as the CLI prints it ("7s", "1m5s", "1h2m3s").
 export function formatDuration(seconds: number): string {
   const h = Math.floor(seconds / 3600)
   const m = Math.floor((seconds % 3600) / 60)
