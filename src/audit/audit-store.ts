@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { Dialect } from '../db/database.js'
 import type { AuditEventTable, Database } from '../db/schema.js'
 import { type AuditEvent, chainHash, GENESIS_HASH, type StoredAuditEvent } from './audit-event.js'
 
@@ -27,10 +28,16 @@ export interface AuditStore {
 }
 
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async append(event: AuditEvent): Promise<StoredAuditEvent> {
-    // Callers hold a write transaction, so reading the chain's tail and appending to it cannot interleave.
+    // Callers hold a write transaction: on SQLite the single writer, so reading the chain's tail and appending to
+    // it cannot interleave. PostgreSQL transactions (of any replica) run side by side: they take turns on the
+    // chain's advisory lock, held until commit, or two would read the same tail and clash on its next seq.
+    await this.#lockChain(this.db)
     const last = await this.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])
@@ -99,6 +106,7 @@ export class SqlAuditStore implements AuditStore {
 
   async deleteBefore(beforeMs: number): Promise<{ deleted: number; anchor: string | undefined }> {
     return this.db.transaction().execute(async (trx) => {
+      await this.#lockChain(trx)
       const last = await trx
         .selectFrom('audit_events')
         .select(['seq', 'hash'])
@@ -119,9 +127,16 @@ export class SqlAuditStore implements AuditStore {
       return { deleted: Number(result.numDeletedRows), anchor: last.hash }
     })
   }
+
+  async #lockChain(db: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(db)
+  }
 }
 
 const ANCHOR_KEY = 'audit_chain_anchor'
+/** Arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks. */
+const AUDIT_CHAIN_LOCK_KEY = 7_245_003
 
 function anchorSeq(value: string | undefined): number {
   return value ? Number(value.split(':')[0]) : 0
