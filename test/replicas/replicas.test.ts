@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { connect, createServer, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { CliApiError, type CliClient } from '../support/cli-client.js'
+import { CliApiError, CliClient } from '../support/cli-client.js'
 import { findPostgresBinaries, SHARED_CLUSTER_ENV, sharedTestDatabase } from '../support/postgres-cluster.js'
 import { RoundRobin } from '../support/round-robin.js'
 import { ServerProcess } from '../support/server-process.js'
@@ -71,6 +72,39 @@ async function history(cli: CliClient, stack: StackId): Promise<[number, string,
     `${stackPath(stack)}/updates?pageSize=50&page=1`,
   )
   return response.body.updates.map((u) => [u.version, u.kind, u.result])
+}
+
+/**
+ * A TCP proxy to a replica that forwards requests but holds back every answer: `answerArrived` resolves when the
+ * replica has answered (so it stored the upload); its answer never reaches the client, whose connection is cut
+ * when the replica dies.
+ */
+async function answerHoldingProxy(port: number) {
+  const sockets: Socket[] = []
+  let arrived: () => void = () => {}
+  const answerArrived = new Promise<void>((resolve) => {
+    arrived = resolve
+  })
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1')
+    sockets.push(client, upstream)
+    client.pipe(upstream)
+    upstream.on('data', () => arrived())
+    upstream.on('close', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  assert.ok(address && typeof address === 'object')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    answerArrived,
+    close() {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    },
+  }
 }
 
 const event = (sequence: number) => ({
@@ -304,29 +338,35 @@ describe('three replica processes on one PostgreSQL database', { skip }, () => {
     })
 
     const outcomes = { lostInFlight: 0, committedBeforeDeath: 0, answered: 0 }
-    const delays = [0, 2, 5, 10, 20]
+    // Killed 0, 5 or 20 ms after the batch was sent (mostly before the replica stored it), or once it answered
+    // but the answer is held back (stored, and the replica dies before the client hears of it).
+    const kills: (number | 'after commit')[] = [0, 'after commit', 5, 'after commit', 20]
     let sent = 0
     for (const [k, batch] of batches.entries()) {
-      const round = k % 8 === 4 ? Math.floor(k / 8) : -1
-      if (round < 0 || round >= delays.length) {
+      const kill = k % 8 === 4 ? kills[Math.floor(k / 8)] : undefined
+      if (kill === undefined) {
         await sendJournal(rr, bigUpdate, batch)
         continue
       }
       if (!victim.running) await victim.start()
-      const inFlight = sendJournal(victim.client, bigUpdate, batch).then(
+      const proxy = await answerHoldingProxy(victim.port)
+      const target = kill === 'after commit' ? new CliClient(proxy.url, token) : victim.client
+      const inFlight = sendJournal(target, bigUpdate, batch).then(
         () => 'answered' as const,
         (error: unknown) => {
           if (error instanceof CliApiError) throw error
           return 'no answer' as const
         },
       )
-      await sleep(delays[round] ?? 0)
+      if (kill === 'after commit') await proxy.answerArrived
+      else await sleep(kill)
       await victim.kill9()
       const outcome = await inFlight
+      proxy.close()
       if (outcome === 'answered') outcomes.answered++
       else {
         outcomes.lostInFlight++
-        // Did the dead replica commit the batch before dying? (Its answer never arrived either way.)
+        // Did the dead replica store the batch before dying? (Its answer never reached the client either way.)
         const live = await exportOf(replicas[0]?.client as CliClient, big)
         const last = batch.at(-1)?.state?.urn
         if (live.json.deployment.resources?.some((r) => r.urn === last)) outcomes.committedBeforeDeath++
@@ -334,7 +374,7 @@ describe('three replica processes on one PostgreSQL database', { skip }, () => {
       }
       sent++
     }
-    assert.equal(sent, delays.length)
+    assert.equal(sent, kills.length)
     // The victim stays dead for the rest of the update: the balancer keeps offering it, the client moves on.
     await sendEvents(rr, bigUpdate, [event(0)])
     await complete(rr, bigUpdate)
@@ -345,6 +385,7 @@ describe('three replica processes on one PostgreSQL database', { skip }, () => {
         `${rr.retries.connection} after a connection failure, ${rr.retries.status5xx} after a 5xx`,
     )
     assert.ok(outcomes.lostInFlight > 0, 'at least one request died in flight with the replica')
+    assert.ok(outcomes.committedBeforeDeath >= 2, 'the batches whose answers were held back had been stored')
     assert.ok(rr.retries.connection > 0, 'the round-robin client had to move past the dead replica')
 
     // Back up: every replica, the restarted one included, serves the exact states and history.
