@@ -22,6 +22,7 @@ export async function useBenchDatabase(kind: BenchDatabase): Promise<void> {
 export interface BenchServer {
   url: string
   token: string
+  masterKey: string
   pid: number
   dbPath: string
   client: CliClient
@@ -91,10 +92,14 @@ function fileSize(path: string): number {
   return existsSync(path) ? statSync(path).size : 0
 }
 
-export async function startServer(extraArgs: string[] = []): Promise<BenchServer> {
+/** `replicaOf`: another replica of that server (PostgreSQL): the same database, master key and token. */
+export async function startServer(extraArgs: string[] = [], replicaOf?: BenchServer): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-bench-'))
-  const dbPath = cluster && database === 'postgres' ? await cluster.createDatabase() : join(dir, 'bench.db')
-  const token = `bench-${randomBytes(8).toString('hex')}`
+  const dbPath =
+    replicaOf?.dbPath ??
+    (cluster && database === 'postgres' ? await cluster.createDatabase() : join(dir, 'bench.db'))
+  const token = replicaOf?.token ?? `bench-${randomBytes(8).toString('hex')}`
+  const masterKey = replicaOf?.masterKey ?? randomBytes(32).toString('hex')
   const port = await freePort()
   const child: ChildProcess = spawn(
     process.execPath,
@@ -106,7 +111,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
       'bin/pulumi-backend.js',
       `-addr=127.0.0.1:${port}`,
       `-db=${dbPath}`,
-      `-master-key=${randomBytes(32).toString('hex')}`,
+      `-master-key=${masterKey}`,
       `-single-tenant-token=${token}`,
       '-org=acme',
       '-user=alice',
@@ -139,6 +144,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
   return {
     url,
     token,
+    masterKey,
     pid,
     dbPath,
     client,
