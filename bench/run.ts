@@ -76,23 +76,25 @@ export function parseArgs(argv: string[]): Options {
       for (const n of names) if (!WORKLOADS.includes(n as Workload)) throw new Error(`unknown workload ${n}`)
       workloads = names as Workload[]
     } else if (arg.startsWith('--sizes=')) {
-      sizes = arg
-        .slice('--sizes='.length)
-        .split(',')
-        .map((s) => Number.parseInt(s, 10))
-      if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad --sizes ${arg}`)
+      sizes = positiveIntegers(arg)
     } else if (arg.startsWith('--stacks=')) {
-      stacks = arg
-        .slice('--stacks='.length)
-        .split(',')
-        .map((n) => Number.parseInt(n, 10))
-      if (stacks.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad --stacks ${arg}`)
+      stacks = positiveIntegers(arg)
     } else if (arg === '--db=postgres') {
       databases = ['sqlite', 'postgres']
     } else if (arg !== '--quick' && arg !== '--db=sqlite' && arg !== '--')
       throw new Error(`unknown option ${arg}`)
   }
   return { quick, workloads, sizes, databases, stacks }
+}
+
+/** `--name=1,2,3` → [1, 2, 3]; anything but positive integers is refused. */
+function positiveIntegers(arg: string): number[] {
+  const values = arg
+    .slice(arg.indexOf('=') + 1)
+    .split(',')
+    .map((s) => Number.parseInt(s, 10))
+  if (values.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad ${arg}`)
+  return values
 }
 
 /** Largest size that gets the DIY baseline (it is quadratic: 3,000 × 16 KB would write ~290 GB). */
