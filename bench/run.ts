@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200] [--stacks=10,50] [--db=postgres]`: figures, never a failure on
-// time. --db=postgres runs every workload on SQLite and then on PostgreSQL (a throwaway cluster), in one run.
+// time. --db=postgres runs every workload on SQLite and then on PostgreSQL (a throwaway cluster), in one run;
+// --db=postgres-only only the PostgreSQL pass.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
 // export (fixture states 150 KB–50 MB), concurrency (N stacks at once; with --db=postgres also across 2 replica
 // processes on one database, bench/replicas-workload.ts), memory (1,000 stacks × 150 stored),
@@ -81,6 +82,8 @@ export function parseArgs(argv: string[]): Options {
       stacks = positiveIntegers(arg)
     } else if (arg === '--db=postgres') {
       databases = ['sqlite', 'postgres']
+    } else if (arg === '--db=postgres-only') {
+      databases = ['postgres']
     } else if (arg !== '--quick' && arg !== '--db=sqlite' && arg !== '--')
       throw new Error(`unknown option ${arg}`)
   }

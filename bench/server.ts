@@ -129,7 +129,8 @@ export async function startServer(extraArgs: string[] = [], replicaOf?: BenchSer
   })
   const url = `http://127.0.0.1:${port}`
   const client = new CliClient(url, token)
-  const deadline = Date.now() + 20_000
+  // Generous: on a shared, loaded machine a start (node, then migrations on PostgreSQL) can take many seconds.
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`)
     try {
