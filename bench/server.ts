@@ -137,7 +137,11 @@ export async function startServer(extraArgs: string[] = [], replicaOf?: BenchSer
       await client.call('GET', '/api/capabilities')
       break
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`server did not start: ${String(error)} ${stderr}`)
+      if (Date.now() > deadline) {
+        // Else the child outlives the failed run and keeps the bench process (and its cluster) alive.
+        child.kill('SIGKILL')
+        throw new Error(`server did not start: ${String(error)} ${stderr}`)
+      }
       await new Promise((r) => setTimeout(r, 50))
     }
   }
