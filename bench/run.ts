@@ -1,7 +1,9 @@
-// `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200] [--db=postgres]`: figures, never a failure on
-// time. --db=postgres runs every workload on SQLite and then on PostgreSQL (a throwaway cluster), in one run.
+// `npm run bench [-- --quick] [--workload=<name>] [--sizes=10,200] [--stacks=10,50] [--db=postgres]`: figures, never a failure on
+// time. --db=postgres runs every workload on SQLite and then on PostgreSQL (a throwaway cluster), in one run;
+// --db=postgres-only only the PostgreSQL pass.
 // Workloads: journal (create/no-op/add-2/destroy + cold/warm + DIY per phase), checkpoint (delta + full),
-// export (fixture states 150 KB–50 MB), concurrency (N stacks at once), memory (1,000 stacks × 150 stored),
+// export (fixture states 150 KB–50 MB), concurrency (N stacks at once; with --db=postgres also across 2 replica
+// processes on one database, bench/replicas-workload.ts), memory (1,000 stacks × 150 stored),
 // metrics (what recording Prometheus metrics costs per request), cli (the real pulumi CLI against this server
 // and against its own file:// backend; bench/cli-workload.ts), esc (environment open and yaml/open; bench/esc-workload.ts),
 // search (resource search at 1,000 stacks × 150), console (web console pages on 1,000 stacks and a
@@ -18,6 +20,7 @@ import { type ConsoleResult, consoleWorkload } from './console-workload.js'
 import { escWorkload } from './esc-workload.js'
 import { closeRawAgent, decodeCost, type RawGet, rawGet, scaledState } from './exports.js'
 import { type MetricsOverhead, metricsOverhead } from './metrics-overhead.js'
+import { type ReplicaConcurrencyResult, replicaConcurrency } from './replicas-workload.js'
 import { type SearchResult, searchWorkload } from './search.js'
 import { type BenchDatabase, type BenchServer, startServer, useBenchDatabase, withServer } from './server.js'
 import { type KindStats, Recorder } from './stats.js'
@@ -58,6 +61,8 @@ interface Options {
   workloads: Workload[]
   sizes: number[]
   databases: BenchDatabase[]
+  /** Concurrency levels (stacks at once) of the concurrency workloads. */
+  stacks: number[]
 }
 
 export function parseArgs(argv: string[]): Options {
@@ -65,23 +70,34 @@ export function parseArgs(argv: string[]): Options {
   let workloads: Workload[] = [...WORKLOADS]
   let sizes = quick ? [10, 200] : [10, 200, 600, 3000]
   let databases: BenchDatabase[] = ['sqlite']
+  let stacks = quick ? [10] : [10, 50, 200]
   for (const arg of argv) {
     if (arg.startsWith('--workload=')) {
       const names = arg.slice('--workload='.length).split(',')
       for (const n of names) if (!WORKLOADS.includes(n as Workload)) throw new Error(`unknown workload ${n}`)
       workloads = names as Workload[]
     } else if (arg.startsWith('--sizes=')) {
-      sizes = arg
-        .slice('--sizes='.length)
-        .split(',')
-        .map((s) => Number.parseInt(s, 10))
-      if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad --sizes ${arg}`)
+      sizes = positiveIntegers(arg)
+    } else if (arg.startsWith('--stacks=')) {
+      stacks = positiveIntegers(arg)
     } else if (arg === '--db=postgres') {
       databases = ['sqlite', 'postgres']
+    } else if (arg === '--db=postgres-only') {
+      databases = ['postgres']
     } else if (arg !== '--quick' && arg !== '--db=sqlite' && arg !== '--')
       throw new Error(`unknown option ${arg}`)
   }
-  return { quick, workloads, sizes, databases }
+  return { quick, workloads, sizes, databases, stacks }
+}
+
+/** `--name=1,2,3` → [1, 2, 3]; anything but positive integers is refused. */
+function positiveIntegers(arg: string): number[] {
+  const values = arg
+    .slice(arg.indexOf('=') + 1)
+    .split(',')
+    .map((s) => Number.parseInt(s, 10))
+  if (values.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`bad ${arg}`)
+  return values
 }
 
 /** Largest size that gets the DIY baseline (it is quadratic: 3,000 × 16 KB would write ~290 GB). */
@@ -462,6 +478,42 @@ function checkpointRow(size: number, mode: string, phase: PhaseResult, kind: str
   ]
 }
 
+/** One row per concurrency level: throughput, latency over all requests and of journal batches alone. */
+function concurrencyTable(rows: (ConcurrencyResult | ReplicaConcurrencyResult)[], replicated = false) {
+  table([
+    [
+      ...(replicated ? ['spread'] : []),
+      'stacks',
+      'requests',
+      'wall ms',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'server p50/p99 ms',
+      'journal p50/p99 ms',
+      'journal server p50/p99 ms',
+      'errors',
+      ...(replicated ? ['retries'] : []),
+      'peak RSS',
+    ],
+    ...rows.map((c) => [
+      ...('spread' in c ? [c.spread] : []),
+      String(c.stacks),
+      String(c.requests),
+      String(Math.round(c.wallMs)),
+      String(c.requestsPerSecond),
+      String(c.p50),
+      String(c.p99),
+      `${c.serverP50}/${c.serverP99}`,
+      `${c.journalP50}/${c.journalP99}`,
+      `${c.journalServerP50}/${c.journalServerP99}`,
+      String(c.errors),
+      ...('retries' in c ? [String(c.retries)] : []),
+      mb(c.peakRssBytes),
+    ]),
+  ])
+}
+
 function printCli(r: CliSizeResult) {
   console.log(
     `\n== real pulumi CLI, ${r.size} × ~16 KB (export ${mb(r.exportBytes)}): this server vs file:// ==`,
@@ -593,6 +645,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
   const checkpoints: CheckpointSizeResult[] = []
   let exports: ExportSizeResult[] = []
   let concurrency: ConcurrencyResult[] = []
+  let replicas: ReplicaConcurrencyResult[] = []
   let memory: MemoryResult | undefined
   let metrics: MetricsOverhead | undefined
   let search: SearchResult | undefined
@@ -661,31 +714,15 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
   if (options.workloads.includes('concurrency')) {
     const resources = options.quick ? 40 : 100
     console.log(`\n== concurrency: N stacks × journaled create of ${resources} × 1 KB resources at once ==`)
-    concurrency = await concurrencyWorkload(options.quick ? [10] : [10, 50, 200], resources)
-    table([
-      [
-        'stacks',
-        'requests',
-        'wall ms',
-        'req/s',
-        'p50 ms',
-        'p99 ms',
-        'server p50/p99 ms',
-        'errors',
-        'peak RSS',
-      ],
-      ...concurrency.map((c) => [
-        String(c.stacks),
-        String(c.requests),
-        String(Math.round(c.wallMs)),
-        String(c.requestsPerSecond),
-        String(c.p50),
-        String(c.p99),
-        `${c.serverP50}/${c.serverP99}`,
-        String(c.errors),
-        mb(c.peakRssBytes),
-      ]),
-    ])
+    concurrency = await concurrencyWorkload(options.stacks, resources)
+    concurrencyTable(concurrency)
+    if (db === 'postgres') {
+      console.log(
+        `\n== concurrency across 2 replicas (2 server processes, one database): N stacks × journaled create of ${resources} at once ==`,
+      )
+      replicas = await replicaConcurrency(options.stacks, resources)
+      concurrencyTable(replicas, true)
+    }
   }
   if (options.workloads.includes('memory')) {
     const stacks = options.quick ? 50 : 1000
@@ -811,6 +848,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
         checkpoints,
         exports,
         concurrency,
+        replicas,
         memory,
         cli,
         metrics,
@@ -822,7 +860,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
       2,
     )}\n`,
   )
-  const errors = concurrency.reduce((a, c) => a + c.errors, 0)
+  const errors = [...concurrency, ...replicas].reduce((a, c) => a + c.errors, 0)
   if (errors > 0) {
     console.error(`${errors} request errors`)
     process.exitCode = 1

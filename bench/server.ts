@@ -22,6 +22,7 @@ export async function useBenchDatabase(kind: BenchDatabase): Promise<void> {
 export interface BenchServer {
   url: string
   token: string
+  masterKey: string
   pid: number
   dbPath: string
   client: CliClient
@@ -91,10 +92,14 @@ function fileSize(path: string): number {
   return existsSync(path) ? statSync(path).size : 0
 }
 
-export async function startServer(extraArgs: string[] = []): Promise<BenchServer> {
+/** `replicaOf`: another replica of that server (PostgreSQL): the same database, master key and token. */
+export async function startServer(extraArgs: string[] = [], replicaOf?: BenchServer): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-bench-'))
-  const dbPath = cluster && database === 'postgres' ? await cluster.createDatabase() : join(dir, 'bench.db')
-  const token = `bench-${randomBytes(8).toString('hex')}`
+  const dbPath =
+    replicaOf?.dbPath ??
+    (cluster && database === 'postgres' ? await cluster.createDatabase() : join(dir, 'bench.db'))
+  const token = replicaOf?.token ?? `bench-${randomBytes(8).toString('hex')}`
+  const masterKey = replicaOf?.masterKey ?? randomBytes(32).toString('hex')
   const port = await freePort()
   const child: ChildProcess = spawn(
     process.execPath,
@@ -106,7 +111,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
       'bin/pulumi-backend.js',
       `-addr=127.0.0.1:${port}`,
       `-db=${dbPath}`,
-      `-master-key=${randomBytes(32).toString('hex')}`,
+      `-master-key=${masterKey}`,
       `-single-tenant-token=${token}`,
       '-org=acme',
       '-user=alice',
@@ -124,14 +129,19 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
   })
   const url = `http://127.0.0.1:${port}`
   const client = new CliClient(url, token)
-  const deadline = Date.now() + 20_000
+  // Generous: on a shared, loaded machine a start (node, then migrations on PostgreSQL) can take many seconds.
+  const deadline = Date.now() + 90_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}): ${stderr}`)
     try {
       await client.call('GET', '/api/capabilities')
       break
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`server did not start: ${String(error)} ${stderr}`)
+      if (Date.now() > deadline) {
+        // Else the child outlives the failed run and keeps the bench process (and its cluster) alive.
+        child.kill('SIGKILL')
+        throw new Error(`server did not start: ${String(error)} ${stderr}`)
+      }
       await new Promise((r) => setTimeout(r, 50))
     }
   }
@@ -139,6 +149,7 @@ export async function startServer(extraArgs: string[] = []): Promise<BenchServer
   return {
     url,
     token,
+    masterKey,
     pid,
     dbPath,
     client,

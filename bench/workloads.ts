@@ -516,6 +516,11 @@ export interface ConcurrencyResult {
   /** Server-side handling time (Server-Timing) over all requests. */
   serverP50: number
   serverP99: number
+  /** Journal batches (PATCH journalentries) alone: client-observed and server-side p50/p99. */
+  journalP50: number
+  journalP99: number
+  journalServerP50: number
+  journalServerP99: number
   peakRssBytes: number
 }
 
@@ -549,6 +554,8 @@ export async function concurrentCreates(
   const failed = results.filter((r) => r.status === 'rejected')
   const s = summarize(rec.allSamples())
   const server = summarize([...rec.serverSamples.values()].flat())
+  const journal = summarize(rec.samples.get('journal') ?? [])
+  const journalServer = summarize(rec.serverSamples.get('journal') ?? [])
   const requests = rec.requests - setupRequests
   return {
     stacks,
@@ -561,6 +568,10 @@ export async function concurrentCreates(
     p99: s.p99,
     serverP50: server.p50,
     serverP99: server.p99,
+    journalP50: journal.p50,
+    journalP99: journal.p99,
+    journalServerP50: journalServer.p50,
+    journalServerP99: journalServer.p99,
     peakRssBytes: peak,
   }
 }

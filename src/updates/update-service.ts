@@ -462,8 +462,10 @@ export class UpdateService {
     apply: (update: Update, state: WorkingState) => Promise<Upload | undefined>,
   ): Promise<void> {
     await this.#mutex.run(lease.updateId, async () => {
+      let trustCache = true
       for (let attempt = 1; ; attempt++) {
-        const update = this.#cachedRow(lease) ?? (await this.#running(lease))
+        const cachedRow = trustCache ? this.#cachedRow(lease) : undefined
+        const update = cachedRow ?? (await this.#running(lease))
         if (mode === 'journal' && update.journalVersion !== 1) {
           throw new ConflictError(
             'Conflict: this update was not started with journaling; send checkpoints instead',
@@ -479,6 +481,12 @@ export class UpdateService {
         } catch (error) {
           // A journal state may hold a partly applied batch: rebuild it from the log on the next request.
           if (mode === 'journal') this.#working.delete(update.id)
+          // Judged on this process's cached row, a refusal may only mean another replica accepted uploads since
+          // (e.g. a delta "skipping ahead" of a stale sequence): judge it again on the row read afresh.
+          if (cachedRow && (error instanceof ConflictError || error instanceof InvalidError)) {
+            trustCache = false
+            continue
+          }
           throw error
         }
         if (!upload) return

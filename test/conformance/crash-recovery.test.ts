@@ -2,15 +2,9 @@
 // acknowledged must survive, the running CLIs carry on with the lease tokens they hold (state.go :: newUpdate keeps
 // one token source per update), and an update whose CLI never comes back is ended by lease expiry (protocol §9.1).
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { CliApiError, CliClient } from '../support/cli-client.js'
-import { testDatabase } from '../support/test-server.js'
+import type { CliClient } from '../support/cli-client.js'
+import { ServerProcess } from '../support/server-process.js'
 import {
   complete,
   createAndStart,
@@ -32,86 +26,12 @@ import {
   verbatimBody,
 } from '../support/update-uploads.js'
 
-const ROOT = new URL('../../', import.meta.url).pathname
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const address = probe.address()
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  assert.ok(address && typeof address === 'object')
-  return address.port
-}
-
-/** `node bin/pulumi-backend.js …` as an operator runs it, on a fixed database file, port and master key. */
-class ServerProcess {
-  readonly dir = mkdtempSync(join(tmpdir(), 'pulumi-backend-crash-'))
-  readonly token = `crash-${randomBytes(8).toString('hex')}`
-  readonly masterKey = randomBytes(32).toString('hex')
-  #child: ChildProcess | undefined
-  #stderr = ''
-  port = 0
-
-  constructor(private readonly extraArgs: string[] = []) {}
-
-  get client(): CliClient {
-    return new CliClient(`http://127.0.0.1:${this.port}`, this.token)
-  }
-
-  async start(): Promise<CliClient> {
-    if (this.port === 0) this.port = await freePort()
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/pulumi-backend.js',
-        `-addr=127.0.0.1:${this.port}`,
-        `-db=${await testDatabase(this.dir, 'backend.db')}`,
-        `-master-key=${this.masterKey}`,
-        `-single-tenant-token=${this.token}`,
-        '-org=acme',
-        '-user=alice',
-        ...this.extraArgs,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } },
-    )
-    this.#child = child
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr += chunk.toString('utf8')
-    })
-    const client = this.client
-    await eventually('the server to accept requests', async () => {
-      if (child.exitCode !== null) assert.fail(`the server exited with ${child.exitCode}:\n${this.#stderr}`)
-      try {
-        return await client.call('GET', '/api/user')
-      } catch (error) {
-        if (error instanceof CliApiError) throw error
-        return undefined
-      }
-    })
-    return client
-  }
-
-  /** SIGKILL: no shutdown hook runs, nothing is flushed. */
-  async kill9(): Promise<void> {
-    const child = this.#child
-    if (!child || child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGKILL')
-    await exited
-  }
-
-  async dispose(): Promise<void> {
-    await this.kill9()
-    rmSync(this.dir, { recursive: true, force: true })
-  }
-}
-
 const names = (urns: string[]) => urns.map((u) => u.split('::').at(-1))
 
 describe('crash recovery', () => {
   // One process, killed once. Short leases: the live updates renew theirs as the CLI does (token_source.go), the
   // abandoned one does not and must expire after the restart.
-  const server = new ServerProcess(['-lease-duration=2s'])
+  const server = new ServerProcess({ extraArgs: ['-lease-duration=2s'] })
   const fixture = deltaFixture()
   const text1 = Buffer.from(fixture.req1 ?? '')
   const text2 = applyEdits(text1, fixture.req2 ?? '')

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
-import { type CallOptions, CliClient, type CliResponse } from '../support/cli-client.js'
+import { RoundRobin } from '../support/round-robin.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 import {
   complete,
@@ -30,19 +30,6 @@ import {
   verbatimBody,
 } from '../support/update-uploads.js'
 
-/** A load balancer without sticky sessions: every request goes to the next instance. */
-class RoundRobin extends CliClient {
-  #next = 0
-  constructor(private readonly clients: CliClient[]) {
-    super(clients[0]?.baseUrl ?? '', clients[0]?.token ?? '')
-  }
-
-  override call<T = unknown>(method: string, path: string, options?: CallOptions): Promise<CliResponse<T>> {
-    const client = this.clients[this.#next++ % this.clients.length] as CliClient
-    return client.call<T>(method, path, options)
-  }
-}
-
 const event = (sequence: number, extra: Record<string, unknown> = {}) => ({
   sequence,
   timestamp: 1,
@@ -63,7 +50,7 @@ describe('two instances on one database', () => {
   before(async () => {
     a = await startTestServer({ overrides: { clock } })
     b = await startTestServer({ dir: a.dir, overrides: { clock } })
-    both = new RoundRobin([a.client, b.client])
+    both = new RoundRobin(() => [a.client, b.client])
   })
   after(async () => {
     await b?.close()
@@ -278,5 +265,35 @@ describe('two instances on one database', () => {
     const seen = new Set<string>()
     for (const version of [1, 2, 3, 4]) seen.add(urnNames(await resourceUrns(both, stack, version))[0] ?? '')
     assert.deepEqual([...seen].sort(), ['n0', 'n1', 'n2', 'n3'])
+  })
+
+  it('an instance whose cached checkpoint state fell behind (the other accepted a delta since) does not refuse the next delta', async () => {
+    // Found by test/replicas: A cached its own last write; B then accepted the next upload; A judged the one after
+    // on its stale state ("sequence number 3 skips ahead of the last accepted (1)", 400) instead of the row.
+    const checkpointed = await freshStack()
+    const cp = await createAndStart(a.client, checkpointed, { journal: false })
+    await patchUpdate(a.client, cp, 'checkpointverbatim', verbatimBody(text(1), 1))
+    await patchUpdate(b.client, cp, 'checkpointdelta', delta(2))
+    await patchUpdate(a.client, cp, 'checkpointdelta', delta(3))
+    await patchUpdate(a.client, cp, 'checkpointdelta', delta(4))
+    await complete(a.client, cp)
+    assert.equal((await exportOf(b.client, checkpointed)).raw.toString('utf8'), text(4).toString('utf8'))
+  })
+
+  it('a journal batch on an instance whose cached state fell behind keeps every entry once', async () => {
+    // A's cached state lacks the Begin that B accepted: the update must still end with every entry once.
+    const journaled = await freshStack()
+    const up = await createAndStart(a.client, journaled)
+    const entries = createEntries(journaled, 2)
+    await sendJournal(a.client, up, entries.slice(0, 3))
+    await sendJournal(b.client, up, entries.slice(3, 4))
+    await sendJournal(a.client, up, entries.slice(4, 5))
+    await sendJournal(a.client, up, entries.slice(5))
+    await complete(a.client, up)
+    assert.deepEqual(urnNames(await resourceUrns(b.client, journaled)), [
+      `web-${journaled.stack}`,
+      'r0',
+      'r1',
+    ])
   })
 })

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { verifyChain } from '../../src/audit/verify-chain.js'
 import type { SqlStore } from '../../src/db/store.js'
 import { AlreadyExistsError } from '../../src/errors.js'
 import type { AccessToken } from '../../src/identity/access-token-store.js'
@@ -621,6 +622,31 @@ for (const dialect of DIALECTS) {
         assert.equal((await store.updateLogs.events(id, -1, 10)).length, 1)
         assert.equal((await store.updateLogs.journal(other)).length, 1)
         assert.equal((await store.updateLogs.checkpoints(other)).length, 1)
+      })
+    })
+
+    describe('audit log', () => {
+      it('chains concurrent appends from separate transactions: distinct sequence numbers, an intact chain', async () => {
+        // Found by test/replicas: PostgreSQL transactions read the same chain tail and clashed on its next seq (500).
+        const event = (n: number) => ({
+          timeMs: 1_700_000_000_000 + n,
+          org: 'acme',
+          actor: 'alice',
+          tokenName: undefined,
+          action: 'stack.create',
+          method: 'POST',
+          resource: `acme/web/s${n}`,
+          result: 'success' as const,
+          httpStatus: 200,
+          sourceIp: '127.0.0.1',
+          userAgent: 'test',
+          description: '',
+        })
+        const stored = await Promise.all(
+          Array.from({ length: 12 }, (_, n) => store.transaction((tx) => tx.audit.append(event(n)))),
+        )
+        assert.equal(new Set(stored.map((e) => e.seq)).size, stored.length)
+        assert.deepEqual(await verifyChain(store.audit), { ok: true, events: stored.length })
       })
     })
 
