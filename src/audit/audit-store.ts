@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { Dialect } from '../db/database.js'
 import type { AuditEventTable, Database } from '../db/schema.js'
 import { type AuditEvent, chainHash, GENESIS_HASH, type StoredAuditEvent } from './audit-event.js'
 
@@ -27,10 +28,18 @@ export interface AuditStore {
 }
 
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async append(event: AuditEvent): Promise<StoredAuditEvent> {
-    // Callers hold a write transaction, so reading the chain's tail and appending to it cannot interleave.
+    // Reading the chain's tail and appending to it must not interleave with another writer, or two events would
+    // link to the same predecessor (a fork). SQLite: callers hold the single write lock (BEGIN IMMEDIATE).
+    // PostgreSQL: two replicas' transactions may both read the same tail under READ COMMITTED, so appends take
+    // turns on a transaction-scoped advisory lock, held from here to the commit (the append is the last statement
+    // of its transaction, so the lock is held only briefly).
+    await this.#lockChain(this.db)
     const last = await this.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])
@@ -99,6 +108,7 @@ export class SqlAuditStore implements AuditStore {
 
   async deleteBefore(beforeMs: number): Promise<{ deleted: number; anchor: string | undefined }> {
     return this.db.transaction().execute(async (trx) => {
+      await this.#lockChain(trx)
       const last = await trx
         .selectFrom('audit_events')
         .select(['seq', 'hash'])
@@ -119,9 +129,15 @@ export class SqlAuditStore implements AuditStore {
       return { deleted: Number(result.numDeletedRows), anchor: last.hash }
     })
   }
+
+  async #lockChain(db: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`.execute(db)
+  }
 }
 
 const ANCHOR_KEY = 'audit_chain_anchor'
+/** Arbitrary constant naming the audit chain's append lock among PostgreSQL advisory locks. */
+const CHAIN_LOCK_KEY = 7_245_020
 
 function anchorSeq(value: string | undefined): number {
   return value ? Number(value.split(':')[0]) : 0
