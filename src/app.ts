@@ -252,7 +252,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
       : undefined
     const rbac = config.rbacConfig ? await openRbac(config.rbacConfig, logger, audit) : undefined
-    const access = rbac ? new AccessControl(() => rbac.current()) : openAccess
+    const access = rbac ? new AccessControl(() => rbac.current(), store.stackTeams) : openAccess
     const retention = audit
       ? startAuditRetentionJob({
           store: store.audit,
@@ -309,6 +309,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       search,
       historyPageSize: config.historyPageSize,
       policy: () => rbac?.current(),
+      teamGrants: (org) => store.stackTeams.grantsIn(org),
       access,
       auditQuery: audit ? new AuditQueryService(store.audit) : undefined,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),

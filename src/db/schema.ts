@@ -15,6 +15,16 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable
   search_resources: SearchResourceTable
   audit_events: AuditEventTable
+  stack_teams: StackTeamTable
+}
+
+/** A team granted access to a stack at its creation (0021-stack-teams). */
+export interface StackTeamTable {
+  stack_id: string
+  team: string
+  permission: string
+  granted_by: string
+  created_at: number
 }
 
 /** One audit event (0020-audit); `hash` chains it to the previous row's. */

@@ -6,6 +6,7 @@ import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import { type SpanRunner, untraced } from '../observability/spans.js'
+import { SqlStackTeamStore, type StackTeamStore } from '../rbac/stack-team-store.js'
 import { type SearchIndexStore, SqlSearchIndexStore } from '../search/search-index-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
@@ -29,6 +30,8 @@ export interface Store {
   readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
+  /** Teams granted access at stack creation (`pulumi stack init --teams`). */
+  readonly stackTeams: StackTeamStore
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
@@ -56,6 +59,7 @@ export class SqlStore implements Store {
   readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
+  readonly stackTeams: StackTeamStore
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
@@ -76,6 +80,7 @@ export class SqlStore implements Store {
     // In a PostgreSQL transaction, reading a stack locks its row until commit (see SqlStackStore).
     this.stacks = new SqlStackStore(db, effects !== undefined && dialect === 'postgres')
     this.stackKeys = new SqlStackKeyStore(db)
+    this.stackTeams = new SqlStackTeamStore(db)
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
