@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { StoredAuditEvent } from '../audit/audit-event.js'
+import type { UntransactedWriteGuard } from '../audit/audit-guard.js'
 import { auditScope } from '../audit/audit-scope.js'
 import { type AuditStore, SqlAuditStore } from '../audit/audit-store.js'
 import type { AccessTokenStore } from '../identity/access-token-store.js'
@@ -67,13 +68,18 @@ export class SqlStore implements Store {
   readonly searchIndex: SearchIndexStore
   readonly audit: SqlAuditStore
 
-  /** `effects` is set inside a transaction: what to run once it commits. */
+  /**
+   * `effects` is set inside a transaction: what to run once it commits. `guard` (outside a transaction only)
+   * watches the repositories' statements for audited changes made outside `transaction` (audit-guard.ts).
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly effects?: (() => void)[],
     private readonly spans: SpanRunner = untraced,
+    guard?: UntransactedWriteGuard,
   ) {
+    if (guard && !effects) db = db.withPlugin(guard)
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
     this.loginSessions = new SqlLoginSessionStore(db)

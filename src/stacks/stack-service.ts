@@ -144,7 +144,7 @@ export class StackService {
   async setTags(ref: StackRef, tags: Record<string, string>): Promise<void> {
     validateTags(tags)
     const stack = await this.get(ref)
-    await this.deps.store.stacks.setTags(stack.id, tags)
+    await this.deps.store.transaction((tx) => tx.stacks.setTags(stack.id, tags))
   }
 
   /**

@@ -210,6 +210,40 @@ describe('access control through the API (jwt mode, -rbac-config)', () => {
     )
   })
 
+  it('lists organization members in the Cloud shape, filtered by membership', async () => {
+    type Members = { members: { role: string; user: { githubLogin: string }; fgaRole: { id: string } }[] }
+    const dora = await as('dora', ['developers'])
+    // Users become known by the tokens they hold (logins mint one; here, personal tokens).
+    for (const client of [admin, writer, dora, reader]) {
+      await client.call('POST', '/api/user/tokens', { body: { description: 'ci', expires: 0 } })
+    }
+    const seen = async (client: CliClient) =>
+      (
+        await client.call<Members>('GET', '/api/orgs/acme/members', { command: 'org-member-list' })
+      ).body.members
+        .map((m) => `${m.user.githubLogin}:${m.role}:${m.fgaRole.id}`)
+        .sort()
+    assert.deepEqual(await seen(writer), ['dave:member:member', 'dora:member:member'])
+    assert.deepEqual(await seen(reader), ['rita:member:member'])
+    const all = await seen(admin)
+    for (const expected of [
+      'dave:member:member',
+      'dora:member:member',
+      'olga:admin:admin',
+      'rita:member:member',
+    ]) {
+      assert.ok(all.includes(expected), `${expected} in ${all.join(', ')}`)
+    }
+    // The personal organization holds only its owner.
+    assert.deepEqual(
+      (await writer.call<Members>('GET', '/api/orgs/dave/members')).body.members.map(
+        (m) => m.user.githubLogin,
+      ),
+      ['dave'],
+    )
+    await assertApiError(writer.call('GET', '/api/orgs/rita/members'), 404)
+  })
+
   it('project existence is filtered by read permission without leaking', async () => {
     const status = (client: CliClient, path: string) =>
       client.call('HEAD', path).then(
