@@ -106,7 +106,8 @@ export class SqlStore implements Store {
       // The request's audit event commits with its change (audit-scope.ts), never without it.
       if (pending && !pending.written) {
         const stored: StoredAuditEvent = await tx.audit.append(pending.draft())
-        effects.push(() => {
+        // First of the after-commit effects: work they start is no longer the change this event records.
+        effects.unshift(() => {
           pending.written = true
           pending.committed(stored)
         })
