@@ -1,6 +1,7 @@
 // What access control and the audit log add per request: the decision function timed in-process against a
-// realistic policy, and the server's own handling time (Server-Timing median) of an audited stack route
-// (encrypt), an authorized read (getStack) and an unaudited journal batch, with the audit log on and off.
+// realistic policy, and the server's own handling time (Server-Timing median) of an audited secrets route
+// (encrypt), an audited stack change (tags: the change and its event in one transaction), an authorized read
+// (getStack) and an unaudited journal batch, with the audit log on and off.
 import type { UserPrincipal } from '../src/identity/principal.js'
 import { authorize } from '../src/rbac/authorize.js'
 import { parseRbacConfig } from '../src/rbac/rbac-config.js'
@@ -39,6 +40,7 @@ export function authorizeMicros(n = 200_000): number {
 
 export interface RouteMedians {
   encryptMs: number
+  tagsMs: number
   getStackMs: number
   journalBatchMs: number
 }
@@ -57,12 +59,14 @@ export async function routeMedians(server: BenchServer, requests: number): Promi
     await rec.call('encrypt', 'POST', `${base}/encrypt`, {
       body: { plaintext: Buffer.from(`v${i}`).toString('base64') },
     })
+    await rec.call('tags', 'PATCH', `${base}/tags`, { body: { round: String(i) } })
     await rec.call('getStack', 'GET', base)
   }
   await journaledCreate(rec, model)
   const journal = [...rec.serverSamples.entries()].find(([kind]) => /journal/i.test(kind))?.[1]
   return {
     encryptMs: median(rec.serverSamples.get('encrypt')),
+    tagsMs: median(rec.serverSamples.get('tags')),
     getStackMs: median(rec.serverSamples.get('getStack')),
     journalBatchMs: median(journal),
   }

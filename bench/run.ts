@@ -747,7 +747,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
   if (options.workloads.includes('access')) {
     const requests = options.quick ? 50 : 300
     console.log(
-      `\n== access: authorization and audit cost per request (${requests} encrypt + getStack, one journaled create) ==`,
+      `\n== access: authorization and audit cost per request (${requests} encrypt + tags + getStack, one journaled create) ==`,
     )
     console.log(
       `authorize(): ${authorizeMicros().toFixed(2)} µs per decision (22-rule policy, deny matching)`,
@@ -756,6 +756,7 @@ async function runWorkloads(options: Options, db: BenchDatabase) {
     const off = await withServer(['-audit-logs=false'], (server) => routeMedians(server, requests))
     for (const [name, key] of [
       ['encrypt (audited)', 'encryptMs'],
+      ['tags (audited, one transaction)', 'tagsMs'],
       ['getStack (read)', 'getStackMs'],
       ['journal batch (not audited)', 'journalBatchMs'],
     ] as const) {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
+import { UntransactedWriteGuard } from './audit/audit-guard.js'
 import { AuditLog } from './audit/audit-log.js'
 import { AuditQueryService } from './audit/audit-query.js'
 import { auditSink } from './audit/audit-sink.js'
@@ -59,6 +60,8 @@ export interface AppOverrides {
   logger?: Logger
   /** Google's endpoints (google auth mode), for tests that stand local servers in for them. */
   google?: Partial<GoogleEndpoints>
+  /** Fail (instead of logging) an audited change written outside a store transaction (audit-guard.ts). */
+  strictAudit?: boolean
 }
 
 export interface App {
@@ -93,6 +96,22 @@ export class StartupError extends Error {
 }
 
 /** The one composition root, used by main and by every test. */
+/** Strict (tests): the statement fails. Otherwise the operator is told once per operation: a bug to report. */
+function untransactedWriteGuard(logger: Logger, strict: boolean): UntransactedWriteGuard {
+  const told = new Set<string>()
+  return new UntransactedWriteGuard((action, statement) => {
+    const message = `audited change outside a transaction: ${action} (${statement}); its audit event is written separately`
+    if (strict) {
+      // Tests log silently: say it on stderr too, or the failing request would show only as a 500.
+      process.stderr.write(`${message}\n`)
+      throw new Error(message)
+    }
+    if (told.has(action)) return
+    told.add(action)
+    logger.error({ action }, message)
+  })
+}
+
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock
   const logger = overrides.logger ?? silentLogger()
@@ -121,20 +140,29 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       }
       tracing = await startTracing(config.otelServiceName, process.env)
     }
-    const store = new SqlStore(database.db, database.dialect, undefined, tracing)
+    const store = new SqlStore(
+      database.db,
+      database.dialect,
+      undefined,
+      tracing,
+      untransactedWriteGuard(logger, overrides.strictAudit === true),
+    )
     const { keys, masterKey, generatedHex } = await unlockSecrets(store.meta, config.secrets.current).catch(
       (error: unknown) => {
         throw error instanceof KeyCheckError ? new StartupError(error.message) : error
       },
     )
 
-    const { identity, tokens, authenticator, login, exchange, groupsCache } = await composeIdentity(config, {
-      store,
-      clock,
-      masterKey,
-      logger,
-      ...(overrides.google ? { google: overrides.google } : {}),
-    }).catch((error: unknown) => {
+    const { identity, tokens, authenticator, login, exchange, groupsCache, admins } = await composeIdentity(
+      config,
+      {
+        store,
+        clock,
+        masterKey,
+        logger,
+        ...(overrides.google ? { google: overrides.google } : {}),
+      },
+    ).catch((error: unknown) => {
       throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
@@ -255,7 +283,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
       : undefined
     const rbac = config.rbacConfig ? await openRbac(config.rbacConfig, logger, audit) : undefined
-    const access = rbac ? new AccessControl(() => rbac.current()) : openAccess
+    const access = rbac ? new AccessControl(() => rbac.current(), store.stackTeams) : openAccess
     const retention = audit
       ? startAuditRetentionJob({
           store: store.audit,
@@ -306,12 +334,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       updates,
       updateStore: store.updates,
       logs: store.updateLogs,
-      orgs: new OrgService({ store, clock, identity }),
+      orgs: new OrgService({
+        store,
+        clock,
+        identity,
+        multiUser:
+          config.auth.mode === 'single-tenant'
+            ? undefined
+            : { policy: () => rbac?.current(), isAdmin: (login, groups) => admins.isAdmin(login, groups) },
+      }),
       registry,
       webhooks,
       search,
       historyPageSize: config.historyPageSize,
       policy: () => rbac?.current(),
+      teamGrants: (org) => store.stackTeams.grantsIn(org),
       access,
       auditQuery: audit ? new AuditQueryService(store.audit) : undefined,
       capabilities: () => capabilities({ deltaCutoffBytes: config.deltaCutoffBytes }),

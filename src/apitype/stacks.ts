@@ -24,7 +24,10 @@ const TagMap = Type.Record(Type.String(), Type.String())
 export const CreateStackRequest = Type.Object({
   stackName: Type.String(),
   tags: Type.Optional(Type.Union([TagMap, Type.Null()])),
-  teams: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+  // Teams granted read and update access to the new stack (stack_new.go: --teams); groups of the identity provider.
+  teams: Type.Optional(
+    Type.Union([Type.Array(Type.String({ maxLength: 256 }), { maxItems: 100 }), Type.Null()]),
+  ),
   // An initial UntypedDeployment, validated by the service; kept opaque here.
   state: Type.Optional(Type.Unknown()),
   config: Type.Optional(Type.Unknown()),

@@ -11,6 +11,7 @@ const TABLE_KEYS = {
   access_tokens: ['id'],
   stacks: ['id'],
   stack_keys: ['stack_id'],
+  stack_teams: ['stack_id', 'team'],
   state_versions: ['stack_id', 'version'],
   updates: ['id'],
   journal_entries: ['update_id', 'sequence_id'],

@@ -14,6 +14,7 @@ const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch
   { name: 'login_sessions', key: ['id'], rowsPerBatch: 500 },
   { name: 'stacks', key: ['id'], rowsPerBatch: 500 },
   { name: 'stack_keys', key: ['stack_id'], rowsPerBatch: 500 },
+  { name: 'stack_teams', key: ['stack_id', 'team'], rowsPerBatch: 500 },
   // Deployments are MBs each: few rows per batch keep memory flat.
   { name: 'state_versions', key: ['stack_id', 'version'], rowsPerBatch: 4 },
   { name: 'updates', key: ['id'], rowsPerBatch: 500 },

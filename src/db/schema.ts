@@ -16,6 +16,7 @@ export interface Database {
   search_resources: SearchResourceTable
   audit_events: AuditEventTable
   console_flashes: ConsoleFlashTable
+  stack_teams: StackTeamTable
 }
 
 /** A console one-time message (0030-console-flashes), sealed with a key derived from the session cookie. */
@@ -25,6 +26,15 @@ export interface ConsoleFlashTable {
   /** base64 of the AES-GCM sealed JSON message. */
   sealed: string
   expires_at: number
+}
+
+/** A team granted access to a stack at its creation (0021-stack-teams). */
+export interface StackTeamTable {
+  stack_id: string
+  team: string
+  permission: string
+  granted_by: string
+  created_at: number
 }
 
 /** One audit event (0020-audit); `hash` chains it to the previous row's. */

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { StoredAuditEvent } from '../audit/audit-event.js'
+import type { UntransactedWriteGuard } from '../audit/audit-guard.js'
 import { auditScope } from '../audit/audit-scope.js'
 import { type AuditStore, SqlAuditStore } from '../audit/audit-store.js'
 import { type FlashStore, SqlFlashStore } from '../console/flash/flash-store.js'
@@ -7,6 +8,7 @@ import type { AccessTokenStore } from '../identity/access-token-store.js'
 import { type LoginSessionStore, SqlLoginSessionStore } from '../identity/login-session-store.js'
 import { SqlAccessTokenStore } from '../identity/sql-access-token-store.js'
 import { type SpanRunner, untraced } from '../observability/spans.js'
+import { SqlStackTeamStore, type StackTeamStore } from '../rbac/stack-team-store.js'
 import { type SearchIndexStore, SqlSearchIndexStore } from '../search/search-index-store.js'
 import type { StackKeyStore } from '../secrets/stack-key-store.js'
 import { SqlStackKeyStore } from '../secrets/stack-key-store.js'
@@ -30,6 +32,8 @@ export interface Store {
   readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
+  /** Teams granted access at stack creation (`pulumi stack init --teams`). */
+  readonly stackTeams: StackTeamStore
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
@@ -59,6 +63,7 @@ export class SqlStore implements Store {
   readonly loginSessions: LoginSessionStore
   readonly stacks: StackStore
   readonly stackKeys: StackKeyStore
+  readonly stackTeams: StackTeamStore
   readonly state: StateStore
   readonly updates: UpdateStore
   readonly updateLogs: UpdateLogStore
@@ -67,19 +72,25 @@ export class SqlStore implements Store {
   readonly audit: SqlAuditStore
   readonly consoleFlashes: FlashStore
 
-  /** `effects` is set inside a transaction: what to run once it commits. */
+  /**
+   * `effects` is set inside a transaction: what to run once it commits. `guard` (outside a transaction only)
+   * watches the repositories' statements for audited changes made outside `transaction` (audit-guard.ts).
+   */
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly effects?: (() => void)[],
     private readonly spans: SpanRunner = untraced,
+    guard?: UntransactedWriteGuard,
   ) {
+    if (guard && !effects) db = db.withPlugin(guard)
     this.meta = new SqlMetaStore(db)
     this.accessTokens = new SqlAccessTokenStore(db)
     this.loginSessions = new SqlLoginSessionStore(db)
     // In a PostgreSQL transaction, reading a stack locks its row until commit (see SqlStackStore).
     this.stacks = new SqlStackStore(db, effects !== undefined && dialect === 'postgres')
     this.stackKeys = new SqlStackKeyStore(db)
+    this.stackTeams = new SqlStackTeamStore(db)
     this.state = new SqlStateStore(db)
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
@@ -100,7 +111,8 @@ export class SqlStore implements Store {
       // The request's audit event commits with its change (audit-scope.ts), never without it.
       if (pending && !pending.written) {
         const stored: StoredAuditEvent = await tx.audit.append(pending.draft())
-        effects.push(() => {
+        // First of the after-commit effects: work they start is no longer the change this event records.
+        effects.unshift(() => {
           pending.written = true
           pending.committed(stored)
         })

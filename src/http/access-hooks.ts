@@ -56,7 +56,7 @@ export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
     const config = request.routeOptions.config as RouteConfig
     if (config.permission === undefined || config.permission === 'public') return
     const resource = resourceOf(request)
-    const verdict = deps.access.decide(request.principal, config.permission, resource)
+    const verdict = await deps.access.decideWithTeams(request.principal, config.permission, resource)
     if (!verdict.allow) {
       if (request.pendingAudit) request.pendingAudit.result.denied = verdict.reason
       else if (audit) request.deniedReason = verdict.reason

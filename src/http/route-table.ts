@@ -19,6 +19,7 @@ import { orgRoutes } from '../orgs/org-routes.js'
 import type { OrgService } from '../orgs/org-service.js'
 import type { AccessControl } from '../rbac/access-control.js'
 import type { RbacPolicy } from '../rbac/rbac-config.js'
+import type { StackTeamGrant } from '../rbac/stack-team-store.js'
 import { teamsRoutes } from '../rbac/teams-routes.js'
 import { orgTemplateRoutes, registryRoutes } from '../registry/registry-routes.js'
 import type { RegistryService } from '../registry/registry-service.js'
@@ -67,6 +68,8 @@ export interface RouteDeps {
   access: AccessControl
   /** The current -rbac-config policy (teams and roles views). */
   policy: () => RbacPolicy | undefined
+  /** The `pulumi stack init --teams` grants on an organization's stacks (teams views). */
+  teamGrants: (org: string) => Promise<StackTeamGrant[]>
   /** The stored audit log (absent with -audit-logs=false). */
   auditQuery: AuditQueryService | undefined
   capabilities: () => ApiCapability[]
@@ -88,12 +91,11 @@ export function registerRoutes(app: HttpServer, deps: RouteDeps): void {
     stacks: deps.stacks,
     updates: deps.updateStore,
     releaseLapsedLock: (stack) => deps.updates.releaseLapsedLock(stack),
-    canRead: (principal, stack) =>
-      deps.access.authorize(principal, 'stack:read', {
-        org: stack.org,
-        project: stack.project,
-        stack: stack.name,
-      }).allow,
+    readable: (principal, stacks) => deps.access.readable(principal, stacks),
+    teamGrant: (principal, teams) => {
+      const decision = deps.access.teamGrant(principal, teams)
+      return decision.allow ? undefined : decision.reason
+    },
   })
   stateRoutes(app, deps)
   resourceRoutes(app, deps)

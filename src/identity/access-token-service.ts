@@ -26,14 +26,33 @@ export interface MintRequest {
  * checked on every request. Personal tokens act as their user; organization tokens act as the organization.
  */
 export class AccessTokenService implements Authenticator {
-  constructor(private readonly deps: { tokens: AccessTokenStore; clock: Clock; admins: AdminPolicy }) {}
+  constructor(
+    private readonly deps: {
+      tokens: AccessTokenStore
+      clock: Clock
+      admins: AdminPolicy
+      /** Runs token changes in one store transaction (with the request's audit event); default: directly. */
+      atomically?: <T>(work: (tokens: AccessTokenStore) => Promise<T>) => Promise<T>
+    },
+  ) {}
+
+  #atomically<T>(work: (tokens: AccessTokenStore) => Promise<T>): Promise<T> {
+    return this.deps.atomically ? this.deps.atomically(work) : work(this.deps.tokens)
+  }
 
   async mint(request: MintRequest): Promise<{ id: string; token: string }> {
-    // Short-lived login and CI tokens are minted all day: expired ones go as new ones come.
-    if (request.expiresAt !== undefined) await this.deps.tokens.deleteExpired(this.deps.clock.now())
     const token = newToken('pul')
     const id = randomUUID()
-    await this.deps.tokens.insert({
+    await this.#atomically(async (tokens) => {
+      // Short-lived login and CI tokens are minted all day: expired ones go as new ones come.
+      if (request.expiresAt !== undefined) await tokens.deleteExpired(this.deps.clock.now())
+      await this.#insert(tokens, request, id, token)
+    })
+    return { id, token }
+  }
+
+  async #insert(tokens: AccessTokenStore, request: MintRequest, id: string, token: string): Promise<void> {
+    await tokens.insert({
       id,
       tokenHash: hashToken(token),
       kind: request.kind,
@@ -49,7 +68,6 @@ export class AccessTokenService implements Authenticator {
       idpRefreshToken: null,
       revalidatedAt: null,
     })
-    return { id, token }
   }
 
   async authenticate(credential: string): Promise<UserPrincipal | undefined> {
@@ -112,7 +130,10 @@ export class AccessTokenService implements Authenticator {
   }
 
   async deletePersonal(caller: UserPrincipal, id: string): Promise<void> {
-    const deleted = await this.deps.tokens.delete(id, { kind: 'personal', userLogin: personOf(caller).login })
+    const login = personOf(caller).login
+    const deleted = await this.#atomically((tokens) =>
+      tokens.delete(id, { kind: 'personal', userLogin: login }),
+    )
     if (!deleted) throw new NotFoundError(`Not Found: token '${id}' not found`)
   }
 
@@ -125,7 +146,7 @@ export class AccessTokenService implements Authenticator {
 
   async revokeUserTokens(caller: UserPrincipal, userLogin: string): Promise<number> {
     requireAdmin(caller)
-    return this.deps.tokens.deletePersonal(userLogin)
+    return this.#atomically((tokens) => tokens.deletePersonal(userLogin))
   }
 
   // --- organization tokens (/api/orgs/{org}/tokens) ----------------------------------------------------------
@@ -163,7 +184,7 @@ export class AccessTokenService implements Authenticator {
 
   async deleteOrganization(caller: UserPrincipal, org: string, id: string): Promise<void> {
     requireAdmin(caller)
-    if (!(await this.deps.tokens.delete(id, { kind: 'organization', org }))) {
+    if (!(await this.#atomically((tokens) => tokens.delete(id, { kind: 'organization', org })))) {
       throw new NotFoundError(`Not Found: token '${id}' not found`)
     }
   }

@@ -25,6 +25,13 @@ export interface AccessToken {
   revalidatedAt: number | null
 }
 
+/** A user the server knows from its tokens (there is no user table: identities live in the identity provider). */
+export interface KnownUser {
+  login: string
+  groups: string[]
+  firstSeenAt: number
+}
+
 export interface AccessTokenStore {
   findByHash(tokenHash: string): Promise<AccessToken | undefined>
   insert(token: AccessToken): Promise<void>
@@ -43,6 +50,8 @@ export interface AccessTokenStore {
   deleteById(id: string): Promise<void>
   /** Removes tokens that expired before `now` (they can never be used again). */
   deleteExpired(now: number): Promise<void>
+  /** The users holding a personal token: each with its earliest token's time and its latest token's groups. */
+  users(): Promise<KnownUser[]>
   /** Deletes every personal token of a user; returns how many. */
   deletePersonal(userLogin: string): Promise<number>
 }

@@ -40,7 +40,12 @@ export async function composeIdentity(
   const { store, clock } = deps
   const auth = config.auth
   const admins = adminPolicyFor(auth)
-  const tokens = new AccessTokenService({ tokens: store.accessTokens, clock, admins })
+  const tokens = new AccessTokenService({
+    tokens: store.accessTokens,
+    clock,
+    admins,
+    atomically: (work) => store.transaction((tx) => work(tx.accessTokens)),
+  })
   const identity = new IdentityService({
     tokens,
     config: {
@@ -108,7 +113,7 @@ export async function composeIdentity(
       publicUrl: auth.publicUrl ?? '',
       loginEnabled: provider.config.clientSecret !== undefined && auth.publicUrl !== undefined,
     }
-  return { identity, tokens, authenticator, login, exchange, groupsCache }
+  return { identity, tokens, authenticator, login, exchange, groupsCache, admins }
 }
 
 function refreshTokenSealer(masterKey: MasterKey): RefreshTokenSealer {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
 import * as oidc from 'openid-client'
+import { auditScope } from '../audit/audit-scope.js'
 import { UnauthenticatedError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
 import { hashToken, sameHash } from '../lib/tokens.js'
@@ -123,7 +124,11 @@ export class OidcLogin {
     if (state === '' || cookieState === undefined || !sameHash(hashToken(state), hashToken(cookieState))) {
       throw new LoginError('this sign-in was not started in this browser, or its cookie expired; start again')
     }
-    const session = await this.deps.sessions.take(hashToken(state), this.deps.clock.now())
+    // Consuming the one-time login state is housekeeping, not the audited change (the login token is): it runs
+    // outside the request's audit scope, so the event commits with the token, or as a failure if none is minted.
+    const session = await auditScope.exit(() =>
+      this.deps.sessions.take(hashToken(state), this.deps.clock.now()),
+    )
     if (!session) throw new LoginError('this sign-in expired or was already used; start again')
     if (!query.get('code')) throw new LoginError('the identity provider sent no authorization code')
 

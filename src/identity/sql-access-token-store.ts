@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely'
 import type { AccessTokenTable, Database } from '../db/schema.js'
-import type { AccessToken, AccessTokenKind, AccessTokenStore } from './access-token-store.js'
+import type { AccessToken, AccessTokenKind, AccessTokenStore, KnownUser } from './access-token-store.js'
 
 export class SqlAccessTokenStore implements AccessTokenStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -50,6 +50,23 @@ export class SqlAccessTokenStore implements AccessTokenStore {
 
   listPersonal(userLogin: string): Promise<AccessToken[]> {
     return this.#list('personal', 'user_login', userLogin)
+  }
+
+  async users(): Promise<KnownUser[]> {
+    const rows = await this.db
+      .selectFrom('access_tokens')
+      .select(['user_login', 'groups', 'created_at'])
+      .where('kind', '=', 'personal')
+      .orderBy('created_at')
+      .execute()
+    const users = new Map<string, KnownUser>()
+    for (const row of rows) {
+      const seen = users.get(row.user_login)
+      const groups = JSON.parse(row.groups) as string[]
+      if (seen) seen.groups = groups
+      else users.set(row.user_login, { login: row.user_login, groups, firstSeenAt: Number(row.created_at) })
+    }
+    return [...users.values()].sort((a, b) => a.login.localeCompare(b.login))
   }
 
   listOrganization(org: string): Promise<AccessToken[]> {

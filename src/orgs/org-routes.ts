@@ -2,6 +2,7 @@ import { Type } from 'typebox'
 import type { ListOrganizationMembersResponse } from '../apitype/organizations.js'
 import { InvalidError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
+import { userOf } from '../http/route-config.js'
 import { type OrgService, parseMemberListKind } from './org-service.js'
 
 export function orgRoutes(app: HttpServer, deps: { orgs: OrgService }): void {
@@ -23,7 +24,7 @@ export function orgRoutes(app: HttpServer, deps: { orgs: OrgService }): void {
       if (request.query.continuationToken !== undefined) {
         throw new InvalidError('Bad Request: invalid continuationToken')
       }
-      return { members: await deps.orgs.members(request.params.orgName) }
+      return { members: await deps.orgs.members(request.params.orgName, userOf(request.principal)) }
     },
   })
 }

@@ -2,7 +2,10 @@ import type { OrganizationMember } from '../apitype/organizations.js'
 import type { Store } from '../db/store.js'
 import { InvalidError, NotFoundError } from '../errors.js'
 import type { IdentityService } from '../identity/identity-service.js'
+import type { UserPrincipal } from '../identity/principal.js'
 import type { Clock } from '../lib/clock.js'
+import { visibleMembers } from '../rbac/members-view.js'
+import type { RbacPolicy } from '../rbac/rbac-config.js'
 
 const CREATED_KEY = 'organization_created_at'
 
@@ -14,15 +17,44 @@ export type MemberListKind = 'frontend' | 'backend'
  * admin. The user's personal account (its login) is an organization of one as well, as in Pulumi Cloud.
  */
 export class OrgService {
-  constructor(private readonly deps: { store: Store; clock: Clock; identity: IdentityService }) {}
+  constructor(
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      identity: IdentityService
+      /** Multi-user modes (oidc, google, jwt): the members are the users the server knows, filtered. */
+      multiUser?:
+        | {
+            policy: () => RbacPolicy | undefined
+            isAdmin: (login: string, groups: readonly string[]) => boolean
+          }
+        | undefined
+    },
+  ) {}
 
-  /** Both member kinds (frontend, backend) are the same one user here, so the kind changes nothing. */
-  async members(org: string): Promise<OrganizationMember[]> {
-    const { identity } = this.deps
-    if (org !== identity.defaultOrganization && org !== identity.user) {
+  /** Both member kinds (frontend, backend) are the same users here (the identity provider's), so the kind changes nothing. */
+  async members(org: string, caller: UserPrincipal): Promise<OrganizationMember[]> {
+    const { identity, multiUser } = this.deps
+    const personal = multiUser ? caller.login : identity.user
+    if (org !== identity.defaultOrganization && org !== personal) {
       throw new NotFoundError(
         `Not Found: organization '${org}' does not exist on this server (its organization is '${identity.defaultOrganization}')`,
       )
+    }
+    if (multiUser) {
+      const users = org === personal ? [] : await this.deps.store.accessTokens.users()
+      const since = await this.createdAt()
+      return visibleMembers(multiUser.policy(), caller, users, multiUser.isAdmin).map((member) => {
+        const role = member.admin ? 'admin' : 'member'
+        return {
+          role,
+          user: { name: member.login, githubLogin: member.login, avatarUrl: '' },
+          created: member.firstSeenAt ? new Date(member.firstSeenAt).toISOString() : since,
+          knownToPulumi: true,
+          virtualAdmin: false,
+          fgaRole: { id: role, name: role === 'admin' ? 'Admin' : 'Member', modifiedAt: '' },
+        }
+      })
     }
     return [
       {

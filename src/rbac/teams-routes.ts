@@ -3,18 +3,30 @@ import { NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import type { RbacPolicy } from './rbac-config.js'
+import type { StackTeamGrant } from './stack-team-store.js'
 import { findTeam, listRoles, listTeams } from './teams-view.js'
 
 const OrgPath = Type.Object({ orgName: Type.String() })
 
 /** GET /api/orgs/{org}/teams, /teams/{team}, /roles: read-only views of the -rbac-config policy. */
-export function teamsRoutes(app: HttpServer, deps: { policy: () => RbacPolicy | undefined }): void {
+export function teamsRoutes(
+  app: HttpServer,
+  deps: {
+    policy: () => RbacPolicy | undefined
+    /** The `--teams` grants on the organization's stacks. */
+    teamGrants: (org: string) => Promise<StackTeamGrant[]>
+  },
+): void {
+  const grantsFor = async (org: string) => (deps.policy() ? deps.teamGrants(org) : [])
   app.route({
     method: 'GET',
     url: '/api/orgs/:orgName/teams',
     config: { operationId: 'ListTeams', permission: 'org:read', auth: 'token' },
     schema: { params: OrgPath },
-    handler: async (request) => ({ teams: listTeams(deps.policy(), userOf(request.principal)) }),
+    handler: async (request) => {
+      const grants = await grantsFor(request.params.orgName)
+      return { teams: listTeams(deps.policy(), userOf(request.principal), grants) }
+    },
   })
 
   app.route({
@@ -23,7 +35,8 @@ export function teamsRoutes(app: HttpServer, deps: { policy: () => RbacPolicy | 
     config: { operationId: 'GetTeam', permission: 'org:read', auth: 'token' },
     schema: { params: Type.Object({ orgName: Type.String(), teamName: Type.String() }) },
     handler: async (request) => {
-      const team = findTeam(deps.policy(), userOf(request.principal), request.params.teamName)
+      const grants = await grantsFor(request.params.orgName)
+      const team = findTeam(deps.policy(), userOf(request.principal), request.params.teamName, grants)
       // Teams the caller may not see answer like teams that do not exist.
       if (!team) throw new NotFoundError(`Not Found: team '${request.params.teamName}' not found`)
       return team

@@ -48,9 +48,13 @@ export class SecretsService {
     const context = keyContext(stackId)
     // insertIfAbsent is first-writer-wins in the database, so concurrent first use (even across nodes)
     // settles on exactly one key; everyone unwraps the stored one.
-    const wrapped =
-      (await store.stackKeys.get(stackId)) ??
-      (await store.stackKeys.insertIfAbsent(stackId, await keys.wrap(randomBytes(32), context), clock.now()))
+    // The wrap (maybe a KMS call) happens outside the transaction; the insert inside one, with the request's audit
+    // event.
+    let wrapped = await store.stackKeys.get(stackId)
+    if (!wrapped) {
+      const fresh = await keys.wrap(randomBytes(32), context)
+      wrapped = await store.transaction((tx) => tx.stackKeys.insertIfAbsent(stackId, fresh, clock.now()))
+    }
     const key = await keys.unwrap(wrapped, context)
     if (!key) throw new Error(`stack key of ${stackId} cannot be unwrapped with ${keys.description}`)
     return key

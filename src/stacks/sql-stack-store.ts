@@ -116,6 +116,7 @@ export class SqlStackStore implements StackStore {
     await this.db.deleteFrom('updates').where('stack_id', '=', id).execute()
     await this.db.deleteFrom('state_versions').where('stack_id', '=', id).execute()
     await this.db.deleteFrom('stack_keys').where('stack_id', '=', id).execute()
+    await this.db.deleteFrom('stack_teams').where('stack_id', '=', id).execute()
     await this.db.deleteFrom('stacks').where('id', '=', id).execute()
   }
 

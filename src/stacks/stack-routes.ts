@@ -10,13 +10,13 @@ import {
   type StackSummary,
   UpdateStackTagsRequest,
 } from '../apitype/stacks.js'
-import { NotFoundError } from '../errors.js'
+import { ForbiddenError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { userOf } from '../http/route-config.js'
 import type { Principal } from '../identity/principal.js'
 import type { UpdateStore } from '../updates/update-store.js'
 import type { Stack } from './stack.js'
-import { validateOwnerName, validateProjectName } from './stack.js'
+import { sanitizeTeams, validateOwnerName, validateProjectName } from './stack.js'
 import type { StackService } from './stack-service.js'
 
 export const stackRef = (params: { orgName: string; projectName: string; stackName: string }) => ({
@@ -33,14 +33,17 @@ export function stackRoutes(
     stacks,
     updates,
     releaseLapsedLock,
-    canRead,
+    readable,
+    teamGrant,
   }: {
     stacks: StackService
     updates: UpdateStore
     /** Ends the stack's update if its lease lapsed (UpdateService.releaseLapsedLock): the stack is free then. */
     releaseLapsedLock: (stack: Stack) => Promise<Stack>
     /** Access control: listings show only the stacks the caller may read (existence does not leak). */
-    canRead: (principal: Principal | undefined, stack: Stack) => boolean
+    readable: (principal: Principal | undefined, stacks: readonly Stack[]) => Promise<Stack[]>
+    /** Access control: may the caller grant these teams access to the stack it creates (a reason if not)? */
+    teamGrant: (principal: Principal | undefined, teams: readonly string[]) => string | undefined
   },
 ): void {
   app.route({
@@ -51,7 +54,7 @@ export function stackRoutes(
     handler: async (request) => {
       const { organization, ...filter } = request.query
       const page = await stacks.list({ ...filter, org: organization })
-      const visible = page.stacks.filter((stack) => canRead(request.principal, stack))
+      const visible = await readable(request.principal, page.stacks)
       // The CLI loops while continuationToken is non-null, so the last page must omit it (stack_list.go).
       return { stacks: visible.map(toSummary), continuationToken: page.continuationToken ?? null }
     },
@@ -66,7 +69,7 @@ export function stackRoutes(
       validateOwnerName(request.params.orgName)
       const { organization: _ignored, ...filter } = request.query
       const page = await stacks.list({ ...filter, org: request.params.orgName })
-      const visible = page.stacks.filter((stack) => canRead(request.principal, stack))
+      const visible = await readable(request.principal, page.stacks)
       return { stacks: visible.map(toSummary), continuationToken: page.continuationToken ?? null }
     },
   })
@@ -79,7 +82,10 @@ export function stackRoutes(
     handler: async (request, reply) => {
       validateOwnerName(request.params.orgName)
       validateProjectName(request.params.projectName)
-      const exists = await stacks.projectExists(request.params.orgName, request.params.projectName)
+      // A project exists for the caller when it holds a stack the caller may read: the same 404 otherwise.
+      const exists = await stacks.projectExists(request.params.orgName, request.params.projectName, (page) =>
+        readable(request.principal, page),
+      )
       if (!exists) throw new NotFoundError(`Not Found: project '${request.params.projectName}' not found`)
       return reply.code(200).send()
     },
@@ -91,13 +97,17 @@ export function stackRoutes(
     config: { operationId: 'createStack', permission: 'stack:create', auth: 'token' },
     schema: { params: ProjectPath, body: CreateStackRequest },
     handler: async (request) => {
-      const { stackName, tags, state, config } = request.body
+      const { stackName, tags, teams, state, config } = request.body
+      const named = sanitizeTeams(teams ?? [])
+      const refused = teamGrant(request.principal, named)
+      if (refused) throw new ForbiddenError(`Forbidden: ${refused}`)
       await stacks.create(
         request.params.orgName,
         request.params.projectName,
         {
           stackName,
           tags: tags ?? undefined,
+          teams: named,
           state,
           config,
         },

@@ -3,6 +3,7 @@ import type { UntypedDeployment } from '../apitype/core.js'
 import type { Store } from '../db/store.js'
 import { ConflictError, InvalidError, NotFoundError } from '../errors.js'
 import type { Clock } from '../lib/clock.js'
+import { TEAM_GRANT } from '../rbac/authorize.js'
 import { parseUntypedDeployment, resourceCount, validateDeploymentInput } from '../state/deployment.js'
 import { renameDeployment } from '../state/rename-deployment.js'
 import type { StateService } from '../state/state-service.js'
@@ -21,9 +22,14 @@ import type { StackEventSink } from './stack-events.js'
 export interface CreateStackInput {
   stackName: string
   tags?: Record<string, string> | undefined
+  /** Teams granted write access to the new stack (`pulumi stack init --teams`), already sanitized. */
+  teams?: readonly string[] | undefined
   state?: unknown
   config?: unknown
 }
+
+/** How many stacks projectExists reads at a time while looking for one the caller may see. */
+const PROJECT_SCAN_PAGE = 100
 
 export interface StackPage {
   stacks: Stack[]
@@ -74,6 +80,7 @@ export class StackService {
     const prepared = initial && (await this.#prepare(initial))
     await this.deps.store.transaction(async (tx) => {
       await tx.stacks.insert(stack)
+      await tx.stackTeams.grant(stack.id, input.teams ?? [], TEAM_GRANT, by, stack.createdAt)
       if (prepared) await this.deps.state.writeVersion(tx, stack, 0, prepared)
       await this.deps.events?.onStackEvent(tx, { kind: 'stack_created', stack, user: by })
     })
@@ -100,9 +107,20 @@ export class StackService {
     return { stacks: page, continuationToken }
   }
 
-  async projectExists(org: string, project: string): Promise<boolean> {
-    const stacks = await this.deps.store.stacks.list({ org, project, limit: 1 })
-    return stacks.length > 0
+  /** Whether the project holds a stack that passes `visible` (a page at a time; by default, any stack). */
+  async projectExists(
+    org: string,
+    project: string,
+    visible: (page: Stack[]) => Promise<Stack[]> = async (page) => page,
+  ): Promise<boolean> {
+    let after: StackRef | undefined
+    for (;;) {
+      const page = await this.deps.store.stacks.list({ org, project, after, limit: PROJECT_SCAN_PAGE })
+      if ((await visible(page)).length > 0) return true
+      const last = page.at(-1)
+      if (page.length < PROJECT_SCAN_PAGE || !last) return false
+      after = { org: last.org, project: last.project, stack: last.name }
+    }
   }
 
   async delete(ref: StackRef, force: boolean, by = ''): Promise<void> {
@@ -126,7 +144,7 @@ export class StackService {
   async setTags(ref: StackRef, tags: Record<string, string>): Promise<void> {
     validateTags(tags)
     const stack = await this.get(ref)
-    await this.deps.store.stacks.setTags(stack.id, tags)
+    await this.deps.store.transaction((tx) => tx.stacks.setTags(stack.id, tags))
   }
 
   /**

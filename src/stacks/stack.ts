@@ -89,6 +89,21 @@ export function validateTags(tags: Record<string, string>): void {
   }
 }
 
+/**
+ * The teams of `pulumi stack init --teams`, as the CLI cleans them (stack_new.go :: sanitizeTeams: trimmed, blanks
+ * dropped), de-duplicated. Names are kept whole: a team is an identity-provider group, which may contain commas
+ * (LDAP DNs), so `--teams a,b` names one team; repeat the flag for several.
+ */
+export function sanitizeTeams(teams: readonly string[]): string[] {
+  const names = [...new Set(teams.map((team) => team.trim()).filter((team) => team !== ''))]
+  for (const team of names) {
+    if (/\p{Cc}/u.test(team)) {
+      throw new InvalidError(`Bad Request: invalid team name ${JSON.stringify(team)}: control characters`)
+    }
+  }
+  return names
+}
+
 export function formatStackRef(ref: StackRef): string {
   return `${ref.org}/${ref.project}/${ref.stack}`
 }

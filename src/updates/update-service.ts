@@ -122,23 +122,22 @@ export class UpdateService {
   async create(user: UserPrincipal, ref: StackRef, input: CreateUpdateInput): Promise<string> {
     const stack = await this.deps.stacks.get(ref)
     const id = randomUUID()
-    await this.deps.store.updates.insert(
-      newUpdate({
-        id,
-        stackId: stack.id,
-        kind: input.kind,
-        dryRun: input.dryRun,
-        status: 'not started',
-        version: 0,
-        baseVersion: stack.version,
-        program: input.program,
-        config: input.config,
-        message: input.message,
-        environment: input.environment,
-        requestedBy: user.login,
-        createdAt: this.deps.clock.now(),
-      }),
-    )
+    const update = newUpdate({
+      id,
+      stackId: stack.id,
+      kind: input.kind,
+      dryRun: input.dryRun,
+      status: 'not started',
+      version: 0,
+      baseVersion: stack.version,
+      program: input.program,
+      config: input.config,
+      message: input.message,
+      environment: input.environment,
+      requestedBy: user.login,
+      createdAt: this.deps.clock.now(),
+    })
+    await this.deps.store.transaction((tx) => tx.updates.insert(update))
     return id
   }
 

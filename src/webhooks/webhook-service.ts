@@ -131,7 +131,7 @@ export class WebhookService implements StackEventSink {
       groups: [...new Set(groups)],
       createdAt: this.deps.clock.now(),
     }
-    if (!(await this.deps.store.webhooks.insert(hook))) {
+    if (!(await this.deps.store.transaction((tx) => tx.webhooks.insert(hook)))) {
       throw new AlreadyExistsError(`Conflict: a webhook named '${name}' already exists here`)
     }
     return this.#view(hook, stack)
@@ -163,7 +163,7 @@ export class WebhookService implements StackEventSink {
             ? this.#seal(hook.id, input.secret)
             : hook.sealedSecret,
     }
-    await this.deps.store.webhooks.replace(updated)
+    await this.deps.store.transaction((tx) => tx.webhooks.replace(updated))
     return this.#view(updated, stack)
   }
 
@@ -279,7 +279,8 @@ export class WebhookService implements StackEventSink {
     existing?: OutboxEvent,
   ): Promise<{ delivery: DeliveryRecord; result: SendResult }> {
     const event = (fresh ?? existing) as OutboxEvent
-    if (fresh) await this.deps.store.webhooks.enqueue([fresh])
+    // The event row carries the request's audit event; the delivery record follows the send.
+    if (fresh) await this.deps.store.transaction((tx) => tx.webhooks.enqueue([fresh]))
     const sentAt = this.deps.clock.now()
     const result = await sendWebhook(
       {
@@ -304,8 +305,10 @@ export class WebhookService implements StackEventSink {
       responseHeaders: JSON.stringify(result.responseHeaders),
       responseBody: result.error ? `(no answer: ${result.error})` : result.responseExcerpt,
     }
-    await this.deps.store.webhooks.record(delivery)
-    await this.deps.store.webhooks.prune(hook.id, DELIVERIES_LISTED)
+    await this.deps.store.transaction(async (tx) => {
+      await tx.webhooks.record(delivery)
+      await tx.webhooks.prune(hook.id, DELIVERIES_LISTED)
+    })
     return { delivery, result }
   }
 

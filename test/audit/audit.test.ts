@@ -110,6 +110,41 @@ describe('audit log', () => {
     assert.equal(pending.written, true)
   })
 
+  it('refuses an audited change written outside a store transaction (every test server runs this guard)', async () => {
+    const store = sqlStore(server)
+    const pending = { draft: () => event({ action: 'outside' }), written: false, committed: () => {} }
+    // A repository write outside `transaction` would commit without the event: the guard fails it.
+    await assert.rejects(
+      auditScope.run(pending, () => store.meta.setIfAbsent('audit-outside', 'x')),
+      /audited change outside a transaction: outside/,
+    )
+    assert.equal(await store.meta.get('audit-outside'), undefined)
+    // The same write through `transaction` commits with its event.
+    await auditScope.run(pending, () => store.transaction((tx) => tx.meta.setIfAbsent('audit-outside', 'y')))
+    assert.equal((await rows(server)).at(-1)?.action, 'outside')
+    // Reads, and writes after the event is written, are not changes it must carry.
+    await auditScope.run(pending, () => store.meta.get('audit-outside'))
+  })
+
+  it('commits each successful mutating route’s change with its event (route walk, real successes)', async () => {
+    // The walk above mostly gets refusals; these are real changes through the routes, each of which the guard
+    // would fail (500) if it wrote outside the transaction that carries the audit event.
+    const base = '/api/stacks/acme/walk'
+    await server.client.call('POST', base, { body: { stackName: 's' } })
+    await server.client.call('PATCH', `${base}/s/tags`, { body: { a: 'b' } })
+    await server.client.call('POST', `${base}/s/encrypt`, { body: { plaintext: 'eA==' } })
+    await server.client.call('POST', '/api/user/tokens', { body: { description: 'walk', expires: 0 } })
+    await server.client.call('POST', `${base}/s/rename`, { body: { newName: 's2' } })
+    await server.client.call('DELETE', `${base}/s2`)
+    const events = (await rows(server)).filter(
+      (r) => r.resource.startsWith('acme/walk') && r.result === 'success',
+    )
+    assert.deepEqual(
+      events.map((r) => r.action),
+      ['createStack', 'updateStackTags', 'encryptValue', 'renameStack', 'deleteStack'],
+    )
+  })
+
   it('records a successful change with result success and a failed one with failure', async () => {
     await server.client.call('POST', '/api/stacks/acme/proj', { body: { stackName: 'audited' } })
     await server.client

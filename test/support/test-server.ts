@@ -53,7 +53,8 @@ export async function startTestServer(
     {},
   )
   if (parsed.kind !== 'config') throw new Error('unexpected help')
-  const app = await createApp(parsed.config, options.overrides)
+  // Every test server fails an audited change made outside a store transaction (src/audit/audit-guard.ts).
+  const app = await createApp(parsed.config, { strictAudit: true, ...options.overrides })
   const url = await app.listen()
   return {
     app,
