@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely'
+import { type Kysely, type Selectable, sql } from 'kysely'
+import type { Dialect } from '../db/database.js'
 import type { AuditEventTable, Database } from '../db/schema.js'
 import { type AuditEvent, chainHash, GENESIS_HASH, type StoredAuditEvent } from './audit-event.js'
 
@@ -27,10 +28,15 @@ export interface AuditStore {
 }
 
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async append(event: AuditEvent): Promise<StoredAuditEvent> {
-    // Callers hold a write transaction, so reading the chain's tail and appending to it cannot interleave.
+    // Callers hold a write transaction. On SQLite it is the single writer; PostgreSQL transactions run side by side
+    // and would read the same tail (duplicate seq, a 500 for the request), so they take turns on the chain's lock.
+    await this.#lockChain(this.db)
     const last = await this.db
       .selectFrom('audit_events')
       .select(['seq', 'hash'])
@@ -99,6 +105,7 @@ export class SqlAuditStore implements AuditStore {
 
   async deleteBefore(beforeMs: number): Promise<{ deleted: number; anchor: string | undefined }> {
     return this.db.transaction().execute(async (trx) => {
+      await this.#lockChain(trx)
       const last = await trx
         .selectFrom('audit_events')
         .select(['seq', 'hash'])
@@ -119,9 +126,19 @@ export class SqlAuditStore implements AuditStore {
       return { deleted: Number(result.numDeletedRows), anchor: last.hash }
     })
   }
+
+  /**
+   * PostgreSQL: a transaction-scoped advisory lock, released at commit. Appends run last in their transaction
+   * (after every row lock it takes), so holders never wait for anything else while holding it.
+   */
+  async #lockChain(db: Kysely<Database>): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(db)
+  }
 }
 
 const ANCHOR_KEY = 'audit_chain_anchor'
+/** Arbitrary constant naming the audit chain's lock among PostgreSQL advisory locks (see database.ts). */
+const AUDIT_CHAIN_LOCK_KEY = 7_245_003
 
 function anchorSeq(value: string | undefined): number {
   return value ? Number(value.split(':')[0]) : 0

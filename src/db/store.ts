@@ -81,7 +81,7 @@ export class SqlStore implements Store {
     this.updateLogs = new SqlUpdateLogStore(db)
     this.webhooks = new SqlWebhookStore(db)
     this.searchIndex = new SqlSearchIndexStore(db)
-    this.audit = new SqlAuditStore(db)
+    this.audit = new SqlAuditStore(db, dialect)
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
