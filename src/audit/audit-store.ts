@@ -132,7 +132,8 @@ export class SqlAuditStore implements AuditStore {
    * (after every row lock it takes), so holders never wait for anything else while holding it.
    */
   async #lockChain(db: Kysely<Database>): Promise<void> {
-    if (this.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(db)
+    if (this.dialect === 'postgres')
+      await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK_KEY})`.execute(db)
   }
 }
 
