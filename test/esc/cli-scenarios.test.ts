@@ -6,13 +6,13 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { isDeepStrictEqual } from 'node:util'
-import SQLite from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml'
+import { openDatabase } from '../../src/db/open-database.js'
 import { propertyAt } from '../../src/esc/environment-service.js'
 import { type EscValue, toJSON } from '../../src/esc/eval/value.js'
 import { SqlEnvironmentStore } from '../../src/esc/sql-environment-store.js'
 import { CliApiError } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const ROOT = join(import.meta.dirname, '../fixtures/esc/cli-scenarios')
@@ -36,8 +36,8 @@ function definitionText(doc: Document, node: unknown, indent = 4): string {
 async function seed(doc: Document, prefix: string): Promise<void> {
   const envs = doc.get('environments') as YAMLMap | undefined
   if (!isMap(envs)) return
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(server.dbPath) }) })
-  const store = new SqlEnvironmentStore(db)
+  const database = await openDatabase(server.dbPath, { maxConnections: 1 })
+  const store = new SqlEnvironmentStore(database.db)
   try {
     for (const pair of envs.items) {
       const [, project, name] = String((pair.key as { value: string }).value).split('/')
@@ -88,7 +88,7 @@ async function seed(doc: Document, prefix: string): Promise<void> {
       }
     }
   } finally {
-    await db.destroy()
+    await database.close()
   }
 }
 
@@ -255,11 +255,8 @@ test('replays the HTTP side of ESC CLI `env get` transcripts', async () => {
       outcomes.push(await replay(command, expected, file))
     }
     // Each scenario has its own environments: remove them so the next one starts clean.
-    const db = new SQLite(server.dbPath)
-    db.prepare('delete from esc_revisions').run()
-    db.prepare('delete from esc_revision_tags').run()
-    db.prepare('delete from esc_environments').run()
-    db.close()
+    for (const table of ['esc_revisions', 'esc_revision_tags', 'esc_environments'])
+      await queryDatabase(server.dbPath, `delete from ${table}`)
   }
   const passed = outcomes.filter((o) => o.ok).length
   console.log(
