@@ -1,5 +1,5 @@
 import type { Config } from '../config/load-config.js'
-import { openDatabase } from '../db/open-database.js'
+import { describeDatabase, openDatabase } from '../db/open-database.js'
 import { SqlStore } from '../db/store.js'
 import { describeError } from '../lib/describe-error.js'
 import { MigrationError, migrateSecretsKey } from './migrate-secrets-key.js'
@@ -21,7 +21,9 @@ export async function migrateSecretsKeyCommand(
   const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections })
   try {
     const store = new SqlStore(database.db, database.dialect)
-    print(`migrating stack keys of ${config.db}: from ${from.description} to ${to.description}`)
+    print(
+      `migrating stack keys of ${describeDatabase(config.db)}: from ${from.description} to ${to.description}`,
+    )
     await migrateSecretsKey({ meta: store.meta, stackKeys: store.stackKeys, from, to, progress: print })
     return 0
   } catch (error) {
