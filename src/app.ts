@@ -5,7 +5,7 @@ import { AuditQueryService } from './audit/audit-query.js'
 import { auditSink } from './audit/audit-sink.js'
 import { BackupService } from './backups/backup-service.js'
 import { configuredDestinations } from './backups/configured-destinations.js'
-import { openSqliteSnapshot } from './backups/sqlite-snapshot.js'
+import { openDatabaseSnapshot } from './backups/database-snapshot.js'
 import { capabilities } from './capabilities.js'
 import type { Config } from './config/load-config.js'
 import { consoleRoutes } from './console/console-routes.js'
@@ -36,7 +36,7 @@ import { silentLogger } from './observability/logger.js'
 import { Metrics, statementKind } from './observability/metrics.js'
 import { metricsRoutes } from './observability/metrics-routes.js'
 import { countRunningUpdates } from './observability/running-updates.js'
-import { otlpProtocol, startTracing } from './observability/tracing.js'
+import { OTLP_PROTOCOLS, otlpProtocol, startTracing } from './observability/tracing.js'
 import { OrgService } from './orgs/org-service.js'
 import { AccessControl, openAccess } from './rbac/access-control.js'
 import { RbacConfigError } from './rbac/rbac-config.js'
@@ -114,10 +114,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   try {
     if (config.otelServiceName) {
       const protocol = otlpProtocol(process.env)
-      if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
         throw new StartupError(
-          `OTLP protocol "${protocol}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json ` +
-            "(an OpenTelemetry Collector's port 4318)",
+          `OTLP protocol "${protocol}" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL to ${OTLP_PROTOCOLS.join(', ')}`,
         )
       }
       tracing = await startTracing(config.otelServiceName, process.env)
@@ -202,7 +201,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       publisher: config.org,
     })
     const backups = new BackupService({
-      openSnapshot: () => openSqliteSnapshot(config.db),
+      openSnapshot: () => openDatabaseSnapshot(config.db),
       destinations: configuredDestinations(config.backup),
       retention: config.backup.retention,
       clock,

@@ -106,7 +106,7 @@ export class CorruptBackupError extends Error {
  */
 export async function readBackup(
   path: string,
-  onRow: (table: string, row: Row) => void | Promise<void>,
+  onRow: (table: string, row: Row) => Promise<void>,
 ): Promise<{ header: BackupHeader; trailer: BackupTrailer }> {
   const hash = createHash('sha256')
   const counts: Record<string, number> = {}
@@ -135,9 +135,13 @@ export async function readBackup(
         throw new CorruptBackupError('a row line is malformed')
       }
       counts[table] = (counts[table] ?? 0) + 1
-      await onRow(table, decodeRow(row as Row))
+      await onRow(table, decodeRow(row as Row)).catch((error: unknown) => {
+        throw new RowHandlerError(error)
+      })
     }
   } catch (error) {
+    // The caller's own failure (e.g. the target database refusing a row) is not a fault of the file.
+    if (error instanceof RowHandlerError) throw error.cause
     if (error instanceof CorruptBackupError) throw error
     throw new CorruptBackupError(`not a readable backup file (${(error as Error).message})`)
   } finally {
@@ -152,6 +156,13 @@ export async function readBackup(
     throw new CorruptBackupError('the row counts do not match the end marker')
   }
   return { header, trailer }
+}
+
+/** Carries an error thrown by `onRow` through the file-error handling unchanged. */
+class RowHandlerError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('row handler failed')
+  }
 }
 
 function parseLine(line: string): Record<string, unknown> {

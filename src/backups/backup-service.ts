@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Clock } from '../lib/clock.js'
 import { describeError } from '../lib/describe-error.js'
+import type { DatabaseSnapshot } from './database-snapshot.js'
 import { type BackupDestination, backupName } from './destination.js'
-import type { DatabaseSnapshot } from './sqlite-snapshot.js'
 import { writeBackupFile } from './write-backup.js'
 
 export type BackupTrigger = 'manual' | 'schedule'
@@ -42,7 +42,7 @@ export class BackupService {
 
   constructor(
     private readonly deps: {
-      openSnapshot: () => DatabaseSnapshot
+      openSnapshot: () => Promise<DatabaseSnapshot>
       destinations: readonly BackupDestination[]
       /** Keep the newest N backups in each destination; 0 keeps all. */
       retention: number
@@ -89,7 +89,7 @@ export class BackupService {
     let bytes = 0
     try {
       logger.info({ backup: name, trigger }, 'backup started')
-      const snapshot = this.deps.openSnapshot()
+      const snapshot = await this.deps.openSnapshot()
       let trailer: Awaited<ReturnType<typeof writeBackupFile>>
       try {
         trailer = await writeBackupFile(snapshot, path, clock.now(), (line) =>

@@ -10,7 +10,7 @@ import { RestoreError, restoreBackup } from './restore.js'
 import { S3Destination } from './s3-destination.js'
 
 export const RESTORE_USAGE =
-  'usage: pulumi-backend restore --from <file | s3://bucket/key | gs://bucket/name> --to <database> [--force] [-master-key HEX]\n' +
+  'usage: pulumi-backend restore --from <file | s3://bucket/key | gs://bucket/name> --to <sqlite file | postgres://…> [--force] [-master-key HEX]\n' +
   '         [-backup-s3-region R] [-backup-s3-endpoint URL] [-backup-s3-force-path-style]\n'
 
 /**
@@ -35,13 +35,6 @@ export async function restoreCommand(args: string[], print: (line: string) => vo
   }
   if (!from || !to) {
     print(RESTORE_USAGE)
-    return 2
-  }
-  if (/^postgres(ql)?:\/\//i.test(to)) {
-    // The PostgreSQL dialect is not part of this build yet; never treat a URL as a file name.
-    print(
-      'pulumi-backend restore: restoring into PostgreSQL is not supported by this build; --to must be a SQLite file',
-    )
     return 2
   }
   const parsed = loadConfig(options, process.env)

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import { type Kysely, sql } from 'kysely'
-import { knownMigrations, openSqliteDatabase } from '../db/database.js'
+import { type Db, knownMigrations, openSqliteDatabase } from '../db/database.js'
+import { describeDatabase, isPostgresUrl } from '../db/open-database.js'
+import { openPostgresDatabase } from '../db/postgres-database.js'
+import { describeError } from '../lib/describe-error.js'
 import { gunzip } from '../lib/gzip.js'
 import { sha256HexAsync } from '../lib/sha256.js'
 import {
@@ -17,7 +20,7 @@ import { BACKUP_TABLES, type BackupTable, isBackupTable } from './backup-tables.
 export interface RestoreOptions {
   /** A local backup file (remote ones are downloaded first). */
   file: string
-  /** The database to restore into: a SQLite path (created if missing). */
+  /** The database to restore into: a SQLite path (created if missing) or a postgres:// URL. */
   to: string
   /** Replace the content of a non-empty target (everything in it is lost). */
   force: boolean
@@ -39,7 +42,7 @@ type AnyDb = Kysely<Record<string, Row>>
 /**
  * Restores a backup: first proves the whole file (framing, content hash, row counts, the hash of every state
  * version, the key canary) without touching the target, then writes every row in one transaction, so a target
- * ends up with the whole backup or unchanged. A new SQLite file is built under a temporary name and renamed.
+ * ends up with the whole backup or unchanged, on SQLite and PostgreSQL alike.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<BackupTrailer> {
   const { progress } = options
@@ -51,27 +54,29 @@ export async function restoreBackup(options: RestoreOptions): Promise<BackupTrai
       .join(', ')}; sha256 ${trailer.sha256}`,
   )
 
-  const isNew = !existsSync(options.to)
-  const path = isNew ? `${options.to}.restoring-${randomBytes(4).toString('hex')}` : options.to
-  const database = await openSqliteDatabase(path)
+  const target = await openRestoreTarget(options.to)
+  const where = describeDatabase(options.to)
   try {
-    const db = database.db as unknown as AnyDb
-    if (!isNew) await refuseNonEmpty(db, options)
-    progress(`writing into ${options.to}…`)
+    const db = target.db as unknown as AnyDb
+    if (!target.isNew) await refuseNonEmpty(db, where, options.force)
+    progress(`writing into ${where}…`)
     await db.transaction().execute(async (trx) => {
-      if (!isNew && options.force) {
+      if (!target.isNew && options.force) {
         for (const table of [...BACKUP_TABLES].reverse()) await trx.deleteFrom(table).execute()
       }
       await copyRows(trx, options.file, progress)
     })
   } catch (error) {
-    await database.close()
-    if (isNew) await removeDatabaseFiles(path)
-    throw error
+    await target.discard()
+    if (error instanceof RestoreError) throw error
+    // The transaction rolled back: say so, with the reason (a constraint, a full disk, a lost link, or a file
+    // changed since it was verified).
+    throw new RestoreError(
+      `writing into ${where} failed (${describeError(error)}); the transaction was rolled back and ${where} is unchanged`,
+    )
   }
-  await database.close()
-  if (isNew) await rename(path, options.to)
-  progress(`restored into ${options.to}`)
+  await target.commit()
+  progress(`restored into ${where}`)
   return trailer
 }
 
@@ -125,7 +130,7 @@ async function verifyStateVersion(row: Row): Promise<void> {
     throw new CorruptBackupError(`${where} does not match its hash`)
 }
 
-async function refuseNonEmpty(db: AnyDb, options: RestoreOptions): Promise<void> {
+async function refuseNonEmpty(db: AnyDb, where: string, force: boolean): Promise<void> {
   const counts = await Promise.all(
     BACKUP_TABLES.map(async (table) => {
       const row = await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirst()
@@ -133,9 +138,9 @@ async function refuseNonEmpty(db: AnyDb, options: RestoreOptions): Promise<void>
     }),
   )
   const nonEmpty = counts.filter(([, n]) => n > 0)
-  if (nonEmpty.length > 0 && !options.force) {
+  if (nonEmpty.length > 0 && !force) {
     throw new RestoreError(
-      `the target ${options.to} is not empty (${nonEmpty.map(([t, n]) => `${t} ${n}`).join(', ')}); ` +
+      `the target ${where} is not empty (${nonEmpty.map(([t, n]) => `${t} ${n}`).join(', ')}); ` +
         'restore into a new database, or pass --force to replace its content',
     )
   }
@@ -171,6 +176,45 @@ async function copyRows(db: AnyDb, file: string, progress: (line: string) => voi
   })
   await flush()
   if (table) progress(`  ${table}: ${written} rows`)
+}
+
+/** The database a restore writes into, opened (and migrated) before the rows go in one transaction. */
+interface RestoreTarget {
+  db: Db
+  /** Nothing was there before (a new SQLite file): no emptiness check, no delete. */
+  isNew: boolean
+  /** Closes the target after a successful restore (a new SQLite file takes its final name). */
+  commit(): Promise<void>
+  /** Closes the target after a failure (a new SQLite file is removed). */
+  discard(): Promise<void>
+}
+
+async function openRestoreTarget(to: string): Promise<RestoreTarget> {
+  if (isPostgresUrl(to)) {
+    // The schema is created by the migrations if missing; the rows' transaction is all or nothing.
+    const database = await openPostgresDatabase(to, { maxConnections: 2 }).catch((error: unknown) => {
+      throw new RestoreError(
+        `cannot open ${describeDatabase(to)}: ${describeError(error)}; nothing was written`,
+      )
+    })
+    return { db: database.db, isNew: false, commit: () => database.close(), discard: () => database.close() }
+  }
+  // A new SQLite file is built under a temporary name and renamed, so a failed restore leaves no file behind.
+  const isNew = !existsSync(to)
+  const path = isNew ? `${to}.restoring-${randomBytes(4).toString('hex')}` : to
+  const database = await openSqliteDatabase(path)
+  return {
+    db: database.db,
+    isNew,
+    async commit() {
+      await database.close()
+      if (isNew) await rename(path, to)
+    },
+    async discard() {
+      await database.close()
+      if (isNew) await removeDatabaseFiles(path)
+    },
+  }
 }
 
 async function removeDatabaseFiles(path: string): Promise<void> {

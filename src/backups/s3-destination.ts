@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { BACKUP_NAME, type BackupDestination } from './destination.js'
+import { DEFAULT_MULTIPART, type MultipartSizes, uploadMultipart } from './s3-multipart.js'
 
 export interface S3Options {
   bucket: string
@@ -12,6 +13,8 @@ export interface S3Options {
   /** Custom endpoint for S3-compatible stores (MinIO, R2, B2, …); empty for AWS. */
   endpoint: string | undefined
   forcePathStyle: boolean
+  /** Multipart sizes; tests make them tiny so a small backup goes in several parts. */
+  multipart?: MultipartSizes
 }
 
 type S3Module = typeof import('@aws-sdk/client-s3')
@@ -19,7 +22,8 @@ type S3Module = typeof import('@aws-sdk/client-s3')
 /**
  * `-backup-destination s3://bucket/prefix` through the official AWS SDK, loaded only when configured. Credentials
  * come from the SDK's default chain (environment, shared files, instance or task roles) and never pass through
- * this code. A single PutObject is atomic: the object appears under its key whole or not at all.
+ * this code. A single PutObject is atomic: the object appears under its key whole or not at all; a file larger than
+ * the multipart threshold (a single PUT takes at most 5 GB) goes in parts, which become the object only on completion.
  */
 export class S3Destination implements BackupDestination {
   readonly kind = 's3'
@@ -39,6 +43,12 @@ export class S3Destination implements BackupDestination {
     const { s3, client } = await this.#connect()
     const key = this.options.prefix + name
     const { size } = await stat(path)
+    const multipart = this.options.multipart ?? DEFAULT_MULTIPART
+    if (size > multipart.thresholdBytes) {
+      const target = { bucket: this.options.bucket, key, path, size, contentType: 'application/gzip' }
+      await uploadMultipart(s3, client, target, multipart)
+      return key
+    }
     await client.send(
       new s3.PutObjectCommand({
         Bucket: this.options.bucket,

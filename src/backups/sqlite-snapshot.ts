@@ -1,14 +1,7 @@
 import SQLite from 'better-sqlite3'
 import type { Row } from './backup-format.js'
-import { type BackupTable, tableKey } from './backup-tables.js'
-
-/** A consistent, read-only view of the whole database at one instant, read table by table. */
-export interface DatabaseSnapshot {
-  readonly source: 'sqlite' | 'postgres'
-  migrations(): Promise<string[]>
-  rows(table: BackupTable): AsyncIterable<Row>
-  close(): Promise<void>
-}
+import { tableKey } from './backup-tables.js'
+import type { DatabaseSnapshot } from './database-snapshot.js'
 
 /**
  * A SQLite snapshot over its own read-only connection: in WAL mode a read transaction sees one instant of the

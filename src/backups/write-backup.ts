@@ -1,6 +1,6 @@
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type BackupTrailer, BackupWriter } from './backup-format.js'
 import { BACKUP_TABLES } from './backup-tables.js'
-import type { DatabaseSnapshot } from './sqlite-snapshot.js'
+import type { DatabaseSnapshot } from './database-snapshot.js'
 
 /** Writes every table of `snapshot` to a new backup file at `path` (which must not exist). */
 export async function writeBackupFile(

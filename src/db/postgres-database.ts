@@ -6,7 +6,7 @@ import type { Database } from './schema.js'
 
 // int8 (bigint) columns hold Unix-millisecond timestamps and sequence numbers, all far below 2^53: read them as
 // numbers like SQLite does, instead of pg's default strings (for this pool only; counts are int8 too).
-const types = {
+export const pgTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === pg.types.builtins.INT8
       ? (text: string) => Number(text)
@@ -34,7 +34,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'pulumi-backend',
-    types,
+    types: pgTypes,
   })
   // A pooled idle connection that breaks (server restart, network drop) emits 'error' on the pool; unhandled, it
   // would crash the process. The pool discards that connection and opens a fresh one on the next request.

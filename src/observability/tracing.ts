@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Span } from '@opentelemetry/api'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { FastifyRequest } from 'fastify'
 import { routeTemplate } from '../http/route-template.js'
 import type { SpanRunner } from './spans.js'
@@ -18,11 +19,21 @@ export function otlpProtocol(env: Record<string, string | undefined>): string {
   return env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf'
 }
 
+/** The OTLP encodings this server exports (the OpenTelemetry spec's names for OTEL_EXPORTER_OTLP_PROTOCOL). */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const
+
+/** The official exporter for `protocol`; only the configured one is loaded (gRPC pulls in @grpc/grpc-js). */
+function loadExporter(protocol: string): Promise<{ OTLPTraceExporter: new () => SpanExporter }> {
+  if (protocol === 'grpc') return import('@opentelemetry/exporter-trace-otlp-grpc')
+  if (protocol === 'http/json') return import('@opentelemetry/exporter-trace-otlp-http')
+  return import('@opentelemetry/exporter-trace-otlp-proto')
+}
+
 /**
- * -otel-service-name: OpenTelemetry traces over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables
- * (endpoint, headers, protocol http/protobuf or http/json; OTEL_BSP_* batching). W3C `traceparent` from callers is
+ * -otel-service-name: OpenTelemetry traces over OTLP, configured by the standard OTEL_EXPORTER_OTLP_* variables
+ * (endpoint, headers, protocol http/protobuf, http/json or grpc, TLS files; OTEL_BSP_* batching). W3C `traceparent` from callers is
  * honoured. The SDK is loaded only here, when tracing is on. (The Go server exports OTLP/gRPC with otelhttp and
- * otelsql; here a server span per request carries the CLI's operation name, and a child span per database
+ * otelsql, so `grpc` keeps its collectors' port 4317 working; here a server span per request carries the CLI's operation name, and a child span per database
  * transaction.)
  */
 export async function startTracing(
@@ -36,9 +47,7 @@ export async function startTracing(
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/context-async-hooks'),
-    protocol === 'http/json'
-      ? import('@opentelemetry/exporter-trace-otlp-http')
-      : import('@opentelemetry/exporter-trace-otlp-proto'),
+    loadExporter(protocol),
   ])
   // The context manager is process-wide by OpenTelemetry's design (async context follows the request); the tracer
   // provider is not registered globally, so two servers in one process (tests) keep their own.

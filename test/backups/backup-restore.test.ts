@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { gunzipSync, gzipSync } from 'node:zlib'
+import { gzipSync } from 'node:zlib'
 import { type JWTPayload, SignJWT } from 'jose'
-import { restoreCommand } from '../../src/backups/restore-command.js'
-import { openSqliteSnapshot } from '../../src/backups/sqlite-snapshot.js'
+import { openDatabaseSnapshot } from '../../src/backups/database-snapshot.js'
 import { writeBackupFile } from '../../src/backups/write-backup.js'
 import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
 import { SingletonJob } from '../../src/jobs/singleton-job.js'
+import { DIALECTS } from '../store/dialects.js'
 import { assertApiError } from '../support/assert-api-error.js'
 import { CliClient } from '../support/cli-client.js'
 import { sample, scrape } from '../support/prometheus.js'
+import { rewriteBackup, runRestore } from '../support/restore-check.js'
 import { deploymentWith, exportDeployment, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
@@ -39,30 +39,7 @@ async function seed(cli: CliClient): Promise<string> {
   return encrypted.body.ciphertext
 }
 
-async function restore(args: string[]): Promise<{ code: number; output: string }> {
-  const lines: string[] = []
-  const code = await restoreCommand(args, (line) => lines.push(line))
-  return { code, output: lines.join('\n') }
-}
-
-/** Rewrites a backup file's rows and recomputes its end marker, as a careless or malicious edit would. */
-function rewriteBackup(
-  source: string,
-  target: string,
-  edit: (record: Record<string, unknown>) => void,
-): void {
-  const lines = gunzipSync(readFileSync(source)).toString('utf8').trimEnd().split('\n')
-  const body = lines.slice(0, -1).map((line, i) => {
-    if (i === 0) return line
-    const record = JSON.parse(line) as Record<string, unknown>
-    edit(record)
-    return JSON.stringify(record)
-  })
-  const text = body.map((line) => `${line}\n`).join('')
-  const end = JSON.parse(lines.at(-1) ?? '{}') as { end: { sha256: string } }
-  end.end.sha256 = createHash('sha256').update(text).digest('hex')
-  writeFileSync(target, gzipSync(`${text}${JSON.stringify(end)}\n`))
-}
+const restore = runRestore
 
 describe('backups and restore (SQLite, local directory)', () => {
   let server: TestServer
@@ -182,6 +159,23 @@ describe('backups and restore (SQLite, local directory)', () => {
     }
   })
 
+  it('names an unreachable PostgreSQL target without its password, writing nothing', async () => {
+    const { code, output } = await restore([
+      '--from',
+      backup.path,
+      '--to',
+      'postgres://pulumi:sekret@127.0.0.1:1/pulumi?sslmode=disable',
+      `-master-key=${MASTER_KEY}`,
+    ])
+    assert.equal(code, 1)
+    assert.match(output, /verified: /, 'the file was proved first')
+    assert.match(
+      output,
+      /cannot open postgres:\/\/pulumi:\*\*\*@127\.0\.0\.1:1\/pulumi: .*; nothing was written/,
+    )
+    assert.doesNotMatch(output, /sekret/)
+  })
+
   it('refuses to restore with a master key that does not open the backup', async () => {
     const target = join(work, 'wrong-key.db')
     const { code, output } = await restore([
@@ -274,39 +268,50 @@ describe('scheduled backups are a singleton job', () => {
   })
 })
 
-describe('backup snapshots are one instant and do not block writers', () => {
-  it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
-    const server = await startTestServer()
-    const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
-    try {
-      await seed(server.client)
-      const snapshot = openSqliteSnapshot(server.dbPath)
+// Each engine's snapshot: SQLite's read transaction under WAL, PostgreSQL's REPEATABLE READ READ ONLY transaction.
+for (const dialect of DIALECTS) {
+  describe(`backup snapshots on ${dialect.name} are one instant and do not block writers`, {
+    skip: dialect.skip,
+  }, () => {
+    it('writes committed after the snapshot opened succeed and are not in the backup', async () => {
+      const server = await startTestServer({ db: await dialect.target() })
+      const work = mkdtempSync(join(tmpdir(), 'pulumi-backend-instant-'))
       try {
-        // The server keeps writing while the snapshot's read transaction is open (WAL: readers never block it).
-        await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
-        await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 3 })]))
-        const file = join(work, 'instant.pbk.gz')
-        const trailer = await writeBackupFile(snapshot, file, Date.now())
-        assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
-        assert.equal(trailer.rows.state_versions, 2, 'nor the third state version')
+        await seed(server.client)
+        const snapshot = await openDatabaseSnapshot(server.dbPath)
+        assert.equal(snapshot.source, dialect.name === 'SQLite' ? 'sqlite' : 'postgres')
+        try {
+          // The server keeps writing while the snapshot's read transaction is open (SQLite WAL or PostgreSQL MVCC).
+          await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'later' } })
+          await importDeployment(
+            server.client,
+            STACK,
+            deploymentWith([stackResource('web', 'dev', { n: 3 })]),
+          )
+          const file = join(work, 'instant.pbk.gz')
+          const trailer = await writeBackupFile(snapshot, file, Date.now())
+          assert.equal(trailer.rows.stacks, 1, 'the stack created after the snapshot is not in it')
+          assert.equal(trailer.rows.state_versions, 2, 'nor the third state version')
+        } finally {
+          await snapshot.close()
+        }
       } finally {
-        await snapshot.close()
+        await server.close()
+        rmSync(work, { recursive: true, force: true })
       }
-    } finally {
-      await server.close()
-      rmSync(work, { recursive: true, force: true })
-    }
+    })
   })
-})
+}
 
 describe('restore command line', () => {
   it('prints its usage without --from and --to, and never takes a PostgreSQL URL for a file name', async () => {
     const usage = await restore(['--from', 'x.pbk.gz'])
     assert.equal(usage.code, 2)
     assert.match(usage.output, /^usage: pulumi-backend restore --from/)
-    const postgres = await restore(['--from', 'x.pbk.gz', '--to', 'postgres://db/pulumi'])
-    assert.equal(postgres.code, 2)
-    assert.match(postgres.output, /restoring into PostgreSQL is not supported by this build/)
+    // The file is verified before the target is opened: an unreadable one never reaches the (unreachable) server.
+    const postgres = await restore(['--from', 'x.pbk.gz', '--to', 'postgres://u:sekret@127.0.0.1:1/pulumi'])
+    assert.equal(postgres.code, 1)
+    assert.match(postgres.output, /refusing to restore x\.pbk\.gz: .*nothing was written/)
     assert.equal(existsSync('postgres:'), false)
   })
 })

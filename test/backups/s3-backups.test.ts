@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { StartupError } from '../../src/app.js'
 import { restoreCommand } from '../../src/backups/restore-command.js'
+import { S3Destination } from '../../src/backups/s3-destination.js'
 import { assertApiError } from '../support/assert-api-error.js'
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js'
 import { sample, scrape } from '../support/prometheus.js'
 import { assertRestoresSameState } from '../support/restore-check.js'
 import { type LocalS3, startLocalS3 } from '../support/s3-server.js'
@@ -119,5 +121,90 @@ describe('backups to S3 (s3rver on loopback, official AWS SDK)', () => {
     } finally {
       s3 = await startLocalS3(['backups'])
     }
+  })
+})
+
+describe('multipart uploads to S3 (tiny parts, so a small backup goes in several)', () => {
+  let s3: LocalS3
+  let proxy: FaultProxy
+  let server: TestServer
+  let work: string
+  let backup: { name: string; path: string; bytes: number }
+  const PART = 256
+  const destination = () =>
+    new S3Destination({
+      bucket: 'backups',
+      prefix: 'big/',
+      region: 'us-east-1',
+      endpoint: proxy.url,
+      forcePathStyle: true,
+      multipart: { thresholdBytes: PART, partBytes: PART, concurrency: 2 },
+    })
+  const objectKeys = async () => {
+    const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true })
+    return ((await client.send(new ListObjectsV2Command({ Bucket: 'backups' }))).Contents ?? []).map(
+      (o) => o.Key,
+    )
+  }
+
+  before(async () => {
+    s3 = await startLocalS3(['backups'])
+    proxy = await startFaultProxy(s3.endpoint)
+    work = mkdtempSync(join(tmpdir(), 'pulumi-backend-multipart-'))
+    server = await startTestServer({ args: [`-backup-dir=${work}`] })
+    await server.client.call('POST', '/api/stacks/acme/web', { body: { stackName: 'dev' } })
+    await importDeployment(server.client, STACK, deploymentWith([stackResource('web', 'dev', { n: 1 })]))
+    backup = (await server.client.call<typeof backup>('POST', '/api/admin/backup')).body
+    assert.ok(backup.bytes > 3 * PART, `the backup (${backup.bytes} bytes) spans several parts`)
+  })
+  after(async () => {
+    await server?.close()
+    await proxy?.close()
+    await s3?.close()
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('uploads in parts that complete into the same file, which restores', async () => {
+    proxy.requests.length = 0
+    const key = await destination().put(backup.name, backup.path)
+    assert.equal(key, `big/${backup.name}`)
+    const parts = proxy.requests.filter((r) => /^PUT .*[?&]partNumber=\d+/.test(r))
+    assert.equal(parts.length, Math.ceil(backup.bytes / PART))
+    assert.ok(
+      proxy.requests.some((r) => /^POST .*\?uploads/.test(r)),
+      'created a multipart upload',
+    )
+    assert.ok(
+      proxy.requests.some((r) => /^POST .*[?&]uploadId=/.test(r)),
+      'completed it',
+    )
+    const copy = join(work, 'copy.pbk.gz')
+    await destination().fetch(backup.name, copy)
+    assert.deepEqual(readFileSync(copy), readFileSync(backup.path))
+    await assertRestoresSameState(
+      `s3://backups/${key}`,
+      [`-backup-s3-endpoint=${s3.endpoint}`, '-backup-s3-force-path-style', `-master-key=${'ab'.repeat(32)}`],
+      server,
+      STACK,
+    )
+  })
+
+  it('a failure midway aborts the upload and leaves no object under the final name', async () => {
+    proxy.requests.length = 0
+    const name = backup.name.replace(/-[0-9a-f]{6}\.pbk\.gz$/, '-fa11ed.pbk.gz')
+    proxy.fail = (method, url) => (method === 'PUT' && /[?&]partNumber=3(&|$)/.test(url) ? 400 : undefined)
+    try {
+      await assert.rejects(destination().put(name, backup.path), /injected by the test/)
+    } finally {
+      proxy.fail = () => undefined
+    }
+    const uploadId = /[?&]uploadId=([^&]+)/.exec(proxy.requests.find((r) => r.startsWith('PUT')) ?? '')?.[1]
+    assert.ok(uploadId)
+    assert.ok(
+      proxy.requests.some((r) => r.startsWith('DELETE ') && r.includes(`uploadId=${uploadId}`)),
+      `the upload was aborted: ${proxy.requests.join(', ')}`,
+    )
+    assert.ok(!proxy.requests.some((r) => /^POST .*[?&]uploadId=/.test(r)), 'never completed')
+    assert.ok(!(await objectKeys()).includes(`big/${name}`), 'nothing under the final name')
   })
 })

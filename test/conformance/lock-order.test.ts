@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { DIALECTS } from '../store/dialects.js'
 import { CliApiError, type CliResponse } from '../support/cli-client.js'
 import { ManualClock } from '../support/manual-clock.js'
+import { sharedTestDatabase } from '../support/postgres-cluster.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 import {
   complete,
@@ -43,7 +44,7 @@ describe('lock order on PostgreSQL: stack row before update row', {
   let server: TestServer
   const clock = new ManualClock(Date.now())
   before(async () => {
-    server = await startTestServer({ dialect: 'postgres', overrides: { clock } })
+    server = await startTestServer({ db: await sharedTestDatabase(), overrides: { clock } })
   })
   after(() => server?.close())
   const freshStack = stackFactory(() => server.client, 'race')

@@ -16,12 +16,8 @@ export const testDialect: 'sqlite' | 'postgres' =
  * The -db value for a server whose files live in `dir`: a SQLite file there, or (PostgreSQL runs) a database on the
  * shared test cluster tied to `dir`, so a restarted server in the same directory finds its data again.
  */
-export async function testDatabase(
-  dir: string,
-  file = 'pulumi-backend.db',
-  dialect: 'sqlite' | 'postgres' = testDialect,
-): Promise<string> {
-  return dialect === 'postgres' ? sharedTestDatabase(join(dir, file)) : join(dir, file)
+export async function testDatabase(dir: string, file = 'pulumi-backend.db'): Promise<string> {
+  return testDialect === 'postgres' ? sharedTestDatabase(join(dir, file)) : join(dir, file)
 }
 
 export interface TestServer {
@@ -36,15 +32,13 @@ export interface TestServer {
   close(): Promise<void>
 }
 
-/**
- * Boots the real app (createApp, as main does) on a real database (see `testDatabase`) and a loopback port.
- * `dialect` overrides the run's choice (a suite about one database's behaviour, e.g. PostgreSQL's row locks).
- */
+/** Boots the real app (createApp, as main does) on a real database (see `testDatabase`) and a loopback port. */
 export async function startTestServer(
-  options: { args?: string[]; overrides?: AppOverrides; dir?: string; dialect?: 'sqlite' | 'postgres' } = {},
+  options: { args?: string[]; overrides?: AppOverrides; dir?: string; db?: string } = {},
 ): Promise<TestServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pulumi-backend-test-'))
-  const dbPath = await testDatabase(dir, undefined, options.dialect)
+  // `db`: a given -db value (e.g. a dialect other than the run's), else the run's dialect (see `testDatabase`).
+  const dbPath = options.db ?? (await testDatabase(dir))
   const token = `test-${randomBytes(8).toString('hex')}`
   const parsed = loadConfig(
     [

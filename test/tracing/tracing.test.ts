@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { StartupError } from '../../src/app.js'
+import { OtlpGrpcReceiver } from '../support/otlp-grpc-receiver.js'
 import { jsonSpans, OtlpReceiver } from '../support/otlp-receiver.js'
 import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
 import { startTestServer } from '../support/test-server.js'
@@ -75,19 +76,74 @@ describe('tracing over OTLP/HTTP (-otel-service-name, standard OTEL_EXPORTER_OTL
     assert.ok(first?.body.includes('getCurrentUser'))
   })
 
-  it('refuses OTLP/gRPC with what to set instead', async () => {
-    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'grpc'
+  it('refuses an unknown OTLP protocol with what to set instead', async () => {
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'carrier-pigeon'
     try {
       await assert.rejects(startTestServer({ args: ['-otel-service-name=x'] }), (error: unknown) => {
         assert.ok(error instanceof StartupError)
         assert.match(
           error.message,
-          /OTLP protocol "grpc" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL=http\/protobuf/,
+          /OTLP protocol "carrier-pigeon" is not supported; set OTEL_EXPORTER_OTLP_PROTOCOL to http\/protobuf, http\/json, grpc/,
         )
         return true
       })
     } finally {
       delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL
     }
+  })
+})
+
+describe('tracing over OTLP/gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, a collector port 4317)', () => {
+  const receiver = new OtlpGrpcReceiver()
+  const saved = { ...process.env }
+  before(async () => {
+    await receiver.start()
+  })
+  after(async () => {
+    for (const name of [
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+      'OTEL_EXPORTER_OTLP_HEADERS',
+    ]) {
+      if (saved[name] === undefined) delete process.env[name]
+      else process.env[name] = saved[name]
+    }
+    await receiver.close()
+  })
+
+  it('exports server spans with the CLI operation and database transaction spans, signal-specific protocol winning', async () => {
+    process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = receiver.endpoint
+    process.env.OTEL_EXPORTER_OTLP_PROTOCOL = 'http/json'
+    process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL = 'grpc'
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-tenant=acme'
+    const server = await startTestServer({ args: ['-otel-service-name=pulumi-backend-grpc'] })
+    try {
+      await server.client.call('POST', '/api/stacks/acme/web', {
+        body: { stackName: 'dev' },
+        headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
+      })
+      await server.client.call('GET', '/api/user')
+    } finally {
+      await server.close()
+      delete process.env.OTEL_EXPORTER_OTLP_PROTOCOL
+    }
+    const spans = receiver.spans
+    assert.ok(spans.length > 0, 'spans arrived over gRPC')
+    assert.ok(spans.every((s) => s.service === 'pulumi-backend-grpc'))
+    const create = spans.find((s) => s.attributes['pulumi.operation'] === 'createStack')
+    assert.ok(create, `spans: ${spans.map((s) => s.name).join(', ')}`)
+    assert.equal(create.name, 'POST /api/stacks/{orgName}/{projectName}')
+    assert.equal(create.kind, 2, 'SERVER')
+    assert.equal(create.traceId, TRACE_ID)
+    assert.equal(create.parentSpanId, PARENT_ID)
+    assert.ok(spans.some((s) => s.attributes['pulumi.operation'] === 'getCurrentUser'))
+    assert.ok(
+      spans.some((s) => s.name === 'db.transaction' && s.parentSpanId === create.spanId),
+      'the stack was created in a transaction span under its request span',
+    )
+    assert.ok(
+      receiver.metadata.every((m) => m.get('x-tenant')[0] === 'acme'),
+      'OTEL_EXPORTER_OTLP_HEADERS sent',
+    )
   })
 })
