@@ -22,7 +22,7 @@ export interface AccessDeps {
  *   with the request's change;
  * - before the handler, one `authorize` decision; a refusal is a 403 (or 404 when the caller may not even read
  *   the stack, so existence does not leak) and an audit event, and the handler never runs;
- * - before the answer is sent, an event no transaction took (failure, denial, no write) is written on its own.
+ * - after the response, an event no transaction took (failure, denial, no write) is written on its own.
  */
 export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
   const { audit } = deps
@@ -70,15 +70,12 @@ export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
   })
 
   if (audit) {
-    // Before the answer leaves (onSend, not onResponse): a client that got its answer finds the event stored, on
-    // any replica, and an answer is never sent for an event a crash could still lose.
-    app.addHook('onSend', async (request, reply, payload) => {
+    app.addHook('onResponse', async (request, reply) => {
       const pending = request.pendingAudit
       const denied = pending?.result.denied ?? request.deniedReason
       // Denials of reads are audited too: "who tried to look" matters as much as "who tried to change".
-      if (pending?.written || (!pending && denied === undefined)) return payload
+      if (pending?.written || (!pending && denied === undefined)) return
       if (pending) pending.written = true
-      else request.deniedReason = undefined
       const result: AuditResult =
         denied !== undefined ? 'denied' : reply.statusCode < 400 ? 'success' : 'failure'
       try {
@@ -86,7 +83,6 @@ export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
       } catch (error) {
         request.log.error({ err: error }, 'audit event not written')
       }
-      return payload
     })
   }
 }

@@ -23,13 +23,27 @@ interface Page {
 
 const sqlStore = (server: TestServer) => server.app.store as SqlStore
 /** The server's database opened beside it, as an operator or an attacker would (SQLite file or PostgreSQL). */
-const rows = async (server: TestServer) =>
+const storedRows = async (server: TestServer) =>
   (
     await queryDatabase<{ seq: number | string; action: string; result: string; resource: string }>(
       server.dbPath,
       'select seq, action, result, resource from audit_events order by seq',
     )
   ).map((row) => ({ ...row, seq: Number(row.seq) }))
+
+/**
+ * The stored events once no more arrive: events of requests that committed nothing are written after their
+ * response (access-hooks.ts), so a read right after the answer may miss them (PostgreSQL: a network round trip).
+ */
+async function rows(server: TestServer) {
+  let previous = await storedRows(server)
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const current = await storedRows(server)
+    if (current.length === previous.length) return current
+    previous = current
+  }
+}
 
 function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
