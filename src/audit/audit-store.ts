@@ -130,6 +130,11 @@ export class SqlAuditStore implements AuditStore {
       return { deleted: Number(result.numDeletedRows), anchor: last.hash }
     })
   }
+
+  /**
+   * PostgreSQL: a transaction-scoped advisory lock, released at commit. Appends run last in their transaction
+   * (after every row lock it takes), so holders never wait for anything else while holding it.
+   */
 }
 
 const ANCHOR_KEY = 'audit_chain_anchor'

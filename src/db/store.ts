@@ -51,6 +51,9 @@ export interface Store {
    * Runs `work` in a transaction that holds the update's row against every other writer, on any replica: the
    * per-update serialization of uploads, renewals and status changes. SQLite: the single writer (BEGIN
    * IMMEDIATE); PostgreSQL: the row lock (SELECT … FOR UPDATE). Keep `work` to database calls and quick CPU work.
+   * Lock order, to rule out deadlocks on PostgreSQL: a transaction that also needs the update's stack row locks
+   * that first (read it with `stacks.findById` in the same transaction, then call this on that transaction),
+   * as stack-scope writes do; the audit chain's advisory lock always comes last (at commit).
    */
   withUpdateLock<T>(updateId: string, work: (tx: Store) => Promise<T>): Promise<T>
   /** Runs `effect` once the enclosing transaction commits (at once outside one); dropped on rollback. */

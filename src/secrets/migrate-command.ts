@@ -1,5 +1,5 @@
 import type { Config } from '../config/load-config.js'
-import { openDatabase } from '../db/open-database.js'
+import { describeDatabase, openDatabase } from '../db/open-database.js'
 import { SqlStore } from '../db/store.js'
 import { escKeyContext } from '../esc/org-keys.js'
 import { SqlEnvironmentStore } from '../esc/sql-environment-store.js'
@@ -23,7 +23,9 @@ export async function migrateSecretsKeyCommand(
   const database = await openDatabase(config.db, { maxConnections: config.dbMaxConnections })
   try {
     const store = new SqlStore(database.db, database.dialect)
-    print(`migrating stack and ESC keys of ${config.db}: from ${from.description} to ${to.description}`)
+    print(
+      `migrating stack and ESC keys of ${describeDatabase(config.db)}: from ${from.description} to ${to.description}`,
+    )
     const esc = new SqlEnvironmentStore(database.db)
     const escKeys: WrappedKeySet = {
       label: 'ESC organization',

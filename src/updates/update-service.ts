@@ -555,7 +555,7 @@ export class UpdateService {
       }
     }
     const prepared = final && (await this.deps.state.prepare(final.text, final.resourceCount))
-    const ended = await this.deps.store.withUpdateLock(update.id, async (tx) => {
+    const ended = await this.#lockStackThenUpdate(update, async (tx) => {
       const row = await tx.updates.get(update.id)
       if (lease && row) holdsLease(row, lease)
       const transitioned = await tx.updates.patchIf(
@@ -588,9 +588,23 @@ export class UpdateService {
     })
     this.#working.delete(update.id)
     this.#exports.delete(update.id)
+    if (ended === 'gone') throw new NotFoundError('Not Found: the stack of this update no longer exists')
     if (!ended) return 'raced'
     this.deps.observer?.updateFinished(update.kind, status, now - (update.startedAt ?? update.createdAt))
     return refused
+  }
+
+  /**
+   * The lock order of every transaction that takes a stack's row and one of its updates' rows (store.ts
+   * `withUpdateLock`): the stack's first. Stack-scope writes (start, delete, rename, import) lock the stack and
+   * then touch its updates; ending an update (complete, cancel, expiry) writes both, so it must take the stack
+   * first too, or it deadlocks against them on PostgreSQL. 'gone': the stack was deleted meanwhile.
+   */
+  #lockStackThenUpdate(update: Update, work: (tx: Store) => Promise<boolean>): Promise<boolean | 'gone'> {
+    return this.deps.store.transaction(async (tx) => {
+      if (!(await tx.stacks.findById(update.stackId))) return 'gone' as const
+      return tx.withUpdateLock(update.id, work)
+    })
   }
 
   /** The state a real update leaves: what it uploaded, or its base when it uploaded nothing. */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { describe, it } from 'node:test'
-import Database from 'better-sqlite3'
 import type { AuditEvent } from '../../src/audit/audit-event.js'
 import { auditScope } from '../../src/audit/audit-scope.js'
 import { isAudited } from '../../src/audit/audited-routes.js'
 import { verifyChain } from '../../src/audit/verify-chain.js'
 import type { SqlStore } from '../../src/db/store.js'
 import { CliApiError } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { type TestServer, useTestServer } from '../support/test-server.js'
 
 interface Page {
@@ -22,26 +22,28 @@ interface Page {
 }
 
 const sqlStore = (server: TestServer) => server.app.store as SqlStore
-/** The database file opened beside the server (WAL allows it), as an operator or an attacker would. */
-function sqlite<T>(server: TestServer, work: (db: Database.Database) => T): T {
-  const db = new Database(server.dbPath)
-  try {
-    return work(db)
-  } finally {
-    db.close()
+/** The server's database opened beside it, as an operator or an attacker would (SQLite file or PostgreSQL). */
+const storedRows = async (server: TestServer) =>
+  (
+    await queryDatabase<{ seq: number | string; action: string; result: string; resource: string }>(
+      server.dbPath,
+      'select seq, action, result, resource from audit_events order by seq',
+    )
+  ).map((row) => ({ ...row, seq: Number(row.seq) }))
+
+/**
+ * The stored events once no more arrive: events of requests that committed nothing are written after their
+ * response (access-hooks.ts), so a read right after the answer may miss them (PostgreSQL: a network round trip).
+ */
+async function rows(server: TestServer) {
+  let previous = await storedRows(server)
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const current = await storedRows(server)
+    if (current.length === previous.length) return current
+    previous = current
   }
 }
-const rows = async (server: TestServer) =>
-  sqlite(
-    server,
-    (db) =>
-      db.prepare('select seq, action, result, resource from audit_events order by seq').all() as {
-        seq: number
-        action: string
-        result: string
-        resource: string
-      }[],
-  )
 
 function event(overrides: Partial<AuditEvent> = {}): AuditEvent {
   return {
@@ -220,19 +222,20 @@ describe('audit log', () => {
       }
     }
     assert.equal(cli().code, 0)
-    const actor = sqlite(
-      server,
-      (db) => (db.prepare('select actor from audit_events where seq = 3').get() as { actor: string }).actor,
+    const [row] = await queryDatabase<{ actor: string }>(
+      server.dbPath,
+      'select actor from audit_events where seq = 3',
     )
-    sqlite(server, (db) => db.prepare(`update audit_events set actor = 'mallory' where seq = 3`).run())
+    const actor = row?.actor
+    await queryDatabase(server.dbPath, `update audit_events set actor = 'mallory' where seq = 3`)
     const edited = await verifyChain(store.audit)
     assert.ok(!edited.ok && edited.seq === 3 && /edited/.test(edited.problem))
     const run = cli()
     assert.equal(run.code, 1)
     assert.match(run.out, /BROKEN at event 3/)
-    sqlite(server, (db) => db.prepare('update audit_events set actor = ? where seq = 3').run(actor))
+    await queryDatabase(server.dbPath, 'update audit_events set actor = ? where seq = 3', [actor])
     assert.equal((await verifyChain(store.audit)).ok, true)
-    sqlite(server, (db) => db.prepare('delete from audit_events where seq = 5').run())
+    await queryDatabase(server.dbPath, 'delete from audit_events where seq = 5')
     const deleted = await verifyChain(store.audit)
     assert.ok(!deleted.ok && deleted.seq === 5 && /missing/.test(deleted.problem), JSON.stringify(deleted))
   })

@@ -6,9 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { isDeepStrictEqual } from 'node:util'
-import SQLite from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
 import { type Document, isMap, isSeq, parseDocument, type YAMLMap, type YAMLSeq } from 'yaml'
+import { openDatabase } from '../../src/db/open-database.js'
 import { decryptDefinitionSecrets, encryptDefinitionSecrets } from '../../src/esc/definition-secrets.js'
 import { propertyAt } from '../../src/esc/environment-service.js'
 import { type EscValue, toJSON } from '../../src/esc/eval/value.js'
@@ -18,6 +17,7 @@ import { systemClock } from '../../src/lib/clock.js'
 import { LocalKeyProvider } from '../../src/secrets/local-key-provider.js'
 import { MasterKey } from '../../src/secrets/master-key.js'
 import { CliApiError } from '../support/cli-client.js'
+import { queryDatabase } from '../support/db-query.js'
 import { startTestServer, type TestServer } from '../support/test-server.js'
 
 const ROOT = join(import.meta.dirname, '../fixtures/esc/cli-scenarios')
@@ -48,8 +48,8 @@ const rot128 = async (bytes: Uint8Array) => bytes.map((b) => (b + 128) & 0xff)
 async function seed(doc: Document, prefix: string, reseal: boolean): Promise<void> {
   const envs = doc.get('environments') as YAMLMap | undefined
   if (!isMap(envs)) return
-  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(server.dbPath) }) })
-  const store = new SqlEnvironmentStore(db)
+  const database = await openDatabase(server.dbPath, { maxConnections: 1 })
+  const store = new SqlEnvironmentStore(database.db)
   // The test server's -master-key (test-server.ts); the server reads the org key this stores.
   const keys = new OrgKeys({
     store,
@@ -111,7 +111,7 @@ async function seed(doc: Document, prefix: string, reseal: boolean): Promise<voi
       }
     }
   } finally {
-    await db.destroy()
+    await database.close()
   }
 }
 
@@ -281,11 +281,8 @@ test('replays the HTTP side of ESC CLI `env get` transcripts', async () => {
       outcomes.push(await replay(command, expected, file))
     }
     // Each scenario has its own environments: remove them so the next one starts clean.
-    const db = new SQLite(server.dbPath)
-    db.prepare('delete from esc_revisions').run()
-    db.prepare('delete from esc_revision_tags').run()
-    db.prepare('delete from esc_environments').run()
-    db.close()
+    for (const table of ['esc_revisions', 'esc_revision_tags', 'esc_environments'])
+      await queryDatabase(server.dbPath, `delete from ${table}`)
   }
   const passed = outcomes.filter((o) => o.ok).length
   console.log(

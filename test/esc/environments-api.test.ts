@@ -109,15 +109,15 @@ describe('ESC environments API', () => {
     assert.equal(props.password?.value, 'hunter2-plain')
     assert.equal(props.password?.secret, true)
     // Nowhere in the database in plaintext (definitions, sessions).
-    // (SQLite or PostgreSQL, whichever the test server runs on.)
     for (const table of ['esc_revisions', 'esc_open_sessions']) {
       const rows = await queryDatabase(server.dbPath, `select * from ${table}`)
-      assert.doesNotMatch(
-        JSON.stringify(rows, (_k, v) =>
-          v && v.type === 'Buffer' ? Buffer.from(v.data).toString('latin1') : v,
-        ),
-        /hunter2-plain/,
-      )
+      assert.ok(table !== 'esc_revisions' || rows.length > 0, 'the revisions were looked at')
+      // Blob columns as text (a replacer sees a Buffer's toJSON form, not the Buffer: look at the holder's field).
+      const text = JSON.stringify(rows, function (this: Record<string, unknown>, key, value) {
+        const raw = this[key]
+        return Buffer.isBuffer(raw) ? raw.toString('latin1') : value
+      })
+      assert.doesNotMatch(text, /hunter2-plain/)
     }
     // Updating with the stored (ciphertext) definition keeps the secret.
     await cli.call('PATCH', path, yaml(stored.replace('values:', 'values:\n  extra: 1')))

@@ -7,7 +7,7 @@ import { StartupError } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
 import { migrateSecretsKeyCommand } from '../../src/secrets/migrate-command.js'
 import { LocalGcpKms } from '../support/gcp-kms-server.js'
-import { startTestServer } from '../support/test-server.js'
+import { startTestServer, testDatabase } from '../support/test-server.js'
 
 const STACK = '/api/stacks/acme/web/dev'
 
@@ -82,7 +82,7 @@ describe('gcpkms secrets provider (official @google-cloud/kms over gRPC to a loc
   })
 
   it('migrates gcpkms → local and back, keeping secrets readable', async () => {
-    const db = join(dir, 'pulumi-backend.db')
+    const db = await testDatabase(dir)
     const migrate = async (args: string[]) => {
       const parsed = loadConfig([`-db=${db}`, '-migrate-secrets-key', ...args], {})
       if (parsed.kind !== 'config') throw new Error('help')

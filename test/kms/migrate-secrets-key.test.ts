@@ -5,17 +5,25 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { StartupError } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load-config.js'
-import { openSqliteDatabase } from '../../src/db/database.js'
 import { SqlMetaStore } from '../../src/db/meta-store.js'
+import { isPostgresUrl, openDatabase } from '../../src/db/open-database.js'
 import { migrateSecretsKeyCommand } from '../../src/secrets/migrate-command.js'
 import { LocalAwsKms, useLocalKmsEnvironment } from '../support/aws-kms-server.js'
-import { startTestServer } from '../support/test-server.js'
+import { startTestServer, testDatabase } from '../support/test-server.js'
 
 const KEY_A = 'ab'.repeat(32) // the test server's default -master-key
 const KEY_B = '12'.repeat(32)
 const KEY_C = '9f'.repeat(32)
 const STACKS = ['alpha', 'bravo', 'charlie']
 const ESC_ENV = '/api/esc/environments/acme/app/keys'
+// PostgreSQL runs put a password in the -db URL (the test cluster trusts loopback, so any password logs in).
+const DB_PASSWORD = 'pw-never-printed'
+function withPassword(db: string): string {
+  if (!isPostgresUrl(db)) return db
+  const url = new URL(db)
+  url.password = DB_PASSWORD
+  return url.toString()
+}
 
 describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => {
   const kms = new LocalAwsKms()
@@ -24,12 +32,17 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
 
   /** The command line an operator runs (the server is stopped), through the same code main runs. */
   async function migrate(args: string[]): Promise<{ code: number; output: string }> {
-    const parsed = loadConfig([`-db=${join(dir, 'pulumi-backend.db')}`, '-migrate-secrets-key', ...args], {})
+    const parsed = loadConfig(
+      [`-db=${withPassword(await testDatabase(dir))}`, '-migrate-secrets-key', ...args],
+      {},
+    )
     assert.equal(parsed.kind, 'config')
     if (parsed.kind !== 'config') throw new Error('help')
     const lines: string[] = []
     const code = await migrateSecretsKeyCommand(parsed.config, (line) => lines.push(line))
-    return { code, output: lines.join('\n') }
+    const output = lines.join('\n')
+    assert.doesNotMatch(output, new RegExp(DB_PASSWORD), 'the database password is never printed')
+    return { code, output }
   }
 
   /** Starts a server with `args` and checks every recorded ciphertext decrypts to its plaintext. */
@@ -53,7 +66,7 @@ describe('-migrate-secrets-key end to end (real ciphertexts, resumable)', () => 
   }
 
   async function metaValue(key: string): Promise<string | undefined> {
-    const database = await openSqliteDatabase(join(dir, 'pulumi-backend.db'))
+    const database = await openDatabase(await testDatabase(dir), { maxConnections: 1 })
     try {
       return await new SqlMetaStore(database.db).get(key)
     } finally {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
+import type { AuditEvent } from '../../src/audit/audit-event.js'
 import { verifyChain } from '../../src/audit/verify-chain.js'
 import type { SqlStore } from '../../src/db/store.js'
 import { AlreadyExistsError } from '../../src/errors.js'
@@ -626,27 +627,36 @@ for (const dialect of DIALECTS) {
     })
 
     describe('audit log', () => {
-      it('chains concurrent appends from separate transactions: distinct sequence numbers, an intact chain', async () => {
-        // Found by test/replicas: PostgreSQL transactions read the same chain tail and clashed on its next seq (500).
-        const event = (n: number) => ({
-          timeMs: 1_700_000_000_000 + n,
-          org: 'acme',
-          actor: 'alice',
-          tokenName: undefined,
-          action: 'stack.create',
-          method: 'POST',
-          resource: `acme/web/s${n}`,
-          result: 'success' as const,
-          httpStatus: 200,
-          sourceIp: '127.0.0.1',
-          userAgent: 'test',
-          description: '',
-        })
+      const event = (i: number): AuditEvent => ({
+        timeMs: 1_700_000_000_000 + i,
+        org: 'acme',
+        actor: 'alice',
+        tokenName: undefined,
+        action: `action${i}`,
+        method: 'POST',
+        resource: 'acme/p/s',
+        result: 'success',
+        httpStatus: 200,
+        sourceIp: '127.0.0.1',
+        userAgent: 'test',
+        description: '',
+      })
+
+      it('chains appends of concurrent transactions one after another, each with its own sequence number', async () => {
+        const before = await verifyChain(store.audit)
+        assert.equal(before.ok, true)
+        // Each transaction writes a row of its own first, as a request does before its audit event.
         const stored = await Promise.all(
-          Array.from({ length: 12 }, (_, n) => store.transaction((tx) => tx.audit.append(event(n)))),
+          Array.from({ length: 12 }, (_, i) =>
+            store.transaction(async (tx) => {
+              await tx.stacks.insert(newStack())
+              return tx.audit.append(event(i))
+            }),
+          ),
         )
         assert.equal(new Set(stored.map((e) => e.seq)).size, stored.length)
-        assert.deepEqual(await verifyChain(store.audit), { ok: true, events: stored.length })
+        const after = await verifyChain(store.audit)
+        assert.deepEqual(after, { ok: true, events: before.events + stored.length })
       })
     })
 
