@@ -37,6 +37,7 @@ import {
   UpdateInfoWithInfo,
   UpdateProgramResponse,
   UpdateResults,
+  UpdateSummary,
 } from '../apitype/responses.js'
 import { ResourceSearchResult } from '../apitype/search.js'
 import { ListRolesResponse, ListTeamsResponse, Team } from '../apitype/teams.js'
@@ -302,6 +303,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: 'The update that produced a version',
     tag: 'History',
     response: UpdateInfoWithInfo,
+  },
+  getStackUpdateSummary: {
+    summary: "An update's result, times and resource count",
+    tag: 'History',
+    response: UpdateSummary,
   },
 
   listOrganizationMembers: {

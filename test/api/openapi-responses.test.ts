@@ -158,6 +158,7 @@ describe('documented answers are the answers', () => {
     await call('getStackUpdates', 'GET', `${base}/updates?pageSize=10&page=1`)
     await call('getLatestStackUpdate', 'GET', `${base}/updates/latest`)
     await call('getStackUpdate', 'GET', `${base}/updates/1`)
+    await call('getStackUpdateSummary', 'GET', `${base}/updates/1/summary`)
 
     const exported = await exportOf(cli, stack)
     assertDocumented('exportStack', exported.json)
