@@ -43,6 +43,7 @@ import { RbacConfigError } from './rbac/rbac-config.js'
 import { RbacSource } from './rbac/rbac-source.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
+import { SEARCH_INDEX_JOB, searchIndexJob } from './search/search-index-job.js'
 import { SearchService } from './search/search-service.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
@@ -50,7 +51,7 @@ import { allOf } from './stacks/stack-events.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { UpdateService } from './updates/update-service.js'
-import { startWebhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
+import { WEBHOOK_DELIVERY_JOB, webhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
 import { WebhookService } from './webhooks/webhook-service.js'
 
 /** Replaceable externals (never our own code): time and logging. */
@@ -139,16 +140,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
-    const search = new SearchService({ store, clock, isKnownOrg })
+    const search = new SearchService({
+      store,
+      clock,
+      isKnownOrg,
+      stateText: (stackId, version): Promise<Buffer> => state.textAt(stackId, version),
+      onQueued: () => jobs.kick(SEARCH_INDEX_JOB),
+    })
     const state = new StateService({
       store,
       clock,
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
-      onNewVersion: (tx, stack, text) => search.indexVersion(tx, stack, text),
+      onNewVersion: (tx, stack, version): Promise<void> => search.indexVersion(tx, stack, version),
     })
     const secrets = new SecretsService({ store, keys, clock })
-    let deliveryJob: ReturnType<typeof startWebhookDeliveryJob> | undefined
     const webhooks = new WebhookService({
       store,
       clock,
@@ -164,7 +170,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         maxDelayMs: 60 * 60 * 1000,
       },
       isKnownOrg,
-      onQueued: () => deliveryJob?.kick(),
+      onQueued: () => jobs.kick(WEBHOOK_DELIVERY_JOB),
     })
     const stackEvents = allOf(search, webhooks)
     const stacks = new StackService({
@@ -245,9 +251,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           run: () => state.compressBacklog(),
         },
         ...(backupJob ? [backupJob] : []),
+        webhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs),
+        searchIndexJob(search),
       ],
     })
-    deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
     const audit = config.auditLogs
       ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
       : undefined
@@ -369,7 +376,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         retention?.stop()
         rbac?.close()
         await http.close()
-        await deliveryJob?.stop()
         await management?.close()
         await state.close()
         await jobsStopped

@@ -8,6 +8,7 @@ import { up as lookupIndices } from './migrations/0003-lookup-indices.js'
 import { up as logins } from './migrations/0004-logins.js'
 import { up as integrations } from './migrations/0010-integrations.js'
 import { up as audit } from './migrations/0020-audit.js'
+import { up as searchIndices } from './migrations/0030-search-indices.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -24,6 +25,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0004-logins', logins],
   ['0010-integrations', integrations],
   ['0020-audit', audit],
+  ['0030-search-indices', searchIndices],
 ]
 
 /** Names of the schema migrations this build knows (a restore refuses a backup from a newer schema). */
