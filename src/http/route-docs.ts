@@ -444,4 +444,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Search',
     response: ResourceSearchResult,
   },
+  searchResourcesV1: {
+    summary: 'The same search at its v1 path (what `pulumi org search` calls)',
+    tag: 'Search',
+    response: ResourceSearchResult,
+  },
 }

@@ -214,6 +214,11 @@ describe('documented answers are the answers', () => {
       'GET',
       `/api/orgs/${stack.org}/search/resourcesv2?query=type:pulumi:pulumi:Stack&size=1`,
     )
+    await call(
+      'searchResourcesV1',
+      'GET',
+      `/api/orgs/${stack.org}/search/resources?query=type:pulumi:pulumi:Stack&size=1`,
+    )
     for (const [scope, hooks] of [
       ['Organization', `/api/orgs/${stack.org}/hooks`],
       ['Stack', `${base}/hooks`],
