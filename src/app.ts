@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { AuditLog } from './audit/audit-log.js'
 import { AuditQueryService } from './audit/audit-query.js'
@@ -12,6 +13,7 @@ import { consoleRoutes } from './console/console-routes.js'
 import { pingDatabase } from './db/database.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
 import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
+import type { Database } from './db/schema.js'
 import { SqlStore, type Store } from './db/store.js'
 import { isDatabaseUnavailable } from './db/unavailable.js'
 import { EnvironmentService } from './esc/environment-service.js'
@@ -53,6 +55,7 @@ import { StateService } from './state/state-service.js'
 import { UpdateService } from './updates/update-service.js'
 import { WEBHOOK_DELIVERY_JOB, webhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
 import { WebhookService } from './webhooks/webhook-service.js'
+import { SqlWebhookStore } from './webhooks/webhook-store.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
@@ -171,6 +174,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       },
       isKnownOrg,
       onQueued: () => jobs.kick(WEBHOOK_DELIVERY_JOB),
+      findEnvironment: (ref) => escStore.get(ref),
     })
     const stackEvents = allOf(search, webhooks)
     const stacks = new StackService({
@@ -180,7 +184,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       listPageSize: config.stackListPageSize,
       events: stackEvents,
     })
-    const escStore = new SqlEnvironmentStore(database.db)
+    // Environment changes queue their webhook events in their own transaction (the outbox).
+    const escStore: SqlEnvironmentStore = new SqlEnvironmentStore(database.db, {
+      inTransaction: (trx, change) =>
+        webhooks.onEnvironmentEvent(new SqlWebhookStore(trx as Kysely<Database>), change),
+      committed: () => webhooks.queued(),
+    })
     const environments = new EnvironmentService({
       store: escStore,
       keys: new OrgKeys({ store: escStore, masterKey, clock }),

@@ -496,7 +496,6 @@ export const ESC_NOT_PROVIDED: readonly { feature: string; prefixes: readonly st
   { feature: 'ESC approval workflows', prefixes: [`${ENV}/open/request`, '/api/change-requests'] },
   { feature: 'ESC secret rotation', prefixes: [`${ENV}/rotate`] },
   { feature: 'ESC environment schedules', prefixes: [`${ENV}/schedules`] },
-  { feature: 'ESC environment webhooks', prefixes: [`${ENV}/hooks`] },
 ]
 
 const NOT_PROVIDED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']

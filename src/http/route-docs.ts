@@ -439,6 +439,34 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Webhooks',
     response: WebhookDelivery,
   },
+  listEnvironmentWebhooks: {
+    summary: 'The webhooks of an ESC environment',
+    tag: 'Webhooks',
+    response: WebhookList,
+  },
+  createEnvironmentWebhook: { summary: 'Create a webhook (201)', tag: 'Webhooks', response: WebhookResponse },
+  getEnvironmentWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
+  updateEnvironmentWebhook: {
+    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
+    tag: 'Webhooks',
+    response: WebhookResponse,
+  },
+  deleteEnvironmentWebhook: {
+    summary: 'Delete a webhook and its history',
+    tag: 'Webhooks',
+    response: EmptyResponse,
+  },
+  pingEnvironmentWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
+  listEnvironmentWebhookDeliveries: {
+    summary: 'Recent delivery attempts, newest first',
+    tag: 'Webhooks',
+    response: WebhookDeliveryList,
+  },
+  redeliverEnvironmentWebhookEvent: {
+    summary: 'Send an event again, same body and ID',
+    tag: 'Webhooks',
+    response: WebhookDelivery,
+  },
   searchResources: {
     summary: 'Search the resources of every stack of the organization (query language in the README)',
     tag: 'Search',

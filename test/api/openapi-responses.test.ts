@@ -219,9 +219,13 @@ describe('documented answers are the answers', () => {
       'GET',
       `/api/orgs/${stack.org}/search/resources?query=type:pulumi:pulumi:Stack&size=1`,
     )
+    await cli.call('POST', `/api/esc/environments/${stack.org}`, {
+      body: { project: 'docs', name: 'hooked' },
+    })
     for (const [scope, hooks] of [
       ['Organization', `/api/orgs/${stack.org}/hooks`],
       ['Stack', `${base}/hooks`],
+      ['Environment', `/api/esc/environments/${stack.org}/docs/hooked/hooks`],
     ] as const) {
       await call(`create${scope}Webhook`, 'POST', hooks, {
         body: { name: 'h', payloadUrl: 'http://127.0.0.1:9/x' },
