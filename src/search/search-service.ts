@@ -61,8 +61,8 @@ const MAX_WINDOW = 10_000
 
 // Stacks indexed per pass of the indexing job (each in its own short transaction).
 const INDEX_BATCH = 20
-// The planner's statistics are refreshed after indexing, at most this often.
-const ANALYZE_EVERY_MS = 5 * 60_000
+// The planner's statistics are refreshed once indexing is idle, at most this often.
+const ANALYZE_EVERY_MS = 60_000
 
 /**
  * Resource search over the latest state of every stack of an organization. A new state version only queues its
@@ -83,6 +83,8 @@ export class SearchService implements StackEventSink {
   ) {}
 
   #analyzedAt = Number.NEGATIVE_INFINITY
+  /** Stacks were indexed since the statistics were last refreshed. */
+  #dirty = true
 
   /** Queues a stack whose latest version is new, in the transaction that stores it. */
   async indexVersion(tx: Store, stack: Stack, version: number): Promise<void> {
@@ -93,15 +95,18 @@ export class SearchService implements StackEventSink {
 
   /**
    * One pass of the indexing job: re-indexes the oldest queued stacks; returns how many it took in. A pass that
-   * finds the queue empty after work refreshes the planner's statistics (now and then).
+   * finds the queue empty after indexing refreshes the planner's statistics (at most once a minute; a bad plan
+   * on stale statistics costs seconds at 150,000 resources, ANALYZE about one).
    */
   async indexQueued(): Promise<number> {
     const { store, clock } = this.deps
     const queued = await store.searchIndex.queued(INDEX_BATCH)
-    if (queued.length === 0 && clock.now() - this.#analyzedAt >= ANALYZE_EVERY_MS) {
+    if (queued.length === 0 && this.#dirty && clock.now() - this.#analyzedAt >= ANALYZE_EVERY_MS) {
       this.#analyzedAt = clock.now()
+      this.#dirty = false
       await store.searchIndex.analyze()
     }
+    if (queued.length > 0) this.#dirty = true
     for (const { stackId, version } of queued) {
       // Read outside the transaction: decompressing a large state should not hold the database.
       const stack = await store.stacks.findById(stackId)
