@@ -383,90 +383,9 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     ]),
   ),
 
-  listOrganizationWebhooks: {
-    summary: 'The webhooks of an organization',
-    tag: 'Webhooks',
-    response: WebhookList,
-  },
-  createOrganizationWebhook: {
-    summary: 'Create a webhook (201)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  getOrganizationWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
-  updateOrganizationWebhook: {
-    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  deleteOrganizationWebhook: {
-    summary: 'Delete a webhook and its history',
-    tag: 'Webhooks',
-    response: EmptyResponse,
-  },
-  pingOrganizationWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
-  listOrganizationWebhookDeliveries: {
-    summary: 'Recent delivery attempts, newest first',
-    tag: 'Webhooks',
-    response: WebhookDeliveryList,
-  },
-  redeliverOrganizationWebhookEvent: {
-    summary: 'Send an event again, same body and ID',
-    tag: 'Webhooks',
-    response: WebhookDelivery,
-  },
-  listStackWebhooks: { summary: 'The webhooks of a stack', tag: 'Webhooks', response: WebhookList },
-  createStackWebhook: { summary: 'Create a webhook (201)', tag: 'Webhooks', response: WebhookResponse },
-  getStackWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
-  updateStackWebhook: {
-    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  deleteStackWebhook: {
-    summary: 'Delete a webhook and its history',
-    tag: 'Webhooks',
-    response: EmptyResponse,
-  },
-  pingStackWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
-  listStackWebhookDeliveries: {
-    summary: 'Recent delivery attempts, newest first',
-    tag: 'Webhooks',
-    response: WebhookDeliveryList,
-  },
-  redeliverStackWebhookEvent: {
-    summary: 'Send an event again, same body and ID',
-    tag: 'Webhooks',
-    response: WebhookDelivery,
-  },
-  listEnvironmentWebhooks: {
-    summary: 'The webhooks of an ESC environment',
-    tag: 'Webhooks',
-    response: WebhookList,
-  },
-  createEnvironmentWebhook: { summary: 'Create a webhook (201)', tag: 'Webhooks', response: WebhookResponse },
-  getEnvironmentWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
-  updateEnvironmentWebhook: {
-    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  deleteEnvironmentWebhook: {
-    summary: 'Delete a webhook and its history',
-    tag: 'Webhooks',
-    response: EmptyResponse,
-  },
-  pingEnvironmentWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
-  listEnvironmentWebhookDeliveries: {
-    summary: 'Recent delivery attempts, newest first',
-    tag: 'Webhooks',
-    response: WebhookDeliveryList,
-  },
-  redeliverEnvironmentWebhookEvent: {
-    summary: 'Send an event again, same body and ID',
-    tag: 'Webhooks',
-    response: WebhookDelivery,
-  },
+  ...webhookDocs('Organization', 'an organization'),
+  ...webhookDocs('Stack', 'a stack'),
+  ...webhookDocs('Environment', 'an ESC environment'),
   searchResources: {
     summary: 'Search the resources of every stack of the organization (query language in the README)',
     tag: 'Search',
@@ -477,4 +396,26 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'Search',
     response: ResourceSearchResult,
   },
+}
+
+/** The same eight webhook operations at each scope (src/webhooks/webhook-routes.ts). */
+function webhookDocs(scope: string, owner: string): Record<string, RouteDoc> {
+  const doc = (summary: string, response: RouteDoc['response']): RouteDoc => ({
+    summary,
+    tag: 'Webhooks',
+    response,
+  })
+  return {
+    [`list${scope}Webhooks`]: doc(`The webhooks of ${owner}`, WebhookList),
+    [`create${scope}Webhook`]: doc('Create a webhook (201)', WebhookResponse),
+    [`get${scope}Webhook`]: doc('A webhook', WebhookResponse),
+    [`update${scope}Webhook`]: doc(
+      'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
+      WebhookResponse,
+    ),
+    [`delete${scope}Webhook`]: doc('Delete a webhook and its history', EmptyResponse),
+    [`ping${scope}Webhook`]: doc('Send a test event now', WebhookDelivery),
+    [`list${scope}WebhookDeliveries`]: doc('Recent delivery attempts, newest first', WebhookDeliveryList),
+    [`redeliver${scope}WebhookEvent`]: doc('Send an event again, same body and ID', WebhookDelivery),
+  }
 }

@@ -220,20 +220,11 @@ interface Plan {
   indexable: boolean
 }
 
-const TEXT_COLUMNS: ReadonlySet<string> = new Set([
-  'urn',
-  'type',
-  'name',
-  'project',
-  'stack',
-  'package',
-  'module',
-  'resource_id',
-])
+const NUMERIC_COLUMNS: ReadonlySet<string> = new Set(['modified_at', 'created_at', 'custom', 'protected'])
 
 /** The column as an expression no index serves, in the same order. */
 function unindexed(column: string) {
-  return TEXT_COLUMNS.has(column) ? sql`${sql.ref(column)} || ''` : sql`${sql.ref(column)} + 0`
+  return NUMERIC_COLUMNS.has(column) ? sql`${sql.ref(column)} + 0` : sql`${sql.ref(column)} || ''`
 }
 
 function conditions(eb: Eb, terms: SearchTerm[], plan: Plan): Expression<SqlBool>[] {
