@@ -38,6 +38,16 @@ export async function searchWorkload(stacks: number, repeats: number): Promise<S
       }
     }
     await Promise.all([worker(), worker(), worker(), worker()])
+    // Indexing is a background job behind the imports: done when every stack's root resource is searchable.
+    for (;;) {
+      const indexed = await rec.call<{ total: number }>(
+        'index-wait',
+        'GET',
+        '/api/orgs/acme/search/resourcesv2?query=type:pulumi:pulumi:Stack&size=1',
+      )
+      if (indexed.body.total >= stacks) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
     const indexMs = Math.round(performance.now() - start)
     const queries: SearchResult['queries'] = []
     for (const query of SEARCH_QUERIES) {

@@ -39,7 +39,13 @@ if (files.length === 0) {
 }
 
 // Tests that run the server as operators do (bin/ → dist/) need the compiled build of the current sources.
-const RUN_BIN = ['test/main', 'test/conformance/crash-recovery', 'test/store/migrate-db', 'test/replicas']
+const RUN_BIN = [
+  'test/main',
+  'test/conformance/crash-recovery',
+  'test/store/migrate-db',
+  'test/webhooks/webhook-crash',
+  'test/replicas',
+]
 if (files.some((file) => RUN_BIN.some((prefix) => file.startsWith(prefix)))) {
   const build = spawnSync(
     process.execPath,

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
 import { UntransactedWriteGuard } from './audit/audit-guard.js'
 import { AuditLog } from './audit/audit-log.js'
@@ -13,6 +14,7 @@ import { consoleRoutes } from './console/console-routes.js'
 import { pingDatabase } from './db/database.js'
 import { describeDatabase, openDatabase } from './db/open-database.js'
 import { PostgresLeaderLock } from './db/postgres-leader-lock.js'
+import type { Database } from './db/schema.js'
 import { SqlStore, type Store } from './db/store.js'
 import { isDatabaseUnavailable } from './db/unavailable.js'
 import { EnvironmentService } from './esc/environment-service.js'
@@ -44,6 +46,7 @@ import { RbacConfigError } from './rbac/rbac-config.js'
 import { RbacSource } from './rbac/rbac-source.js'
 import { RegistryService } from './registry/registry-service.js'
 import { TemplateCatalog, TemplatesDirError } from './registry/template-catalog.js'
+import { SEARCH_INDEX_JOB, searchIndexJob } from './search/search-index-job.js'
 import { SearchService } from './search/search-service.js'
 import { SecretsService } from './secrets/secrets-service.js'
 import { KeyCheckError, unlockSecrets } from './secrets/unlock-secrets.js'
@@ -51,8 +54,9 @@ import { allOf } from './stacks/stack-events.js'
 import { StackService } from './stacks/stack-service.js'
 import { StateService } from './state/state-service.js'
 import { UpdateService } from './updates/update-service.js'
-import { startWebhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
+import { WEBHOOK_DELIVERY_JOB, webhookDeliveryJob } from './webhooks/webhook-delivery-job.js'
 import { WebhookService } from './webhooks/webhook-service.js'
+import { SqlWebhookStore } from './webhooks/webhook-store.js'
 
 /** Replaceable externals (never our own code): time and logging. */
 export interface AppOverrides {
@@ -166,16 +170,21 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       throw error instanceof IdentityStartupError ? new StartupError(error.message) : error
     })
     const isKnownOrg = (org: string) => org === identity.defaultOrganization || org === identity.user
-    const search = new SearchService({ store, clock, isKnownOrg })
+    const search = new SearchService({
+      store,
+      clock,
+      isKnownOrg,
+      stateText: (stackId, version): Promise<Buffer> => state.textAt(stackId, version),
+      onQueued: () => jobs.kick(SEARCH_INDEX_JOB),
+    })
     const state = new StateService({
       store,
       clock,
       config: { cacheSize: config.cacheSize, maxStateVersions: config.maxStateVersions },
       logger,
-      onNewVersion: (tx, stack, text) => search.indexVersion(tx, stack, text),
+      onNewVersion: (tx, stack, version): Promise<void> => search.indexVersion(tx, stack, version),
     })
     const secrets = new SecretsService({ store, keys, clock })
-    let deliveryJob: ReturnType<typeof startWebhookDeliveryJob> | undefined
     const webhooks = new WebhookService({
       store,
       clock,
@@ -191,7 +200,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         maxDelayMs: 60 * 60 * 1000,
       },
       isKnownOrg,
-      onQueued: () => deliveryJob?.kick(),
+      onQueued: () => jobs.kick(WEBHOOK_DELIVERY_JOB),
+      findEnvironment: (ref) => escStore.get(ref),
     })
     const stackEvents = allOf(search, webhooks)
     const stacks = new StackService({
@@ -201,7 +211,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       listPageSize: config.stackListPageSize,
       events: stackEvents,
     })
-    const escStore = new SqlEnvironmentStore(database.db)
+    // Environment changes queue their webhook events in their own transaction (the outbox).
+    const escStore: SqlEnvironmentStore = new SqlEnvironmentStore(database.db, {
+      inTransaction: (trx, change) =>
+        webhooks.onEnvironmentEvent(new SqlWebhookStore(trx as Kysely<Database>), change),
+      committed: () => webhooks.queued(),
+    })
     const environments = new EnvironmentService({
       store: escStore,
       keys: new OrgKeys({ store: escStore, keys, legacy: masterKey, clock }),
@@ -276,9 +291,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           run: () => state.compressBacklog(),
         },
         ...(backupJob ? [backupJob] : []),
+        webhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs),
+        searchIndexJob(search),
       ],
     })
-    deliveryJob = startWebhookDeliveryJob(webhooks, config.webhooks.pollIntervalMs, logger)
     const audit = config.auditLogs
       ? new AuditLog({ store, clock, sink: auditSink(config.auditLogPath, logger), defaultOrg: config.org })
       : undefined
@@ -410,7 +426,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         retention?.stop()
         rbac?.close()
         await http.close()
-        await deliveryJob?.stop()
         await management?.close()
         await state.close()
         await jobsStopped

@@ -151,6 +151,14 @@ export const GetHistoryResponse = Type.Object({ updates: Type.Array(UpdateInfo) 
 /** A bare apitype.UpdateInfo plus the same under `info`, which is where the CLI reads it. */
 export const UpdateInfoWithInfo = Type.Object({ ...UpdateInfoFields, info: UpdateInfo })
 
+/** apitype.UpdateSummary */
+export const UpdateSummary = Type.Object({
+  result: Type.Union(['not-started', 'in-progress', 'succeeded', 'failed'].map((r) => Type.Literal(r))),
+  startTime: Timestamp,
+  endTime: Timestamp,
+  resourceCount: Type.Integer(),
+})
+
 // Bodies of the routes that take raw bytes (no validation schema of their own), for the document only.
 
 export const PatchUpdateCheckpointRequest = Type.Object({

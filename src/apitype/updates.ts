@@ -79,3 +79,11 @@ export interface UpdateInfo {
   resourceCount?: number
   requestedBy?: { name: string; githubLogin: string }
 }
+
+/** apitype.UpdateSummary (`GET …/updates/{version}/summary`). */
+export interface UpdateSummary {
+  result: 'not-started' | 'in-progress' | 'succeeded' | 'failed'
+  startTime: number
+  endTime: number
+  resourceCount: number
+}

@@ -24,6 +24,7 @@ export const WebhookResponse = Type.Object({
   organizationName: Type.String(),
   projectName: Type.Optional(Type.String()),
   stackName: Type.Optional(Type.String()),
+  envName: Type.Optional(Type.String()),
   name: Type.String(),
   displayName: Type.String(),
   payloadUrl: Type.String(),

@@ -28,6 +28,7 @@ const TABLE_KEYS = {
   webhook_events: ['id'],
   webhook_deliveries: ['id'],
   search_resources: ['stack_id', 'urn'],
+  search_index_queue: ['stack_id'],
   audit_events: ['seq'],
   console_flashes: ['id'],
 } as const satisfies Record<keyof Database | keyof EscTables, readonly string[]>

@@ -10,6 +10,7 @@ import { up as integrations } from './migrations/0010-integrations.js'
 import { up as audit } from './migrations/0020-audit.js'
 import { up as stackTeams } from './migrations/0021-stack-teams.js'
 import { up as consoleFlashes } from './migrations/0030-console-flashes.js'
+import { up as searchIndices } from './migrations/0031-search-indices.js'
 import type { Database } from './schema.js'
 import { startWalCheckpointer } from './wal-checkpointer.js'
 
@@ -28,6 +29,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['0020-audit', audit],
   ['0021-stack-teams', stackTeams],
   ['0030-console-flashes', consoleFlashes],
+  ['0031-search-indices', searchIndices],
 ]
 
 /** Names of the schema migrations this build knows (a restore refuses a backup from a newer schema). */

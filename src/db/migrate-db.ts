@@ -31,12 +31,23 @@ const TABLES: ReadonlyArray<{ name: string; key: readonly string[]; rowsPerBatch
   { name: 'webhook_events', key: ['id'], rowsPerBatch: 500 },
   { name: 'webhook_deliveries', key: ['id'], rowsPerBatch: 500 },
   { name: 'search_resources', key: ['stack_id', 'urn'], rowsPerBatch: 500 },
+  { name: 'search_index_queue', key: ['stack_id'], rowsPerBatch: 500 },
   { name: 'audit_events', key: ['seq'], rowsPerBatch: 500 },
   { name: 'console_flashes', key: ['id'], rowsPerBatch: 500 },
 ]
 
-/** The server's own bookkeeping: each database applies its migrations itself. */
-const NOT_COPIED = new Set(['schema_migrations'])
+/**
+ * The server's own bookkeeping: each database applies its migrations itself. A SQLite target also has the
+ * full-text index of resource search (0031-search-indices), which its triggers fill as search_resources is copied.
+ */
+const NOT_COPIED = new Set([
+  'schema_migrations',
+  'search_fts',
+  'search_fts_data',
+  'search_fts_idx',
+  'search_fts_docsize',
+  'search_fts_config',
+])
 
 /** Set in the target while a copy is under way, so an interrupted run can be resumed without --force. */
 const IN_PROGRESS_KEY = 'migrate_db_in_progress'

@@ -14,6 +14,7 @@ export interface Database {
   webhook_events: WebhookEventTable
   webhook_deliveries: WebhookDeliveryTable
   search_resources: SearchResourceTable
+  search_index_queue: SearchIndexQueueTable
   audit_events: AuditEventTable
   console_flashes: ConsoleFlashTable
   stack_teams: StackTeamTable
@@ -230,6 +231,13 @@ export interface WebhookDeliveryTable {
   response_code: number
   response_headers: string
   response_body: string
+}
+
+/** A stack whose latest state the search index has yet to take in (0031-search-indices). */
+export interface SearchIndexQueueTable {
+  stack_id: string
+  version: number
+  queued_at: number
 }
 
 export interface SearchResourceTable {

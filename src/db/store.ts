@@ -98,7 +98,7 @@ export class SqlStore implements Store {
     this.updates = new SqlUpdateStore(db)
     this.updateLogs = new SqlUpdateLogStore(db)
     this.webhooks = new SqlWebhookStore(db)
-    this.searchIndex = new SqlSearchIndexStore(db)
+    this.searchIndex = new SqlSearchIndexStore(db, dialect)
     this.audit = new SqlAuditStore(db, dialect === 'postgres')
     this.consoleFlashes = new SqlFlashStore(db)
   }

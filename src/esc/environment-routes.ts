@@ -558,7 +558,6 @@ export const ESC_NOT_PROVIDED: readonly { feature: string; prefixes: readonly st
   { feature: 'ESC environment drafts', prefixes: [`${ENV}/drafts`] },
   { feature: 'ESC approval workflows', prefixes: [`${ENV}/open/request`, '/api/change-requests'] },
   { feature: 'ESC environment schedules', prefixes: [`${ENV}/schedules`] },
-  { feature: 'ESC environment webhooks', prefixes: [`${ENV}/hooks`] },
 ]
 
 const NOT_PROVIDED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']

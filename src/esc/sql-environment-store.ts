@@ -81,11 +81,42 @@ const toRevision = (r: RevRow): RevisionRow => ({
   ...(r.retracted ? { retracted: JSON.parse(r.retracted) as Retraction } : {}),
 })
 
+/** An environment change, told to integrations (webhooks) inside the transaction that makes it. */
+export interface EnvironmentChange {
+  kind: 'environment_created' | 'environment_deleted' | 'environment_revision_created'
+  environment: EnvironmentRef & { id: string }
+  user: string
+  revision?: number
+}
+
+/** Records changes in the change's own transaction (an outbox); true when `committed` should be called after. */
+export interface EnvironmentChangeSink {
+  inTransaction(trx: object, change: EnvironmentChange): Promise<boolean>
+  committed(): void
+}
+
 export class SqlEnvironmentStore implements EnvironmentStore {
   private readonly db: Kysely<EscTables>
 
-  constructor(db: object) {
+  constructor(
+    db: object,
+    private readonly changes?: EnvironmentChangeSink,
+  ) {
     this.db = db as Kysely<EscTables>
+  }
+
+  /** Runs `work` in a transaction whose changes it reports through `changed`; tells the sink after the commit. */
+  async #changing<T>(
+    work: (trx: Kysely<EscTables>, changed: (change: EnvironmentChange) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    let queued = false
+    const result = await this.db.transaction().execute((trx) =>
+      work(trx, async (change) => {
+        if (this.changes && (await this.changes.inTransaction(trx, change))) queued = true
+      }),
+    )
+    if (queued) this.changes?.committed()
+    return result
   }
 
   async get(ref: EnvironmentRef): Promise<EnvironmentRow | undefined> {
@@ -113,7 +144,7 @@ export class SqlEnvironmentStore implements EnvironmentStore {
   }
 
   async create(row: EnvironmentRow, first: RevisionRow): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#changing(async (trx, changed) => {
       const inserted = await trx
         .insertInto('esc_environments')
         .values({
@@ -131,12 +162,13 @@ export class SqlEnvironmentStore implements EnvironmentStore {
         .executeTakeFirst()
       if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return false
       await trx.insertInto('esc_revisions').values(revisionValues(row.id, first)).execute()
+      await changed({ kind: 'environment_created', environment: row, user: row.createdBy })
       return true
     })
   }
 
   async appendRevision(environmentId: string, expected: number, revision: RevisionRow): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.#changing(async (trx, changed) => {
       const updated = await trx
         .updateTable('esc_environments')
         .set({ latest_revision: revision.revision, modified_at: revision.createdAt })
@@ -145,12 +177,31 @@ export class SqlEnvironmentStore implements EnvironmentStore {
         .executeTakeFirst()
       if (Number(updated.numUpdatedRows) === 0) return false
       await trx.insertInto('esc_revisions').values(revisionValues(environmentId, revision)).execute()
+      const env = await trx
+        .selectFrom('esc_environments')
+        .selectAll()
+        .where('id', '=', environmentId)
+        .executeTakeFirst()
+      if (env) {
+        await changed({
+          kind: 'environment_revision_created',
+          environment: toEnvironment(env),
+          user: revision.creatorLogin,
+          revision: revision.revision,
+        })
+      }
       return true
     })
   }
 
-  async delete(environmentId: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  async delete(environmentId: string, user = ''): Promise<void> {
+    await this.#changing(async (trx, changed) => {
+      const env = await trx
+        .selectFrom('esc_environments')
+        .selectAll()
+        .where('id', '=', environmentId)
+        .executeTakeFirst()
+      if (env) await changed({ kind: 'environment_deleted', environment: toEnvironment(env), user })
       for (const table of ['esc_revisions', 'esc_revision_tags', 'esc_environment_tags'] as const) {
         await trx.deleteFrom(table).where('environment_id', '=', environmentId).execute()
       }

@@ -37,6 +37,7 @@ import {
   UpdateInfoWithInfo,
   UpdateProgramResponse,
   UpdateResults,
+  UpdateSummary,
 } from '../apitype/responses.js'
 import { ResourceSearchResult } from '../apitype/search.js'
 import { ListRolesResponse, ListTeamsResponse, Team } from '../apitype/teams.js'
@@ -303,6 +304,11 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     tag: 'History',
     response: UpdateInfoWithInfo,
   },
+  getStackUpdateSummary: {
+    summary: "An update's result, times and resource count",
+    tag: 'History',
+    response: UpdateSummary,
+  },
 
   listOrganizationMembers: {
     summary: "An organization's members (single-tenant: the one user)",
@@ -377,65 +383,39 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     ]),
   ),
 
-  listOrganizationWebhooks: {
-    summary: 'The webhooks of an organization',
-    tag: 'Webhooks',
-    response: WebhookList,
-  },
-  createOrganizationWebhook: {
-    summary: 'Create a webhook (201)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  getOrganizationWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
-  updateOrganizationWebhook: {
-    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  deleteOrganizationWebhook: {
-    summary: 'Delete a webhook and its history',
-    tag: 'Webhooks',
-    response: EmptyResponse,
-  },
-  pingOrganizationWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
-  listOrganizationWebhookDeliveries: {
-    summary: 'Recent delivery attempts, newest first',
-    tag: 'Webhooks',
-    response: WebhookDeliveryList,
-  },
-  redeliverOrganizationWebhookEvent: {
-    summary: 'Send an event again, same body and ID',
-    tag: 'Webhooks',
-    response: WebhookDelivery,
-  },
-  listStackWebhooks: { summary: 'The webhooks of a stack', tag: 'Webhooks', response: WebhookList },
-  createStackWebhook: { summary: 'Create a webhook (201)', tag: 'Webhooks', response: WebhookResponse },
-  getStackWebhook: { summary: 'A webhook', tag: 'Webhooks', response: WebhookResponse },
-  updateStackWebhook: {
-    summary: 'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
-    tag: 'Webhooks',
-    response: WebhookResponse,
-  },
-  deleteStackWebhook: {
-    summary: 'Delete a webhook and its history',
-    tag: 'Webhooks',
-    response: EmptyResponse,
-  },
-  pingStackWebhook: { summary: 'Send a test event now', tag: 'Webhooks', response: WebhookDelivery },
-  listStackWebhookDeliveries: {
-    summary: 'Recent delivery attempts, newest first',
-    tag: 'Webhooks',
-    response: WebhookDeliveryList,
-  },
-  redeliverStackWebhookEvent: {
-    summary: 'Send an event again, same body and ID',
-    tag: 'Webhooks',
-    response: WebhookDelivery,
-  },
+  ...webhookDocs('Organization', 'an organization'),
+  ...webhookDocs('Stack', 'a stack'),
+  ...webhookDocs('Environment', 'an ESC environment'),
   searchResources: {
     summary: 'Search the resources of every stack of the organization (query language in the README)',
     tag: 'Search',
     response: ResourceSearchResult,
   },
+  searchResourcesV1: {
+    summary: 'The same search at its v1 path (what `pulumi org search` calls)',
+    tag: 'Search',
+    response: ResourceSearchResult,
+  },
+}
+
+/** The same eight webhook operations at each scope (src/webhooks/webhook-routes.ts). */
+function webhookDocs(scope: string, owner: string): Record<string, RouteDoc> {
+  const doc = (summary: string, response: RouteDoc['response']): RouteDoc => ({
+    summary,
+    tag: 'Webhooks',
+    response,
+  })
+  return {
+    [`list${scope}Webhooks`]: doc(`The webhooks of ${owner}`, WebhookList),
+    [`create${scope}Webhook`]: doc('Create a webhook (201)', WebhookResponse),
+    [`get${scope}Webhook`]: doc('A webhook', WebhookResponse),
+    [`update${scope}Webhook`]: doc(
+      'Change a webhook (absent fields kept; secret `__remove-secret` clears it)',
+      WebhookResponse,
+    ),
+    [`delete${scope}Webhook`]: doc('Delete a webhook and its history', EmptyResponse),
+    [`ping${scope}Webhook`]: doc('Send a test event now', WebhookDelivery),
+    [`list${scope}WebhookDeliveries`]: doc('Recent delivery attempts, newest first', WebhookDeliveryList),
+    [`redeliver${scope}WebhookEvent`]: doc('Send an event again, same body and ID', WebhookDelivery),
+  }
 }

@@ -40,15 +40,24 @@ export const UNPROVIDED_FEATURES: readonly { feature: string; prefixes: readonly
     feature: 'Pulumi Insights and resource search',
     prefixes: [
       '/api/preview/insights',
-      // The v1 search and its dashboards; v2 (search/resourcesv2) is served.
-      `${ORG}/search/resources`,
+      // Search's dashboards and exports; the searches themselves (search/resources, …/resourcesv2) are served.
+      `${ORG}/search/resources/dashboard`,
+      `${ORG}/search/resources/export`,
+      `${ORG}/search/column-set`,
       `${ORG}/insights-scans`,
       `${ORG}/resources`,
     ],
   },
   {
     feature: 'Pulumi Neo and Copilot (AI)',
-    prefixes: ['/api/ai', '/api/preview/agents', '/api/agents', `${ORG}/neo`],
+    // search/resources/parse: natural-language search (`pulumi org search ai`).
+    prefixes: [
+      '/api/ai',
+      '/api/preview/agents',
+      '/api/agents',
+      `${ORG}/neo`,
+      `${ORG}/search/resources/parse`,
+    ],
   },
   { feature: 'Shared encrypted logs (pulumi logs share)', prefixes: ['/api/log-encryption-session'] },
   { feature: 'The Pulumi Cloud console and its VCS integrations', prefixes: ['/api/console'] },

@@ -78,4 +78,52 @@ describe('JobScheduler', () => {
     await scheduler.runOnce()
     assert.deepEqual(runs, ['fast', 'slow'], 'a stopped scheduler runs nothing')
   })
+
+  it('kick runs a job before its interval, once more if kicked while running, never two runs at once', async () => {
+    let now = 0
+    let active = 0
+    let most = 0
+    let runs = 0
+    let release: () => void = () => {}
+    const scheduler = new JobScheduler({
+      clock: { now: () => now },
+      leader: { acquire: async () => true, release: async () => {} },
+      logger: silentLogger(),
+      jobs: [
+        {
+          name: 'outbox',
+          intervalMs: 60_000,
+          run: async () => {
+            runs++
+            most = Math.max(most, ++active)
+            await new Promise<void>((resolve) => {
+              release = resolve
+            })
+            active--
+          },
+        },
+      ],
+    })
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 10))
+    scheduler.kick('outbox')
+    await settle()
+    assert.equal(runs, 1)
+    scheduler.kick('outbox')
+    scheduler.kick('outbox')
+    await settle()
+    assert.equal(runs, 1, 'not while the first run is in flight')
+    release()
+    await settle()
+    assert.equal(runs, 2, 'kicks during a run make one more run')
+    release()
+    await settle()
+    assert.equal(runs, 2)
+    assert.equal(most, 1)
+    now += 60_000
+    const due = scheduler.runDue()
+    await settle()
+    release()
+    await due
+    assert.equal(runs, 3)
+  })
 })

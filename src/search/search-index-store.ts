@@ -1,4 +1,6 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type SqlBool, sql } from 'kysely'
+import type { Dialect } from '../db/database.js'
+import { SQLITE_FTS_COLUMNS } from '../db/migrations/0031-search-indices.js'
 import type { Database } from '../db/schema.js'
 import type { IndexedResource } from './resource-index.js'
 import type { SearchField, SearchTerm } from './search-query.js'
@@ -30,8 +32,17 @@ export interface SearchIndexStore {
     stack: { id: string; org: string; project: string; name: string },
     resources: IndexedResource[],
   ): Promise<void>
+  /** Also forgets the stack's place in the indexing queue. */
   deleteStack(stackId: string): Promise<void>
+  /** Notes that a stack's latest state is now `version` and needs indexing (the queue row replaces any older one). */
+  enqueue(stackId: string, version: number, at: number): Promise<void>
+  /** The oldest queued stacks. */
+  queued(limit: number): Promise<{ stackId: string; version: number }[]>
+  /** Takes a stack off the queue, unless a newer version was queued meanwhile. */
+  dequeue(stackId: string, version: number): Promise<void>
   search(request: SearchRequest): Promise<{ total: number; hits: SearchHit[] }>
+  /** Refreshes the planner's statistics of the index (which of its indices a query should use). */
+  analyze(): Promise<void>
 }
 
 type Eb = ExpressionBuilder<Database, 'search_resources'>
@@ -53,8 +64,18 @@ const COLUMN = {
 
 const INSERT_CHUNK = 500
 
+// Substring matching goes through the dialect's trigram index: FTS5 on SQLite (the search_fts table), pg_trgm GIN
+// indices on lower(column) on PostgreSQL (the same expression the LIKE uses).
+const FTS_COLUMNS: ReadonlySet<string> = new Set(SQLITE_FTS_COLUMNS)
+
+// A filter matching fewer rows than this is sorted after filtering; a broader one walks the sort order's index.
+const SORT_AFTER_FILTER_MAX = 5000
+
 export class SqlSearchIndexStore implements SearchIndexStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   async times(stackId: string): Promise<Map<string, { createdAt: number; modifiedAt: number }>> {
     const rows = await this.db
@@ -102,30 +123,63 @@ export class SqlSearchIndexStore implements SearchIndexStore {
 
   async deleteStack(stackId: string): Promise<void> {
     await this.db.deleteFrom('search_resources').where('stack_id', '=', stackId).execute()
+    await this.db.deleteFrom('search_index_queue').where('stack_id', '=', stackId).execute()
+  }
+
+  async analyze(): Promise<void> {
+    // SQLite has no statistics until ANALYZE runs (then it picks e.g. the stack index over the type index for
+    // `type:T stack:S`, and walks the sort order's index for a broad filter). About 1 s per 150,000 resources.
+    await sql`analyze search_resources`.execute(this.db)
+  }
+
+  async enqueue(stackId: string, version: number, at: number): Promise<void> {
+    await this.db
+      .insertInto('search_index_queue')
+      .values({ stack_id: stackId, version, queued_at: at })
+      .onConflict((oc) => oc.column('stack_id').doUpdateSet({ version, queued_at: at }))
+      .execute()
+  }
+
+  async queued(limit: number): Promise<{ stackId: string; version: number }[]> {
+    const rows = await this.db
+      .selectFrom('search_index_queue')
+      .select(['stack_id', 'version'])
+      .orderBy('queued_at')
+      .orderBy('stack_id')
+      .limit(limit)
+      .execute()
+    return rows.map((r) => ({ stackId: r.stack_id, version: Number(r.version) }))
+  }
+
+  async dequeue(stackId: string, version: number): Promise<void> {
+    await this.db
+      .deleteFrom('search_index_queue')
+      .where('stack_id', '=', stackId)
+      .where('version', '=', version)
+      .execute()
   }
 
   async search(request: SearchRequest): Promise<{ total: number; hits: SearchHit[] }> {
-    const filtered = this.db
-      .selectFrom('search_resources')
-      .where('org', '=', request.org)
-      .where((eb) => eb.and(conditions(eb, request.terms)))
+    const matching = (indexable: boolean) =>
+      this.db
+        .selectFrom('search_resources')
+        .where('org', '=', request.org)
+        .where((eb) => eb.and(conditions(eb, request.terms, { dialect: this.dialect, indexable })))
     // Counting stops at `countUpTo`: a broad query need not visit every row of the organization for its total.
     const count = await this.db
-      .selectFrom(filtered.select('urn').limit(request.countUpTo).as('matched'))
+      .selectFrom(matching(true).select('urn').limit(request.countUpTo).as('matched'))
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirst()
+    const total = Number(count?.n ?? 0)
     const column = COLUMN[request.sort]
     const direction = request.ascending ? 'asc' : 'desc'
-    // A selective filter should drive the plan through its own index; ordering by the bare column would let the
-    // planner pick the (org, column) index instead and walk the whole organization in order. Ordering by an
-    // expression (same order, `|| ''` on text) rules that index out; unfiltered listings keep it.
-    const selective = request.terms.some(
-      (t) => !t.negated && t.kind === 'text' && t.field !== 'any' && !t.pattern.includes('*'),
-    )
-    const textual = column !== 'modified_at' && column !== 'created_at'
-    const orderBy =
-      selective && textual ? sql`${sql.ref(column)} || ''` : selective ? sql`${sql.ref(column)} + 0` : column
-    const rows = await filtered
+    // The count tells which plan serves the page. A filter matching few rows drives through its own index and the
+    // matches are sorted; ordering by an expression (same order: `|| ''` on text, `+ 0` on numbers) keeps the
+    // planner off the (org, column) index. A broad filter is best checked row by row while walking that index
+    // (the page fills early), so its conditions are made unindexable instead.
+    const selective = request.terms.length > 0 && total <= SORT_AFTER_FILTER_MAX
+    const orderBy = selective ? unindexed(column) : column
+    const rows = await matching(selective)
       .selectAll()
       .orderBy(orderBy, direction)
       .orderBy('stack_id')
@@ -134,7 +188,7 @@ export class SqlSearchIndexStore implements SearchIndexStore {
       .limit(request.limit)
       .execute()
     return {
-      total: Number(count?.n ?? 0),
+      total,
       hits: rows.map((r) => ({
         urn: r.urn,
         type: r.type,
@@ -160,11 +214,24 @@ export class SqlSearchIndexStore implements SearchIndexStore {
  * All terms must hold, except that repeated positive terms of one field mean any of them; time comparisons always
  * all hold (`modified:>A modified:<B` is a range).
  */
-function conditions(eb: Eb, terms: SearchTerm[]): Expression<SqlBool>[] {
+interface Plan {
+  dialect: Dialect
+  /** False: written so that no index serves them (the plan walks the sort order's index instead). */
+  indexable: boolean
+}
+
+const NUMERIC_COLUMNS: ReadonlySet<string> = new Set(['modified_at', 'created_at', 'custom', 'protected'])
+
+/** The column as an expression no index serves, in the same order. */
+function unindexed(column: string) {
+  return NUMERIC_COLUMNS.has(column) ? sql`${sql.ref(column)} + 0` : sql`${sql.ref(column)} || ''`
+}
+
+function conditions(eb: Eb, terms: SearchTerm[], plan: Plan): Expression<SqlBool>[] {
   const out: Expression<SqlBool>[] = []
   const positives = new Map<string, Expression<SqlBool>[]>()
   for (const term of terms) {
-    const condition = termCondition(eb, term)
+    const condition = termCondition(eb, term, plan)
     if (term.negated) out.push(eb.not(condition))
     else if (term.kind === 'time') out.push(condition)
     else {
@@ -181,24 +248,36 @@ function conditions(eb: Eb, terms: SearchTerm[]): Expression<SqlBool>[] {
   return out
 }
 
-function termCondition(eb: Eb, term: SearchTerm): Expression<SqlBool> {
+function termCondition(eb: Eb, term: SearchTerm, plan: Plan): Expression<SqlBool> {
+  const ref = (column: string) => (plan.indexable ? sql.ref(column) : unindexed(column))
   switch (term.kind) {
     case 'flag':
-      return eb(COLUMN[term.field], '=', term.value ? 1 : 0)
+      return eb(ref(COLUMN[term.field]), '=', term.value ? 1 : 0)
     case 'time':
-      return eb(COLUMN[term.field], term.op, term.at)
+      return eb(ref(COLUMN[term.field]), term.op, term.at)
     case 'text': {
       if (term.field === 'any')
-        return eb(sql`lower(urn)`, 'like', `%${likeEscaped(term.pattern.toLowerCase())}%`)
+        return contains(eb, 'urn', `%${likeEscaped(term.pattern.toLowerCase())}%`, plan)
       const column = COLUMN[term.field]
-      if (!term.pattern.includes('*')) return eb(column, '=', term.pattern)
-      return eb(
-        sql`lower(${sql.ref(column)})`,
-        'like',
-        likeEscaped(term.pattern.toLowerCase()).replaceAll('*', '%'),
-      )
+      if (!term.pattern.includes('*')) return eb(ref(column), '=', term.pattern)
+      return contains(eb, column, likeEscaped(term.pattern.toLowerCase()).replaceAll('*', '%'), plan)
     }
   }
+}
+
+/** `lower(column) LIKE pattern` (pattern lower-cased), through the trigram index where there is one. */
+function contains(eb: Eb, column: string, pattern: string, plan: Plan): Expression<SqlBool> {
+  // The trigram index finds rare substrings at once but costs per match; a broad match is cheaper to check row
+  // by row during the walk of the sort order's index, which stops at the page (the plan the count chose).
+  if (plan.dialect === 'sqlite' && plan.indexable && FTS_COLUMNS.has(column)) {
+    // FTS5's trigram LIKE is case-insensitive, as lower(…) LIKE is (search_fts, 0031-search-indices).
+    return eb(
+      sql`search_resources.rowid`,
+      'in',
+      sql`(select rowid from search_fts where ${sql.ref(`search_fts.${column}`)} like ${pattern})`,
+    )
+  }
+  return eb(sql`lower(${sql.ref(column)})`, 'like', pattern)
 }
 
 // LIKE's own wildcards in user text match themselves (ESCAPE is not portable across dialects without a clause,

@@ -59,24 +59,84 @@ const MAX_SIZE = 500
 // counted up to there too (OpenSearch, behind the Cloud's search, counts hits exactly up to 10,000 by default).
 const MAX_WINDOW = 10_000
 
-/** Resource search over the latest state of every stack of an organization, kept current at each state version. */
-export class SearchService implements StackEventSink {
-  constructor(private readonly deps: { store: Store; clock: Clock; isKnownOrg: (org: string) => boolean }) {}
+// Stacks indexed per pass of the indexing job (each in its own short transaction).
+const INDEX_BATCH = 20
+// The planner's statistics are refreshed once indexing is idle, at most this often.
+const ANALYZE_EVERY_MS = 60_000
 
-  /** Re-indexes a stack from the state text of its new latest version, in the transaction that stores it. */
-  async indexVersion(tx: Store, stack: Stack, text: Buffer): Promise<void> {
-    const previous = await tx.searchIndex.times(stack.id)
-    let resources: IndexedResource[]
-    try {
-      resources = resourcesOfState(text, previous, this.deps.clock.now())
-    } catch {
-      // Search must never block an update: a state it cannot read leaves the stack out of results instead.
-      resources = []
-    }
-    await tx.searchIndex.replaceStack(stack, resources)
+/**
+ * Resource search over the latest state of every stack of an organization. A new state version only queues its
+ * stack (a row written in the transaction that stores the version, so nothing is lost on a crash); the indexing
+ * job (`indexQueued`, on the JobScheduler) takes it in shortly after: search is eventually consistent.
+ */
+export class SearchService implements StackEventSink {
+  constructor(
+    private readonly deps: {
+      store: Store
+      clock: Clock
+      isKnownOrg: (org: string) => boolean
+      /** A stack's deployment text at a version (the state service and its cache). */
+      stateText: (stackId: string, version: number) => Promise<Buffer>
+      /** Told after a commit that queued a stack (the indexing job starts at once). */
+      onQueued?: () => void
+    },
+  ) {}
+
+  #analyzedAt = Number.NEGATIVE_INFINITY
+  /** Stacks were indexed since the statistics were last refreshed. */
+  #dirty = true
+
+  /** Queues a stack whose latest version is new, in the transaction that stores it. */
+  async indexVersion(tx: Store, stack: Stack, version: number): Promise<void> {
+    await tx.searchIndex.enqueue(stack.id, version, this.deps.clock.now())
+    const onQueued = this.deps.onQueued
+    if (onQueued) tx.afterCommit(onQueued)
   }
 
-  /** A deleted stack leaves the index with it. */
+  /**
+   * One pass of the indexing job: re-indexes the oldest queued stacks; returns how many it took in. A pass that
+   * finds the queue empty after indexing refreshes the planner's statistics (at most once a minute; a bad plan
+   * on stale statistics costs seconds at 150,000 resources, ANALYZE about one).
+   */
+  async indexQueued(): Promise<number> {
+    const { store, clock } = this.deps
+    const queued = await store.searchIndex.queued(INDEX_BATCH)
+    if (queued.length === 0 && this.#dirty && clock.now() - this.#analyzedAt >= ANALYZE_EVERY_MS) {
+      this.#analyzedAt = clock.now()
+      this.#dirty = false
+      await store.searchIndex.analyze()
+    }
+    if (queued.length > 0) this.#dirty = true
+    for (const { stackId, version } of queued) {
+      // Read outside the transaction: decompressing a large state should not hold the database.
+      const stack = await store.stacks.findById(stackId)
+      const text =
+        stack && stack.version === version ? await this.deps.stateText(stackId, version) : undefined
+      await store.transaction(async (tx) => {
+        if (!stack) {
+          // Deleted since: its rows (and queue row) go.
+          await tx.searchIndex.deleteStack(stackId)
+          return
+        }
+        if (text) {
+          const previous = await tx.searchIndex.times(stack.id)
+          let resources: IndexedResource[]
+          try {
+            resources = resourcesOfState(text, previous, clock.now())
+          } catch {
+            // A state search cannot read leaves the stack out of results instead of blocking the queue.
+            resources = []
+          }
+          await tx.searchIndex.replaceStack(stack, resources)
+        }
+        // A newer version queued meanwhile keeps its row (dequeue matches the version) and is indexed next.
+        await tx.searchIndex.dequeue(stackId, version)
+      })
+    }
+    return queued.length
+  }
+
+  /** A deleted stack leaves the index (and the queue) with it. */
   async onStackEvent(tx: Store, event: StackEvent): Promise<void> {
     if (event.kind === 'stack_deleted') await tx.searchIndex.deleteStack(event.stack.id)
   }

@@ -48,8 +48,8 @@ export class StateService {
       clock: Clock
       config: StateConfig
       logger: Logger
-      /** Told each new latest state in the transaction that stores it (the resource search index). */
-      onNewVersion?: (tx: Store, stack: Stack, text: Buffer) => Promise<void>
+      /** Told each new latest version in the transaction that stores it (queues the resource search index). */
+      onNewVersion?: (tx: Store, stack: Stack, version: number) => Promise<void>
     },
   ) {
     this.#texts = new LruCache(deps.config.cacheSize, {
@@ -137,7 +137,7 @@ export class StateService {
     ) {
       throw new StaleVersionError()
     }
-    await this.deps.onNewVersion?.(tx, stack, state.text)
+    await this.deps.onNewVersion?.(tx, stack, version)
     const pruned =
       this.deps.config.maxStateVersions > 0
         ? await tx.state.prune(stack.id, this.deps.config.maxStateVersions)

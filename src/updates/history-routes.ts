@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { StackPath } from '../apitype/stacks.js'
-import { EventsQuery, HistoryQuery, type UpdateInfo } from '../apitype/updates.js'
+import { EventsQuery, HistoryQuery, type UpdateInfo, type UpdateSummary } from '../apitype/updates.js'
 import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import { parseDecimalInteger } from '../lib/decimal.js'
@@ -65,24 +65,39 @@ export function historyRoutes(
     },
   })
 
+  const VersionPath = Type.Object({ ...StackPath.properties, version: Type.String() })
+  const updateAt = async (params: {
+    orgName: string
+    projectName: string
+    stackName: string
+    version: string
+  }) => {
+    const version = parseDecimalInteger(params.version, 1)
+    if (version === undefined) {
+      throw new InvalidError(
+        `Bad Request: invalid update version '${params.version}'; versions are positive integers`,
+      )
+    }
+    const stack = await stacks.get(stackRef(params))
+    const update = await updates.byVersion(stack.id, version)
+    if (!update) throw new NotFoundError(`Not Found: stack '${params.stackName}' has no version ${version}`)
+    return update
+  }
+
   app.route({
     method: 'GET',
     url: `${STACK}/updates/:version`,
     config: { operationId: 'getStackUpdate', permission: 'stack:read', auth: 'token' },
-    schema: { params: Type.Object({ ...StackPath.properties, version: Type.String() }) },
-    handler: async (request) => {
-      const version = parseDecimalInteger(request.params.version, 1)
-      if (version === undefined) {
-        throw new InvalidError(
-          `Bad Request: invalid update version '${request.params.version}'; versions are positive integers`,
-        )
-      }
-      const stack = await stacks.get(stackRef(request.params))
-      const update = await updates.byVersion(stack.id, version)
-      if (!update)
-        throw new NotFoundError(`Not Found: stack '${request.params.stackName}' has no version ${version}`)
-      return withInfo(toUpdateInfo(update))
-    },
+    schema: { params: VersionPath },
+    handler: async (request) => withInfo(toUpdateInfo(await updateAt(request.params))),
+  })
+
+  app.route({
+    method: 'GET',
+    url: `${STACK}/updates/:version/summary`,
+    config: { operationId: 'getStackUpdateSummary', permission: 'stack:read', auth: 'token' },
+    schema: { params: VersionPath },
+    handler: async (request) => toUpdateSummary(await updateAt(request.params)),
   })
 
   app.route({
@@ -139,6 +154,18 @@ export function toUpdateInfo(update: Update): UpdateInfo {
     if (update.resourceCount !== null) info.resourceCount = update.resourceCount
   }
   return info
+}
+
+/** apitype.UpdateSummary: an unfinished update has no end time or count yet, which the Cloud answers as 0. */
+export function toUpdateSummary(update: Update): UpdateSummary {
+  const result = historyResult(update.status)
+  const finished = result !== 'in-progress' && result !== 'not-started'
+  return {
+    result,
+    startTime: Math.floor((update.startedAt ?? update.createdAt) / 1000),
+    endTime: finished ? Math.floor((update.endedAt ?? update.startedAt ?? update.createdAt) / 1000) : 0,
+    resourceCount: finished ? (update.resourceCount ?? 0) : 0,
+  }
 }
 
 // The whole history call fails if one key does not parse as a config key (backend.go :: convertConfig).

@@ -1,44 +1,22 @@
-import type { Logger } from 'pino'
+import type { Job } from '../jobs/job-scheduler.js'
 import type { WebhookService } from './webhook-service.js'
 
+export const WEBHOOK_DELIVERY_JOB = 'webhook-delivery'
+
 /**
- * Drains the webhook outbox: a pass every `intervalMs` (retries come due, events another replica left behind) and
- * one right after a commit queued something (`kick`). Passes never overlap; `stop` waits for the one in flight.
+ * Drains the webhook outbox on the JobScheduler (the leader): a pass every `intervalMs` (retries come due, events
+ * another replica queued) and one as soon as a commit queued something (the scheduler's `kick`). Delivery claims
+ * each event in the database first, so a leader change never sends one twice at once.
  */
-export function startWebhookDeliveryJob(webhooks: WebhookService, intervalMs: number, logger: Logger) {
-  let running: Promise<void> | undefined
-  let again = false
-  let stopped = false
-  const runOnce = (): void => {
-    if (stopped) return
-    if (running) {
-      again = true
-      return
-    }
-    running = (async () => {
-      try {
-        // A full batch may mean more are due: keep going until a pass finds less work than it could take.
-        while (!stopped && (await webhooks.deliverDue()) > 0) {}
-      } catch (error) {
-        logger.error({ err: error }, 'webhook delivery pass failed')
-      } finally {
-        running = undefined
-        if (again && !stopped) {
-          again = false
-          runOnce()
-        }
-      }
-    })()
-  }
-  const timer = setInterval(runOnce, intervalMs)
-  timer.unref()
-  runOnce()
+export function webhookDeliveryJob(webhooks: WebhookService, intervalMs: number): Job {
   return {
-    kick: runOnce,
-    async stop(): Promise<void> {
-      stopped = true
-      clearInterval(timer)
-      await running
+    name: WEBHOOK_DELIVERY_JOB,
+    intervalMs,
+    // Events a previous process queued (or was sending when it died) go out at start.
+    atStart: true,
+    async run(stopping) {
+      // A pass that sent something may have left more due: keep going until one finds nothing.
+      while (!stopping.aborted && (await webhooks.deliverDue()) > 0) {}
     },
   }
 }

@@ -58,6 +58,36 @@ export function describeStackEvent(event: StackEvent, at: number): EventDescript
   }
 }
 
+/** Something that happened to an ESC environment, told to webhooks in the transaction that did it. */
+export interface EnvironmentEvent {
+  kind: 'environment_created' | 'environment_deleted' | 'environment_revision_created'
+  environment: { id: string; org: string; project: string; name: string }
+  user: string
+  revision?: number
+}
+
+/** The event name and raw payload of an environment event (the stack payloads' shape, with the environment). */
+export function describeEnvironmentEvent(event: EnvironmentEvent, at: number): EventDescription {
+  const { environment: env } = event
+  const where = `${env.org}/${env.project}/${env.name}`
+  const what =
+    event.kind === 'environment_revision_created'
+      ? `revision ${event.revision} of environment ${where} was created`
+      : `environment ${where} was ${event.kind === 'environment_created' ? 'created' : 'deleted'}`
+  return {
+    event: event.kind,
+    payload: {
+      organization: party(env.org),
+      user: party(event.user),
+      projectName: env.project,
+      envName: env.name,
+      ...(event.revision !== undefined && { revision: event.revision }),
+      timestamp: Math.floor(at / 1000),
+    },
+    summary: `${capitalised(what)} by ${event.user}`,
+  }
+}
+
 /** The request body for a hook's format: raw JSON, a Slack message, or a Microsoft Teams MessageCard. */
 export function renderBody(format: WebhookFormat, described: EventDescription): string {
   switch (format) {

@@ -8,28 +8,45 @@ import type { HookScope, WebhookService } from './webhook-service.js'
 
 const ORG = '/api/orgs/:orgName/hooks'
 const STACK = '/api/stacks/:orgName/:projectName/:stackName/hooks'
+const ENV = '/api/esc/environments/:orgName/:projectName/:envName/hooks'
 const StackHookPath = Type.Object({ ...StackPath.properties, hookName: Type.String() })
+const EnvPath = Type.Object({ orgName: Type.String(), projectName: Type.String(), envName: Type.String() })
+const EnvHookPath = Type.Object({ ...EnvPath.properties, hookName: Type.String() })
 const EventParam = { event: Type.String() }
 
 /**
- * Organization and stack webhooks, the same operations at both scopes (client.go :: ListOrgWebhooks …
- * RedeliverStackWebhookEvent; Pulumi's spec: ListOrganizationWebhooks … RedeliverStackWebhookEvent).
+ * Organization, stack and ESC environment webhooks, the same operations at each scope (client.go ::
+ * ListOrgWebhooks … RedeliverStackWebhookEvent; Pulumi's spec: ListOrganizationWebhooks … and the
+ * `…_esc_environments` operations).
  */
 export function webhookRoutes(app: HttpServer, deps: { webhooks: WebhookService }): void {
   const { webhooks } = deps
-  for (const scope of ['Organization', 'Stack'] as const) {
-    const base = scope === 'Organization' ? ORG : STACK
-    const ScopePath = scope === 'Organization' ? OrgPath : StackPath
-    const HookPath = scope === 'Organization' ? OrgHookPath : StackHookPath
-    const scopeOf = (params: Record<string, string>): HookScope =>
-      scope === 'Organization'
-        ? { org: params.orgName as string }
-        : { org: params.orgName as string, stack: stackRef(params as Parameters<typeof stackRef>[0]) }
+  for (const scope of ['Organization', 'Stack', 'Environment'] as const) {
+    const base = { Organization: ORG, Stack: STACK, Environment: ENV }[scope]
+    const ScopePath = { Organization: OrgPath, Stack: StackPath, Environment: EnvPath }[scope]
+    const HookPath = { Organization: OrgHookPath, Stack: StackHookPath, Environment: EnvHookPath }[scope]
+    const scopeOf = (params: Record<string, string>): HookScope => {
+      const org = params.orgName as string
+      if (scope === 'Stack') return { org, stack: stackRef(params as Parameters<typeof stackRef>[0]) }
+      if (scope === 'Environment') {
+        return { org, env: { project: params.projectName as string, name: params.envName as string } }
+      }
+      return { org }
+    }
     const hook = `${base}/:hookName`
-    // Org webhooks: managing them is an org-admin task (they send events out); stack webhooks follow the stack.
-    const canRead: Permission = scope === 'Organization' ? 'org:read' : 'stack:read'
-    const canWrite: Permission = scope === 'Organization' ? 'org:admin' : 'stack:write'
-    const canDelete: Permission = scope === 'Organization' ? 'org:admin' : 'stack:admin'
+    // Org webhooks: managing them is an org-admin task (they send events out); stack webhooks follow the stack;
+    // environment webhooks follow the environments (org:read to read them, org:write to change them).
+    const canRead: Permission = scope === 'Stack' ? 'stack:read' : 'org:read'
+    const canWrite: Permission = {
+      Organization: 'org:admin',
+      Stack: 'stack:write',
+      Environment: 'org:write',
+    }[scope] as Permission
+    const canDelete: Permission = {
+      Organization: 'org:admin',
+      Stack: 'stack:admin',
+      Environment: 'org:write',
+    }[scope] as Permission
 
     app.route({
       method: 'GET',

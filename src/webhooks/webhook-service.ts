@@ -6,6 +6,8 @@ import type { MasterKey } from '../secrets/master-key.js'
 import { formatStackRef, type Stack, type StackRef, validateStackRef } from '../stacks/stack.js'
 import type { StackEvent, StackEventSink } from '../stacks/stack-events.js'
 import {
+  ENVIRONMENT_EVENTS,
+  envScope,
   STACK_EVENTS,
   validateFilters,
   validateFormat,
@@ -14,9 +16,16 @@ import {
   type Webhook,
   wants,
 } from './webhook.js'
-import { describeStackEvent, type EventDescription, pingDescription, renderBody } from './webhook-payloads.js'
+import {
+  describeEnvironmentEvent,
+  describeStackEvent,
+  type EnvironmentEvent,
+  type EventDescription,
+  pingDescription,
+  renderBody,
+} from './webhook-payloads.js'
 import { type SenderConfig, type SendResult, sendWebhook } from './webhook-sender.js'
-import type { DeliveryRecord, OutboxEvent } from './webhook-store.js'
+import type { DeliveryRecord, OutboxEvent, WebhookStore } from './webhook-store.js'
 
 /** apitype.Webhook as the CLI sends it (client.go :: CreateStackWebhook / UpdateStackWebhook). */
 export interface WebhookInput {
@@ -38,6 +47,7 @@ export interface WebhookView {
   organizationName: string
   projectName?: string
   stackName?: string
+  envName?: string
   name: string
   displayName: string
   payloadUrl: string
@@ -63,10 +73,19 @@ export interface DeliveryView {
   responseBody: string
 }
 
-/** An organization (`stack` absent) or a stack. */
+/** An organization (`stack` and `env` absent), a stack or an ESC environment. */
 export interface HookScope {
   org: string
   stack?: StackRef | undefined
+  env?: { project: string; name: string } | undefined
+}
+
+interface Resolved {
+  org: string
+  stack?: Stack | undefined
+  env?: { id: string; project: string; name: string } | undefined
+  /** The hooks' `stackId`: '', the stack's id or envScope(environment id). */
+  scopeId: string
 }
 
 export interface RetryPolicy {
@@ -92,22 +111,29 @@ export class WebhookService implements StackEventSink {
       isKnownOrg: (org: string) => boolean
       /** Told after a commit that queued deliveries (the delivery job starts at once). */
       onQueued?: () => void
+      /** An ESC environment by name (environment webhooks). */
+      findEnvironment?: (ref: {
+        org: string
+        project: string
+        name: string
+      }) => Promise<{ id: string; project: string; name: string } | undefined>
     },
   ) {}
 
   async list(scope: HookScope): Promise<WebhookView[]> {
-    const { org, stack } = await this.#resolve(scope)
-    const hooks = await this.deps.store.webhooks.list(org, stack?.id ?? '')
-    return hooks.map((hook) => this.#view(hook, stack))
+    const resolved = await this.#resolve(scope)
+    const hooks = await this.deps.store.webhooks.list(resolved.org, resolved.scopeId)
+    return hooks.map((hook) => this.#view(hook, resolved))
   }
 
   async get(scope: HookScope, name: string): Promise<WebhookView> {
-    const { hook, stack } = await this.#find(scope, name)
-    return this.#view(hook, stack)
+    const { hook, resolved } = await this.#find(scope, name)
+    return this.#view(hook, resolved)
   }
 
   async create(scope: HookScope, input: WebhookInput): Promise<WebhookView> {
-    const { org, stack } = await this.#resolve(scope)
+    const resolved = await this.#resolve(scope)
+    const { org, stack } = resolved
     checkBodyScope(input, org, stack)
     const name = input.name || randomBytes(4).toString('hex')
     validateHookName(name)
@@ -120,7 +146,7 @@ export class WebhookService implements StackEventSink {
     const hook: Webhook = {
       id,
       org,
-      stackId: stack?.id ?? '',
+      stackId: resolved.scopeId,
       name,
       displayName: input.displayName || name,
       payloadUrl: input.payloadUrl,
@@ -134,13 +160,13 @@ export class WebhookService implements StackEventSink {
     if (!(await this.deps.store.transaction((tx) => tx.webhooks.insert(hook)))) {
       throw new AlreadyExistsError(`Conflict: a webhook named '${name}' already exists here`)
     }
-    return this.#view(hook, stack)
+    return this.#view(hook, resolved)
   }
 
   /** PATCH: the CLI sends the whole hook it read, changed where asked; absent fields keep their value. */
   async update(scope: HookScope, name: string, input: WebhookInput): Promise<WebhookView> {
-    const { hook, stack } = await this.#find(scope, name)
-    checkBodyScope(input, hook.org, stack)
+    const { hook, resolved } = await this.#find(scope, name)
+    checkBodyScope(input, hook.org, resolved.stack)
     if (input.name !== undefined && input.name !== '' && input.name !== hook.name) {
       throw new InvalidError('Bad Request: a webhook cannot be renamed; create a new one instead')
     }
@@ -164,7 +190,7 @@ export class WebhookService implements StackEventSink {
             : hook.sealedSecret,
     }
     await this.deps.store.transaction((tx) => tx.webhooks.replace(updated))
-    return this.#view(updated, stack)
+    return this.#view(updated, resolved)
   }
 
   async delete(scope: HookScope, name: string): Promise<void> {
@@ -231,6 +257,29 @@ export class WebhookService implements StackEventSink {
     await tx.webhooks.enqueue(queued)
     const onQueued = this.deps.onQueued
     if (onQueued) tx.afterCommit(onQueued)
+  }
+
+  /**
+   * Queues an ESC environment event for every hook that wants it, with the store of the environment change's own
+   * transaction (the outbox); true when something was queued (the caller kicks delivery after its commit).
+   */
+  async onEnvironmentEvent(webhooks: WebhookStore, event: EnvironmentEvent): Promise<boolean> {
+    const now = this.deps.clock.now()
+    const scopeId = envScope(event.environment.id)
+    if (event.kind === 'environment_deleted') await webhooks.deleteOfStack(scopeId)
+    const described = describeEnvironmentEvent(event, now)
+    const spec = ENVIRONMENT_EVENTS[described.event] as { kind: string }
+    const hooks = await webhooks.listenersOf(event.environment.org, scopeId)
+    const queued = hooks
+      .filter((hook) => wants(hook, described.event))
+      .map((hook) => this.#outboxEvent(hook, described, spec.kind, now))
+    if (queued.length > 0) await webhooks.enqueue(queued)
+    return queued.length > 0
+  }
+
+  /** Starts delivery after a commit that queued events (environment changes commit outside the Store). */
+  queued(): void {
+    this.deps.onQueued?.()
   }
 
   /**
@@ -326,30 +375,38 @@ export class WebhookService implements StackEventSink {
     }
   }
 
-  async #resolve(scope: HookScope): Promise<{ org: string; stack: Stack | undefined }> {
+  async #resolve(scope: HookScope): Promise<Resolved> {
     if (scope.stack) {
       validateStackRef(scope.stack)
       const stack = await this.deps.store.stacks.findByRef(scope.stack)
       if (!stack) throw new NotFoundError(`Not Found: stack '${formatStackRef(scope.stack)}' not found`)
-      return { org: stack.org, stack }
+      return { org: stack.org, stack, scopeId: stack.id }
+    }
+    if (scope.env) {
+      const ref = { org: scope.org, ...scope.env }
+      const env = await this.deps.findEnvironment?.(ref)
+      if (!env)
+        throw new NotFoundError(`Not Found: environment ${ref.org}/${ref.project}/${ref.name} not found`)
+      return { org: scope.org, env, scopeId: envScope(env.id) }
     }
     if (!this.deps.isKnownOrg(scope.org)) {
       throw new NotFoundError(`Not Found: organization '${scope.org}' does not exist on this server`)
     }
-    return { org: scope.org, stack: undefined }
+    return { org: scope.org, scopeId: '' }
   }
 
-  async #find(scope: HookScope, name: string): Promise<{ hook: Webhook; stack: Stack | undefined }> {
-    const { org, stack } = await this.#resolve(scope)
-    const hook = await this.deps.store.webhooks.get(org, stack?.id ?? '', name)
+  async #find(scope: HookScope, name: string): Promise<{ hook: Webhook; resolved: Resolved }> {
+    const resolved = await this.#resolve(scope)
+    const hook = await this.deps.store.webhooks.get(resolved.org, resolved.scopeId, name)
     if (!hook) throw new NotFoundError(`Not Found: webhook '${name}' not found`)
-    return { hook, stack }
+    return { hook, resolved }
   }
 
-  #view(hook: Webhook, stack: Stack | undefined): WebhookView {
+  #view(hook: Webhook, { stack, env }: Resolved): WebhookView {
     return {
       organizationName: hook.org,
       ...(stack && { projectName: stack.project, stackName: stack.name }),
+      ...(env && { projectName: env.project, envName: env.name }),
       name: hook.name,
       displayName: hook.displayName,
       payloadUrl: hook.payloadUrl,

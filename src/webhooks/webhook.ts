@@ -3,7 +3,10 @@ import { InvalidError } from '../errors.js'
 export type WebhookFormat = 'raw' | 'slack' | 'ms_teams'
 export const WEBHOOK_FORMATS: readonly WebhookFormat[] = ['raw', 'slack', 'ms_teams']
 
-/** A hook as stored; `stackId` is '' for an organization hook. The secret is never kept here in clear. */
+/** The `stackId` of an environment's hooks (hooks of an organization have '', of a stack its id). */
+export const envScope = (environmentId: string) => `env:${environmentId}`
+
+/** A hook as stored; `stackId` is '' for an organization hook, `env:<id>` for an environment's. The secret is never kept here in clear. */
 export interface Webhook {
   id: string
   org: string
@@ -37,9 +40,32 @@ export const STACK_EVENTS: Readonly<Record<string, { kind: string; group: string
   refresh_failed: { kind: 'stack_update', group: 'stacks' },
 }
 
+/**
+ * ESC environment events (pulumi/docs esc/concepts/webhooks.md), sent to organization hooks and to the
+ * environment's own hooks (created/deleted: organization hooks only).
+ */
+export const ENVIRONMENT_EVENTS: Readonly<
+  Record<string, { kind: string; group: string; orgOnly?: boolean }>
+> = {
+  environment_created: { kind: 'environment', group: 'environments', orgOnly: true },
+  environment_deleted: { kind: 'environment', group: 'environments', orgOnly: true },
+  environment_revision_created: { kind: 'environment', group: 'environments' },
+}
+
+/** Every event this server emits. */
+export const EVENTS = { ...STACK_EVENTS, ...ENVIRONMENT_EVENTS }
+
 /** Filters and groups the Cloud knows but this server never emits (no Deployments, policies, imports): accepted. */
 const KNOWN_FILTERS = new Set([
-  ...Object.keys(STACK_EVENTS),
+  ...Object.keys(EVENTS),
+  'environment_revision_retracted',
+  'environment_revision_tag_created',
+  'environment_revision_tag_deleted',
+  'environment_revision_tag_updated',
+  'environment_tag_created',
+  'environment_tag_deleted',
+  'environment_tag_updated',
+  'imported_environment_changed',
   'import_succeeded',
   'import_failed',
   'deployment_queued',
@@ -59,7 +85,7 @@ const KNOWN_GROUPS = new Set(['stacks', 'deployments', 'policies', 'environments
 
 /** Does the hook want this event? No filters and no groups: every event (the Cloud's default). */
 export function wants(hook: Webhook, event: string): boolean {
-  const spec = STACK_EVENTS[event]
+  const spec = EVENTS[event]
   if (!spec || !hook.active) return false
   if (spec.orgOnly && hook.stackId !== '') return false
   if (hook.filters.length === 0 && hook.groups.length === 0) return true

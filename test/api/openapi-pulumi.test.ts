@@ -58,6 +58,8 @@ const ALLOWED = new Set<string>([
   `GET /api/registry/templates query.limit: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/search/resourcesv2 query.page: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/search/resourcesv2 query.size: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/search/resources query.page: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/search/resources query.size: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/search/resourcesv2 query.asc: type string, Pulumi: boolean`,
   // Audit log time bounds: digit strings like every other query value here (same wire bytes).
   `GET /api/orgs/{orgName}/auditlogs query.startTime: type string, Pulumi: integer`,
@@ -66,6 +68,9 @@ const ALLOWED = new Set<string>([
   `GET /api/orgs/{orgName}/auditlogs/export query.endTime: type string, Pulumi: integer`,
   // One sort field per search (the first the Cloud would take); a repeated sort= is refused, not ignored.
   `GET /api/orgs/{orgName}/search/resourcesv2 query.sort: type string, Pulumi: array`,
+  `GET /api/orgs/{orgName}/search/resources query.sort: type string, Pulumi: array`,
+  // v1 is v2 at its old path (the CLI's): asc is taken there too.
+  `GET /api/orgs/{orgName}/search/resources query.asc: not in Pulumi's`,
   // The CLI sends `backing` (client.go :: ListTemplates, one per apitype.TemplateBacking); the spec predates it.
   `GET /api/registry/templates query.backing: not in Pulumi's`,
   // apitype.TemplateMetadata has no url and the CLI never reads one.

@@ -158,6 +158,7 @@ describe('documented answers are the answers', () => {
     await call('getStackUpdates', 'GET', `${base}/updates?pageSize=10&page=1`)
     await call('getLatestStackUpdate', 'GET', `${base}/updates/latest`)
     await call('getStackUpdate', 'GET', `${base}/updates/1`)
+    await call('getStackUpdateSummary', 'GET', `${base}/updates/1/summary`)
 
     const exported = await exportOf(cli, stack)
     assertDocumented('exportStack', exported.json)
@@ -213,9 +214,18 @@ describe('documented answers are the answers', () => {
       'GET',
       `/api/orgs/${stack.org}/search/resourcesv2?query=type:pulumi:pulumi:Stack&size=1`,
     )
+    await call(
+      'searchResourcesV1',
+      'GET',
+      `/api/orgs/${stack.org}/search/resources?query=type:pulumi:pulumi:Stack&size=1`,
+    )
+    await cli.call('POST', `/api/esc/environments/${stack.org}`, {
+      body: { project: 'docs', name: 'hooked' },
+    })
     for (const [scope, hooks] of [
       ['Organization', `/api/orgs/${stack.org}/hooks`],
       ['Stack', `${base}/hooks`],
+      ['Environment', `/api/esc/environments/${stack.org}/docs/hooked/hooks`],
     ] as const) {
       await call(`create${scope}Webhook`, 'POST', hooks, {
         body: { name: 'h', payloadUrl: 'http://127.0.0.1:9/x' },

@@ -30,6 +30,8 @@ const BODYLESS_POSTS = new Set([
   'pingStackWebhook',
   'redeliverOrganizationWebhookEvent',
   'redeliverStackWebhookEvent',
+  'pingEnvironmentWebhook',
+  'redeliverEnvironmentWebhookEvent',
 ])
 
 describe('OpenAPI document', () => {

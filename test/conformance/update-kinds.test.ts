@@ -436,6 +436,21 @@ describe('update history', () => {
     await assertClientError(cli.call('GET', `${stackPath(stack)}/updates/0`))
   })
 
+  it('serves updates/{version}/summary as apitype.UpdateSummary', async () => {
+    const first = await cli.call<Record<string, unknown>>('GET', `${stackPath(stack)}/updates/1/summary`)
+    assert.deepEqual(Object.keys(first.body).sort(), ['endTime', 'resourceCount', 'result', 'startTime'])
+    assert.equal(first.body.result, 'succeeded')
+    // The same count as the history entry (the stack resource and the provider count too).
+    const info = await cli.call<{ info: HistoryEntry }>('GET', `${stackPath(stack)}/updates/1`)
+    assert.equal(first.body.resourceCount, info.body.info.resourceCount)
+    assert.ok(Number(first.body.resourceCount) > 0)
+    assert.ok(Number(first.body.endTime) >= Number(first.body.startTime))
+    const third = await cli.call<{ result: string }>('GET', `${stackPath(stack)}/updates/3/summary`)
+    assert.equal(third.body.result, 'failed')
+    await assertApiError(cli.call('GET', `${stackPath(stack)}/updates/99/summary`), 404)
+    await assertClientError(cli.call('GET', `${stackPath(stack)}/updates/x/summary`), 400)
+  })
+
   it('pages 1-based, newest first; an out-of-range page is an empty list', async () => {
     const pages = []
     for (let page = 1; page <= 4; page++) {

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test'
 import { assertApiError } from '../support/assert-api-error.js'
 import type { CliClient } from '../support/cli-client.js'
 import { deploymentWith, importDeployment, stackResource } from '../support/state.js'
-import { useTestServer } from '../support/test-server.js'
+import { type TestServer, useTestServer } from '../support/test-server.js'
+import { eventually } from '../support/update-uploads.js'
 
 interface Hit {
   urn: string
@@ -42,7 +43,9 @@ function resource(
 
 describe('resource search (GET /api/orgs/{org}/search/resourcesv2)', () => {
   let cli: CliClient
+  let server: TestServer
   useTestServer({}, async (started) => {
+    server = started
     cli = started.client
     const states: [string, string, Record<string, unknown>[]][] = [
       [
@@ -77,6 +80,8 @@ describe('resource search (GET /api/orgs/{org}/search/resourcesv2)', () => {
         deploymentWith([stackResource(project, stack), ...resources]),
       )
     }
+    // The index follows new versions through a queue drained by a background job: wait for it.
+    await started.app.jobs.runOnce()
   })
 
   const search = (query: string, extra = '') =>
@@ -167,9 +172,35 @@ describe('resource search (GET /api/orgs/{org}/search/resourcesv2)', () => {
         resource('web', 'prod', 'aws:s3/bucket:Bucket', 'fresh'),
       ]),
     )
-    assert.deepEqual(await names('stack:prod -type:pulumi:pulumi:Stack'), ['web/prod/fresh'])
+    // Without being told: the commit kicks the indexing job, which takes the stack in within moments.
+    await eventually('the new version in the index', async () => {
+      const found = await names('stack:prod -type:pulumi:pulumi:Stack')
+      return found.length === 1 && found[0] === 'web/prod/fresh' ? found : undefined
+    })
+    // A stack deleted while still queued leaves nothing behind, in the index or in the queue.
+    await importDeployment(
+      cli,
+      '/api/stacks/acme/api/dev',
+      deploymentWith([stackResource('api', 'dev'), resource('api', 'dev', 'aws:s3/bucket:Bucket', 'late')]),
+    )
     await cli.call('DELETE', '/api/stacks/acme/api/dev?force=true')
+    await server.app.jobs.runOnce()
     assert.deepEqual(await names('project:api'), [])
+    assert.deepEqual(await server.app.store.searchIndex.queued(10), [])
+  })
+
+  it('matches substrings of every length through the trigram index, case-insensitively', async () => {
+    // Under three characters a trigram index cannot narrow: the answer must still be right.
+    assert.deepEqual(await names('name:*ss*'), ['web/dev/assets'])
+    assert.deepEqual(await names('name:A*'), ['web/dev/assets'])
+    assert.deepEqual(await names('type:*INSTANCE*'), ['web/dev/server'])
+    assert.deepEqual(await names('serv -name:server'), [])
+    assert.deepEqual(await names('id:*-i*'), [
+      'web/dev/assets',
+      'web/dev/logs',
+      'web/dev/server',
+      'web/prod/fresh',
+    ])
   })
 
   it('refuses bad syntax with 400 and a message', async () => {
@@ -199,6 +230,7 @@ describe('resource search totals', () => {
       '/api/stacks/acme/big/dev',
       deploymentWith([stackResource('big', 'dev'), ...many]),
     )
+    await started.app.jobs.runOnce()
   })
 
   it('counts exactly up to 10,000 matches, and pages no further', async () => {

@@ -15,9 +15,12 @@ export const NODE_SDK_DIR = join(cacheDir, 'node/node_modules')
 
 const BINARIES = ['pulumi', 'pulumi-language-yaml', 'pulumi-resource-testprov']
 
-/** Why the real CLI cannot run here (node:test prints it as the skip reason), or undefined when it can. */
-export function realCliSkipReason(): string | undefined {
-  const missing = BINARIES.filter((name) => !existsSync(join(CLI_BIN, name)))
+/**
+ * Why the real CLI cannot run here (node:test prints it as the skip reason), or undefined when it can. Suites
+ * that run no program (e.g. webhook and search commands) need only the `pulumi` binary.
+ */
+export function realCliSkipReason(binaries: readonly string[] = BINARIES): string | undefined {
+  const missing = binaries.filter((name) => !existsSync(join(CLI_BIN, name)))
   if (missing.length === 0) return undefined
   return `real pulumi CLI v${pins.pulumi} not built (${missing.join(', ')} missing in ${CLI_BIN}); run \`npm run cli:install\``
 }
