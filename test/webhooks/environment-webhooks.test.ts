@@ -43,10 +43,12 @@ describe('webhooks: ESC environments', () => {
       ['mine'],
     )
     await cli.call('PATCH', `${ENVS}/app/prod`, { rawBody: Buffer.from('values:\n  a: 1\n') })
+    // Deleting the environment deletes its hooks with their undelivered events (as for a stack's hooks), so the
+    // revision event is awaited first.
+    await envReceiver.waitFor(1)
     await cli.call('DELETE', `${ENVS}/app/prod`)
 
     await orgReceiver.waitFor(3)
-    await envReceiver.waitFor(1)
     await new Promise((resolve) => setTimeout(resolve, 200))
     const events = (r: WebhookReceiver) =>
       r.received.map((x) => `${x.headers['pulumi-webhook-kind']}:${x.json.envName}:${x.json.revision ?? '-'}`)
