@@ -186,8 +186,35 @@ describe('audit log', () => {
       [...times].sort((a, b) => b - a),
     )
     assert.equal((await get('&userFilter=bob')).auditLogEvents.length, 65)
-    const window = await get('&startTime=1600000010&endTime=1600000020')
-    assert.equal(window.auditLogEvents.length, 10)
+    // V2: startTime is the inclusive lower bound, endTime the exclusive upper bound.
+    const v2 = await server.client.call<Page>(
+      'GET',
+      '/api/orgs/acme/auditlogs/v2?eventFilter=paged&startTime=1600000010&endTime=1600000020',
+    )
+    assert.equal(v2.body.auditLogEvents.length, 10)
+    // V1: startTime is the upper bound ("entries older than"), as the CLI's --start-time sends it.
+    assert.equal((await get('&startTime=1600000010')).auditLogEvents.length, 11)
+    assert.equal((await get('&startTime=1600000010&endTime=1600000005')).auditLogEvents.length, 5)
+    // The exact query strings of `pulumi org audit-log list --event-type=paged --user=bob --start-time=…`
+    // (client.go ListAuditLogs: eventType, user, startTime, continuationToken).
+    const cli = await server.client.call<Page>(
+      'GET',
+      '/api/orgs/acme/auditlogs?eventType=paged&user=bob&startTime=1600000010',
+    )
+    assert.deepEqual(
+      cli.body.auditLogEvents.map((e) => [e.user.name, e.timestamp]),
+      [9, 7, 5, 3, 1].map((i) => ['bob', 1_600_000_000 + i]),
+    )
+    const cliFirst = await server.client.call<Page>('GET', '/api/orgs/acme/auditlogs?eventType=paged')
+    const cliNext = await server.client.call<Page>(
+      'GET',
+      `/api/orgs/acme/auditlogs?eventType=paged&continuationToken=${cliFirst.body.continuationToken}`,
+    )
+    assert.equal(cliNext.body.auditLogEvents.length, 30)
+    await assert.rejects(
+      get('&eventType=other'),
+      (e: unknown) => e instanceof CliApiError && e.status === 400,
+    )
     await assert.rejects(
       get('&continuationToken=bogus'),
       (e: unknown) => e instanceof CliApiError && e.status === 400,
@@ -201,6 +228,14 @@ describe('audit log', () => {
     const lines = (await csv.text()).trim().split('\r\n')
     assert.match(lines[0] ?? '', /^Timestamp,Seq,Event,Result/)
     assert.equal(lines.length, 66)
+    // `pulumi org audit-log export --event-type=paged --user=carol` (client.go ExportAuditLogs).
+    const cliCsv = await fetch(
+      `${server.url}/api/orgs/acme/auditlogs/export?format=csv&eventType=paged&user=carol`,
+      {
+        headers: { Authorization: `token ${server.token}` },
+      },
+    )
+    assert.equal((await cliCsv.text()).trim().split('\r\n').length, 66)
   })
 
   it('keeps a hash chain that `audit verify` checks: an edited or deleted row is found', async () => {
