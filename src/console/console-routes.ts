@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { ResourceV3 } from '../apitype/core.js'
+import { auditScope } from '../audit/audit-scope.js'
 import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import type { RouteDeps } from '../http/route-table.js'
@@ -102,8 +103,12 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
   page('POST', '/signin', 'signin submit', 'public', async (request, reply) => {
     checkOrigin(request)
     const token = formOf(request).get('token')?.trim() ?? ''
-    // The same identity check as every API call (Authorization: token …).
-    const user = token ? await deps.authenticator.authenticate(token).catch(() => undefined) : undefined
+    // The same identity check as every API call (Authorization: token …), and like theirs (authentication runs
+    // before the handler) outside the request's audit scope: recording the token's last use is housekeeping, not
+    // the audited change, and the write guard refused it there (a never-used token could not sign in).
+    const user = token
+      ? await auditScope.exit(() => deps.authenticator.authenticate(token)).catch(() => undefined)
+      : undefined
     if (!user) {
       reply.code(401)
       return signinPage(deps.idpLogin, 'That token is not valid on this server.')
