@@ -161,6 +161,25 @@ describe('audit log', () => {
     )
   })
 
+  it('ends with the final outcome when a request fails after its change (and event) committed', async () => {
+    // decrypt on a stack with no key yet: the key is created in a transaction that carries the request's event
+    // (secrets-service.ts), then the bogus ciphertext fails the request (400).
+    await server.client.call('POST', '/api/stacks/acme/late', { body: { stackName: 'fail' } })
+    await assert.rejects(
+      server.client.call('POST', '/api/stacks/acme/late/fail/decrypt', { body: { ciphertext: 'AAAA' } }),
+      (e: unknown) => e instanceof CliApiError && e.status === 400,
+    )
+    const decrypts = (await rows(server)).filter(
+      (r) => r.action === 'decryptValue' && r.resource === 'acme/late/fail',
+    )
+    assert.deepEqual(
+      decrypts.map((r) => r.result),
+      ['success', 'failure'],
+    )
+    const page = await server.client.call<Page>('GET', '/api/orgs/acme/auditlogs?eventFilter=decryptValue')
+    assert.match(page.body.auditLogEvents[0]?.description ?? '', /failure, 400.*after its change committed/)
+  })
+
   it('pages newest first with continuation tokens, filters by user, event and time, exports CSV', async () => {
     const store = sqlStore(server)
     for (let i = 0; i < 130; i++) {
