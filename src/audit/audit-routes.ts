@@ -11,8 +11,9 @@ const Query = Type.Object({
   // Unix seconds (query strings are not coerced to numbers).
   startTime: Type.Optional(Seconds),
   endTime: Type.Optional(Seconds),
-  // Pulumi Cloud's spec names the filters userFilter/eventFilter; the CLI's `pulumi org audit-log list|export`
-  // sends user/eventType (pkg/backend/httpstate/client/client.go, ListAuditLogs / ExportAuditLogs).
+  // Pulumi Cloud's spec names the filters userFilter/eventFilter, as the CLI v3.276.0 sends them (to /v2); the
+  // first `pulumi org audit-log list|export` sent user/eventType to V1 (httpstate/client/client.go ::
+  // ListAuditLogs, ExportAuditLogs at 3.260), so both are read.
   userFilter: Type.Optional(Filter),
   eventFilter: Type.Optional(Filter),
   user: Type.Optional(Filter),

@@ -215,7 +215,7 @@ describe('audit log', () => {
     assert.equal((await get('&startTime=1600000010')).auditLogEvents.length, 11)
     assert.equal((await get('&startTime=1600000010&endTime=1600000005')).auditLogEvents.length, 5)
     // The exact query strings of `pulumi org audit-log list --event-type=paged --user=bob --start-time=…`
-    // (client.go ListAuditLogs: eventType, user, startTime, continuationToken).
+    // (client.go ListAuditLogs at 3.260: eventType, user, startTime, continuationToken).
     const cli = await server.client.call<Page>(
       'GET',
       '/api/orgs/acme/auditlogs?eventType=paged&user=bob&startTime=1600000010',
