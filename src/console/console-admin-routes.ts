@@ -37,9 +37,9 @@ export function consoleAdminRoutes(
     flash: ConsoleFlash
   },
 ): void {
-  const orgOf = (request: FastifyRequest) => {
+  const orgOf = async (request: FastifyRequest) => {
     const { org } = request.params as OrgParams
-    requireAllowed(deps.access, request, 'org:admin', { org })
+    await requireAllowed(deps.access, request, 'org:admin', { org })
     return org
   }
 
@@ -56,12 +56,13 @@ export function consoleAdminRoutes(
       for (const stack of found.stacks) orgs.add(stack.org)
       continuationToken = found.continuationToken
     } while (continuationToken)
-    const admin = [...orgs].filter((org) => requireAllowedQuietly(request, org)).sort()
+    const allowed = await Promise.all([...orgs].map((org) => allowedQuietly(request, org)))
+    const admin = [...orgs].filter((_org, i) => allowed[i]).sort()
     return adminPage(admin, userFrame(request))
   })
-  const requireAllowedQuietly = (request: FastifyRequest, org: string) => {
+  const allowedQuietly = async (request: FastifyRequest, org: string) => {
     try {
-      requireAllowed(deps.access, request, 'org:admin', { org })
+      await requireAllowed(deps.access, request, 'org:admin', { org })
       return true
     } catch {
       return false
@@ -69,7 +70,7 @@ export function consoleAdminRoutes(
   }
 
   page('GET', '/admin/:org/tokens', 'org tokens', 'session', async (request) => {
-    const org = orgOf(request)
+    const org = await orgOf(request)
     const tokens = await deps.tokens.listOrganization(userOf(request), org)
     const created = await deps.flash.take<CreatedToken>(request)
     return orgTokensPage(org, tokens, created, userFrame(request))
@@ -78,7 +79,7 @@ export function consoleAdminRoutes(
   page('POST', '/admin/:org/tokens', 'org token create', 'session', async (request, reply) => {
     const form = formOf(request)
     checkCsrf(request, form)
-    const org = orgOf(request)
+    const org = await orgOf(request)
     const input = tokenForm(form, deps.clock)
     // The same use case as POST /api/orgs/{org}/tokens; shown once by the next GET (POST-redirect-GET).
     const { token } = await deps.tokens.createOrganization(userOf(request), org, {
@@ -97,7 +98,7 @@ export function consoleAdminRoutes(
     'session',
     async (request, reply) => {
       checkCsrf(request, formOf(request))
-      const org = orgOf(request)
+      const org = await orgOf(request)
       await deps.tokens.deleteOrganization(
         userOf(request),
         org,
@@ -108,8 +109,8 @@ export function consoleAdminRoutes(
     },
   )
 
-  const auditOf = (request: FastifyRequest) => {
-    const org = orgOf(request)
+  const auditOf = async (request: FastifyRequest) => {
+    const org = await orgOf(request)
     if (!deps.auditQuery)
       throw new NotFoundError('Not Found: the audit log is off on this server (-audit-logs=false)')
     const q = queryOf(request)
@@ -128,13 +129,13 @@ export function consoleAdminRoutes(
   }
 
   page('GET', '/admin/:org/audit', 'audit log', 'session', async (request) => {
-    const { org, auditQuery, filters, params } = auditOf(request)
+    const { org, auditQuery, filters, params } = await auditOf(request)
     const found = await auditQuery.list(params)
     return auditLogPage(org, filters, found.events, found.continuationToken, userFrame(request))
   })
 
   page('GET', '/admin/:org/audit/export', 'audit log export', 'session', async (request, reply) => {
-    const { org, auditQuery, params } = auditOf(request)
+    const { org, auditQuery, params } = await auditOf(request)
     // The same query and CSV as GET /api/orgs/{org}/auditlogs/export (audit-routes.ts).
     const found = await auditQuery.list(params, AUDIT_EXPORT_LIMIT)
     if (found.continuationToken) void reply.header('x-continuation-token', found.continuationToken)

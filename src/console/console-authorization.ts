@@ -22,24 +22,27 @@ const API_PERMISSION: Record<ConsoleAction, Permission> = {
 }
 
 /** The console's one authorization point: the same RBAC decision as the API routes. */
-export function authorizeConsole(
+export async function authorizeConsole(
   access: AccessControl,
   user: UserPrincipal,
   action: ConsoleAction,
   target?: StackRef | { org: string },
-): boolean {
-  return consoleVerdict(access, user, action, target).allow
+): Promise<boolean> {
+  return (await consoleVerdict(access, user, action, target)).allow
 }
 
-/** The decision with the API's "do not leak existence" flag: a stack the caller may not read is not found. */
-export function consoleVerdict(
+/**
+ * The decision with the API's "do not leak existence" flag: a stack the caller may not read is not found. Async
+ * like the API's (access-hooks.ts): a stack's `stack init --teams` grants count here too.
+ */
+export async function consoleVerdict(
   access: AccessControl,
   user: UserPrincipal,
   action: ConsoleAction,
   target?: StackRef | { org: string },
-): Verdict {
+): Promise<Verdict> {
   if (!target) return access.decide(user, 'authenticated', {})
-  return access.decide(user, API_PERMISSION[action], {
+  return access.decideWithTeams(user, API_PERMISSION[action], {
     org: target.org,
     project: 'project' in target ? target.project : undefined,
     stack: 'stack' in target ? target.stack : undefined,

@@ -32,7 +32,7 @@ export function pageRegistrar(app: HttpServer): PageRegistrar {
       config: {
         operationId: consoleOperation(name),
         // The console checks the session itself (redirecting to /signin) and authorizes each page through
-        // authorizeConsole, with the same RBAC decision as the API.
+        // authorizeConsole, with the same RBAC decision (team grants included) as the API.
         permission: 'public',
         auth,
         rawBody: true,
@@ -81,13 +81,13 @@ export const formOf = (request: FastifyRequest) =>
 
 export const queryOf = (request: FastifyRequest) => request.query as Record<string, string | undefined>
 
-export function requireAllowed(
+export async function requireAllowed(
   access: AccessControl,
   request: FastifyRequest,
   action: ConsoleAction,
   target?: StackRef | { org: string },
-): void {
-  const verdict = consoleVerdict(access, userOf(request), action, target)
+): Promise<void> {
+  const verdict = await consoleVerdict(access, userOf(request), action, target)
   if (verdict.allow) return
   if (verdict.hide && target && 'stack' in target) {
     throw new NotFoundError(`Not Found: stack '${target.org}/${target.project}/${target.stack}' not found`)

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { ResourceV3 } from '../apitype/core.js'
+import { auditScope } from '../audit/audit-scope.js'
 import { InvalidError, NotFoundError } from '../errors.js'
 import type { HttpServer } from '../http/http-server.js'
 import type { RouteDeps } from '../http/route-table.js'
@@ -102,8 +103,12 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
   page('POST', '/signin', 'signin submit', 'public', async (request, reply) => {
     checkOrigin(request)
     const token = formOf(request).get('token')?.trim() ?? ''
-    // The same identity check as every API call (Authorization: token …).
-    const user = token ? await deps.authenticator.authenticate(token).catch(() => undefined) : undefined
+    // The same identity check as every API call (Authorization: token …), and like theirs (authentication runs
+    // before the handler) outside the request's audit scope: recording the token's last use is housekeeping, not
+    // the audited change, and the write guard refused it there (a never-used token could not sign in).
+    const user = token
+      ? await auditScope.exit(() => deps.authenticator.authenticate(token)).catch(() => undefined)
+      : undefined
     if (!user) {
       reply.code(401)
       return signinPage(deps.idpLogin, 'That token is not valid on this server.')
@@ -122,7 +127,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
   consoleAdminRoutes(page, { ...deps, flash })
 
   page('GET', '/stacks', 'stacks', 'session', async (request) => {
-    requireAllowed(request, 'stack:read')
+    await requireAllowed(request, 'stack:read')
     const q = query(request)
     const filter = { q: q.q ?? '', org: q.org ?? '', project: q.project ?? '', tag: q.tag ?? '' }
     const [tagName, tagValue] = filter.tag.split('=', 2)
@@ -136,10 +141,9 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
         tagValue: tagValue || undefined,
         continuationToken,
       })
-      for (const stack of found.stacks) {
-        // Only the stacks the caller may read: the same decision as GET /api/user/stacks (stack-routes.ts).
-        const ref = { org: stack.org, project: stack.project, stack: stack.name }
-        if (!authorizeConsole(deps.access, userOf(request), 'stack:read', ref)) continue
+      // Only the stacks the caller may read, `--teams` grants included: the same decision (and one grants query
+      // a page) as GET /api/user/stacks (stack-routes.ts).
+      for (const stack of await deps.access.readable(userOf(request), found.stacks)) {
         if (filter.q && !`${stack.org}/${stack.project}/${stack.name}`.includes(filter.q)) continue
         const lastUpdate = stack.lastUpdateId ? await deps.updateStore.get(stack.lastUpdateId) : undefined
         rows.push({ stack, lastUpdate })
@@ -152,7 +156,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
 
   const showStack = async (request: FastifyRequest, revealed: boolean) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     const resources = (await resourcesAt(stack, undefined)).map(toView)
     const root = resources.find((r) => r.type === 'pulumi:pulumi:Stack' && !r.parent)
@@ -171,7 +175,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
         running,
         filter: q.filter ?? '',
         selectedUrn: q.urn,
-        canWrite: authorizeConsole(deps.access, userOf(request), 'stack:write', ref),
+        canWrite: await authorizeConsole(deps.access, userOf(request), 'stack:write', ref),
         now: deps.clock.now(),
       },
       userFrame(request),
@@ -182,7 +186,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
 
   page('POST', `${STACK}/reveal`, 'reveal outputs', 'session', async (request) => {
     checkCsrf(request, formOf(request))
-    requireAllowed(request, 'stack:reveal-secrets', refOf(request))
+    await requireAllowed(request, 'stack:reveal-secrets', refOf(request))
     request.log.info(
       {
         audit: true,
@@ -199,7 +203,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     const form = formOf(request)
     checkCsrf(request, form)
     const ref = refOf(request)
-    requireAllowed(request, 'stack:write', ref)
+    await requireAllowed(request, 'stack:write', ref)
     await deps.stacks.setTags(ref, parseTagLines(form.get('tags') ?? ''))
     void reply.redirect(stackPath(await deps.stacks.get(ref)), 303)
     return undefined
@@ -209,7 +213,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
     const form = formOf(request)
     checkCsrf(request, form)
     const ref = refOf(request)
-    requireAllowed(request, 'update:cancel', ref)
+    await requireAllowed(request, 'update:cancel', ref)
     if (form.get('confirm') !== 'yes')
       throw new InvalidError('Bad Request: tick the confirmation to cancel the update')
     await deps.updates.cancel(ref, form.get('update') ?? '')
@@ -223,7 +227,7 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
 
   page('GET', `${STACK}/export`, 'export', 'session', async (request, reply) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     const { bytes } = await deps.state.exportDeployment(stack, undefined, false)
     void reply
@@ -241,14 +245,14 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
 
   page('GET', `${STACK}/graph`, 'dependency graph', 'session', async (request) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     return graphPage(stack, (await resourcesAt(stack, undefined)).map(toView), frameOf(request))
   })
 
   page('GET', `${STACK}/diff`, 'version diff', 'session', async (request) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     const q = query(request)
     const to = q.to ? parseDecimalInteger(q.to, 0) : stack.version
@@ -265,14 +269,14 @@ export function consoleRoutes(app: HttpServer, deps: ConsoleDeps): void {
 
   page('GET', `${STACK}/updates`, 'history', 'session', async (request) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     return historyPage(stack, await deps.updateStore.history(stack.id, 1, MAX_HISTORY), frameOf(request))
   })
 
   const updateAt = async (request: FastifyRequest) => {
     const ref = refOf(request)
-    requireAllowed(request, 'stack:read', ref)
+    await requireAllowed(request, 'stack:read', ref)
     const stack = await deps.stacks.get(ref)
     const raw = (request.params as { version: string }).version
     const version = parseDecimalInteger(raw, 1)

@@ -8,7 +8,7 @@ import type { Principal } from '../identity/principal.js'
 import type { AccessControl } from '../rbac/access-control.js'
 import type { Resource } from '../rbac/permission.js'
 import type { HttpServer } from './http-server.js'
-import type { RouteConfig } from './route-config.js'
+import type { AuditOutcome, RouteConfig } from './route-config.js'
 
 export interface AccessDeps {
   access: AccessControl
@@ -42,12 +42,15 @@ export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
     app.addHook('onRequest', async (request) => {
       const config = request.routeOptions.config as Partial<RouteConfig>
       if (!config.operationId || !isAudited(request.method, config as RouteConfig)) return
-      const outcome = { denied: undefined as string | undefined }
+      const outcome: AuditOutcome = { denied: undefined }
       request.pendingAudit = {
         result: outcome,
         written: false,
         draft: () => eventOf(audit, request, 'success', 200, ''),
-        committed: (event) => audit.sink(event),
+        committed: (event) => {
+          outcome.committedSeq = event.seq
+          audit.sink(event)
+        },
       }
     })
   }
@@ -74,16 +77,27 @@ export function installAccessHooks(app: HttpServer, deps: AccessDeps): void {
       const pending = request.pendingAudit
       const denied = pending?.result.denied ?? request.deniedReason
       // Denials of reads are audited too: "who tried to look" matters as much as "who tried to change".
+      if (pending?.written && pending.result.committedSeq !== undefined && reply.statusCode >= 400) {
+        // The event went out with a change an earlier transaction committed, and the request failed after it
+        // (a handler running two transactions): the chain cannot be edited, so a second event says how it ended.
+        const note = `failed after its change committed with event ${pending.result.committedSeq}`
+        await recordQuietly(request, eventOf(audit, request, 'failure', reply.statusCode, note))
+        return
+      }
       if (pending?.written || (!pending && denied === undefined)) return
       if (pending) pending.written = true
       const result: AuditResult =
         denied !== undefined ? 'denied' : reply.statusCode < 400 ? 'success' : 'failure'
-      try {
-        await audit.record(eventOf(audit, request, result, reply.statusCode, denied ?? ''))
-      } catch (error) {
-        request.log.error({ err: error }, 'audit event not written')
-      }
+      await recordQuietly(request, eventOf(audit, request, result, reply.statusCode, denied ?? ''))
     })
+  }
+
+  async function recordQuietly(request: FastifyRequest, event: AuditEvent): Promise<void> {
+    try {
+      await audit?.record(event)
+    } catch (error) {
+      request.log.error({ err: error }, 'audit event not written')
+    }
   }
 }
 

@@ -50,6 +50,8 @@ declare module 'fastify' {
 /** How an audited request ended, as far as the shell knows before the response. */
 export interface AuditOutcome {
   denied: string | undefined
+  /** The seq of the event committed with the request's change, once a transaction took it. */
+  committedSeq?: number | undefined
 }
 
 export function userOf(principal: Principal | undefined): UserPrincipal {

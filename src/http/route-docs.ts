@@ -353,6 +353,18 @@ export const ROUTE_DOCS: Readonly<Record<string, RouteDoc>> = {
     response: { type: 'string', description: 'CSV with a header row' } as TSchema,
     produces: 'text/csv',
   },
+  ListAuditLogEventsV2: {
+    summary:
+      'Audit log events, startTime as the lower bound (V2), newest first, 100 a page (organization admins)',
+    tag: 'Access control',
+    response: ResponseAuditLogs,
+  },
+  ExportAuditLogEventsV2: {
+    summary: 'Audit log events as CSV, startTime as the lower bound (V2; X-Continuation-Token continues)',
+    tag: 'Access control',
+    response: { type: 'string', description: 'CSV with a header row' } as TSchema,
+    produces: 'text/csv',
+  },
 
   listRegistryTemplates: {
     summary: 'Registry templates (from -templates-dir), filtered and paged',

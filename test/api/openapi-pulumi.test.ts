@@ -66,6 +66,16 @@ const ALLOWED = new Set<string>([
   `GET /api/orgs/{orgName}/auditlogs query.endTime: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/auditlogs/export query.startTime: type string, Pulumi: integer`,
   `GET /api/orgs/{orgName}/auditlogs/export query.endTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/v2 query.startTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/v2 query.endTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/v2/export query.startTime: type string, Pulumi: integer`,
+  `GET /api/orgs/{orgName}/auditlogs/v2/export query.endTime: type string, Pulumi: integer`,
+  // The first `pulumi org audit-log list|export` sent user/eventType (client.go :: ListAuditLogs, ExportAuditLogs
+  // at 3.260); the spec and the CLI v3.276.0 name them userFilter/eventFilter. Both are read.
+  ...['auditlogs', 'auditlogs/export', 'auditlogs/v2', 'auditlogs/v2/export'].flatMap((path) => [
+    `GET /api/orgs/{orgName}/${path} query.user: not in Pulumi's`,
+    `GET /api/orgs/{orgName}/${path} query.eventType: not in Pulumi's`,
+  ]),
   // One sort field per search (the first the Cloud would take); a repeated sort= is refused, not ignored.
   `GET /api/orgs/{orgName}/search/resourcesv2 query.sort: type string, Pulumi: array`,
   `GET /api/orgs/{orgName}/search/resources query.sort: type string, Pulumi: array`,

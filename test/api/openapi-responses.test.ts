@@ -270,6 +270,7 @@ describe('documented answers are the answers', () => {
     await call('ListTeams', 'GET', `/api/orgs/${stack.org}/teams`)
     await call('ListRoles', 'GET', `/api/orgs/${stack.org}/roles`)
     await call('ListAuditLogEvents', 'GET', `/api/orgs/${stack.org}/auditlogs?eventFilter=createStack`)
+    await call('ListAuditLogEventsV2', 'GET', `/api/orgs/${stack.org}/auditlogs/v2?eventType=createStack`)
 
     // Every route with a JSON answer (not HEAD projectExists, /metrics, /api/openapi, the template archives) was
     // checked; the unprovided-feature prefixes answer only errors; console pages are HTML, not API (test/console).
@@ -280,6 +281,7 @@ describe('documented answers are the answers', () => {
       'downloadRegistryTemplate',
       'downloadTemplates',
       'ExportAuditLogEvents',
+      'ExportAuditLogEventsV2',
       // Without -rbac-config there are no teams to get; test/rbac covers it.
       'GetTeam',
     ]

@@ -161,6 +161,25 @@ describe('audit log', () => {
     )
   })
 
+  it('ends with the final outcome when a request fails after its change (and event) committed', async () => {
+    // decrypt on a stack with no key yet: the key is created in a transaction that carries the request's event
+    // (secrets-service.ts), then the bogus ciphertext fails the request (400).
+    await server.client.call('POST', '/api/stacks/acme/late', { body: { stackName: 'fail' } })
+    await assert.rejects(
+      server.client.call('POST', '/api/stacks/acme/late/fail/decrypt', { body: { ciphertext: 'AAAA' } }),
+      (e: unknown) => e instanceof CliApiError && e.status === 400,
+    )
+    const decrypts = (await rows(server)).filter(
+      (r) => r.action === 'decryptValue' && r.resource === 'acme/late/fail',
+    )
+    assert.deepEqual(
+      decrypts.map((r) => r.result),
+      ['success', 'failure'],
+    )
+    const page = await server.client.call<Page>('GET', '/api/orgs/acme/auditlogs?eventFilter=decryptValue')
+    assert.match(page.body.auditLogEvents[0]?.description ?? '', /failure, 400.*after its change committed/)
+  })
+
   it('pages newest first with continuation tokens, filters by user, event and time, exports CSV', async () => {
     const store = sqlStore(server)
     for (let i = 0; i < 130; i++) {
@@ -186,8 +205,35 @@ describe('audit log', () => {
       [...times].sort((a, b) => b - a),
     )
     assert.equal((await get('&userFilter=bob')).auditLogEvents.length, 65)
-    const window = await get('&startTime=1600000010&endTime=1600000020')
-    assert.equal(window.auditLogEvents.length, 10)
+    // V2: startTime is the inclusive lower bound, endTime the exclusive upper bound.
+    const v2 = await server.client.call<Page>(
+      'GET',
+      '/api/orgs/acme/auditlogs/v2?eventFilter=paged&startTime=1600000010&endTime=1600000020',
+    )
+    assert.equal(v2.body.auditLogEvents.length, 10)
+    // V1: startTime is the upper bound ("entries older than"), as the CLI's --start-time sends it.
+    assert.equal((await get('&startTime=1600000010')).auditLogEvents.length, 11)
+    assert.equal((await get('&startTime=1600000010&endTime=1600000005')).auditLogEvents.length, 5)
+    // The exact query strings of `pulumi org audit-log list --event-type=paged --user=bob --start-time=…`
+    // (client.go ListAuditLogs at 3.260: eventType, user, startTime, continuationToken).
+    const cli = await server.client.call<Page>(
+      'GET',
+      '/api/orgs/acme/auditlogs?eventType=paged&user=bob&startTime=1600000010',
+    )
+    assert.deepEqual(
+      cli.body.auditLogEvents.map((e) => [e.user.name, e.timestamp]),
+      [9, 7, 5, 3, 1].map((i) => ['bob', 1_600_000_000 + i]),
+    )
+    const cliFirst = await server.client.call<Page>('GET', '/api/orgs/acme/auditlogs?eventType=paged')
+    const cliNext = await server.client.call<Page>(
+      'GET',
+      `/api/orgs/acme/auditlogs?eventType=paged&continuationToken=${cliFirst.body.continuationToken}`,
+    )
+    assert.equal(cliNext.body.auditLogEvents.length, 30)
+    await assert.rejects(
+      get('&eventType=other'),
+      (e: unknown) => e instanceof CliApiError && e.status === 400,
+    )
     await assert.rejects(
       get('&continuationToken=bogus'),
       (e: unknown) => e instanceof CliApiError && e.status === 400,
@@ -201,6 +247,14 @@ describe('audit log', () => {
     const lines = (await csv.text()).trim().split('\r\n')
     assert.match(lines[0] ?? '', /^Timestamp,Seq,Event,Result/)
     assert.equal(lines.length, 66)
+    // `pulumi org audit-log export --event-type=paged --user=carol` (client.go ExportAuditLogs).
+    const cliCsv = await fetch(
+      `${server.url}/api/orgs/acme/auditlogs/export?format=csv&eventType=paged&user=carol`,
+      {
+        headers: { Authorization: `token ${server.token}` },
+      },
+    )
+    assert.equal((await cliCsv.text()).trim().split('\r\n').length, 66)
   })
 
   it('keeps a hash chain that `audit verify` checks: an edited or deleted row is found', async () => {
