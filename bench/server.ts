@@ -2,7 +2,7 @@
 // a fresh database on a throwaway PostgreSQL cluster), as a user would run it.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -121,12 +121,14 @@ export async function startServer(extraArgs: string[] = [], replicaOf?: BenchSer
     { env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let stderr = ''
-  child.stdout?.on('data', (chunk: Buffer) => {
+  // `BENCH_SERVER_LOG=file npm run bench`: every server's whole log is appended there (the tail kept below is
+  // only printed when a workload fails, and may have lost the first error).
+  const keep = (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000)
-  })
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000)
-  })
+    if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, chunk)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
   const url = `http://127.0.0.1:${port}`
   const client = new CliClient(url, token)
   // Generous: on a shared, loaded machine a start (node, then migrations on PostgreSQL) can take many seconds.

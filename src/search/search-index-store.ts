@@ -92,7 +92,9 @@ export class SqlSearchIndexStore implements SearchIndexStore {
     stack: { id: string; org: string; project: string; name: string },
     resources: IndexedResource[],
   ): Promise<void> {
-    await this.deleteStack(stack.id)
+    // The stack's rows only: its queue row may already name a newer version, queued by a commit since the
+    // indexer read the queue (dequeue, which matches the version, decides what leaves the queue).
+    await this.db.deleteFrom('search_resources').where('stack_id', '=', stack.id).execute()
     for (let i = 0; i < resources.length; i += INSERT_CHUNK) {
       await this.db
         .insertInto('search_resources')
