@@ -249,7 +249,7 @@ export function environmentRoutes(
     config: { operationId: 'DeleteEnvironment_esc_environments', permission: 'env:admin', auth: 'token' },
     schema: { params: EnvironmentPath },
     handler: async (request) => {
-      await svc.delete(refOf(request.params))
+      await svc.delete(refOf(request.params), callerOf(request))
       return {}
     },
   })

@@ -161,14 +161,14 @@ export class EnvironmentService {
     if (!created) throw new AlreadyExistsError(`Conflict: environment ${refText(ref)} already exists`)
   }
 
-  async delete(ref: EnvironmentRef): Promise<void> {
+  async delete(ref: EnvironmentRef, caller: Caller): Promise<void> {
     const env = await this.get(ref)
     if (env.deletionProtected) {
       throw new ConflictError(
         `Conflict: environment ${refText(ref)} is protected from deletion; turn off its deletionProtected setting first`,
       )
     }
-    await this.deps.store.delete(env.id)
+    await this.deps.store.delete(env.id, caller.login)
   }
 
   async get(ref: EnvironmentRef): Promise<EnvironmentRow> {

@@ -62,7 +62,8 @@ export interface EnvironmentStore {
    * Appends revision `expected + 1` if the latest is still `expected` (optimistic concurrency); false otherwise.
    */
   appendRevision(environmentId: string, expected: number, revision: RevisionRow): Promise<boolean>
-  delete(environmentId: string): Promise<void>
+  /** `user`: the login deleting it, named in the environment_deleted webhook. */
+  delete(environmentId: string, user: string): Promise<void>
   setDeletionProtected(environmentId: string, value: boolean): Promise<void>
 
   getRevision(environmentId: string, revision: number): Promise<RevisionRow | undefined>

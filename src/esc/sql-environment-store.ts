@@ -194,7 +194,7 @@ export class SqlEnvironmentStore implements EnvironmentStore {
     })
   }
 
-  async delete(environmentId: string, user = ''): Promise<void> {
+  async delete(environmentId: string, user: string): Promise<void> {
     await this.#changing(async (trx, changed) => {
       const env = await trx
         .selectFrom('esc_environments')

@@ -63,7 +63,15 @@ describe('webhooks: ESC environments', () => {
       ['environment:prod:2'],
       'created/deleted go to organization hooks only',
     )
-    for (const r of [...orgReceiver.received, ...envReceiver.received]) assert.equal(r.signatureValid, true)
+    for (const r of [...orgReceiver.received, ...envReceiver.received]) {
+      assert.equal(r.signatureValid, true)
+      // Every event names who made the change, deletion included.
+      assert.equal(
+        (r.json.user as { githubLogin?: string } | undefined)?.githubLogin,
+        'alice',
+        r.json.action as string,
+      )
+    }
     // Deleting the environment deleted its hooks.
     await assertApiError(cli.call('GET', `${ENVS}/app/prod/hooks`), 404)
   })
